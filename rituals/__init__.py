@@ -1,0 +1,1 @@
+"""The domain: rituals, their grammar, schedules and messages, free of any chat platform."""

@@ -1,0 +1,70 @@
+"""The platform-neutral message model every renderer (Block Kit, Adaptive Card, text) reads.
+
+Rituals build these; edges only translate them, so one summary looks alike everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class ButtonStyle(StrEnum):
+    default = "default"
+    primary = "primary"
+    danger = "danger"
+
+
+class Button(BaseModel):
+    label: str
+    action_id: str
+    value: str = ""
+    style: ButtonStyle = ButtonStyle.default
+
+
+class Field_(BaseModel):
+    """A label/value pair shown side by side where the platform can."""
+
+    label: str
+    value: str
+
+
+class Section(BaseModel):
+    text: str = ""
+    fields: list[Field_] = Field(default_factory=list)
+
+
+class Attachment(BaseModel):
+    """A file sent with the message, such as a CSV export."""
+
+    filename: str
+    content: str
+    mime_type: str = "text/plain"
+
+
+class Message(BaseModel):
+    """What the bot says: a headline, optional sections, buttons and small print."""
+
+    text: str
+    sections: list[Section] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+    context: str = ""
+    attachment: Attachment | None = None
+
+    def plain_text(self) -> str:
+        """The whole message as text, for terminals and for notification fallbacks."""
+        lines = [self.text]
+        for section in self.sections:
+            if section.text:
+                lines.append(section.text)
+            lines.extend(f"{f.label}: {f.value}" for f in section.fields)
+        if self.buttons:
+            lines.append("  ".join(f"[{b.label}]" for b in self.buttons))
+        if self.context:
+            lines.append(self.context)
+        return "\n".join(line for line in lines if line)
+
+
+def text(body: str, *, context: str = "") -> Message:
+    return Message(text=body, context=context)

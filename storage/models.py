@@ -1,0 +1,232 @@
+"""The tables. One workspace is a Slack team, a Teams tenant or the console."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Workspace(Base):
+    __tablename__ = "workspace"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class Channel(Base):
+    __tablename__ = "channel"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    workspace: Mapped[Workspace] = relationship(lazy="joined")
+
+
+class Member(Base):
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    away_since: Mapped[date | None]
+    away_until: Mapped[date | None]
+
+    def is_away(self, day: date) -> bool:
+        if self.away_since is None or day < self.away_since:
+            return False
+        return self.away_until is None or day <= self.away_until
+
+
+class Ritual(Base):
+    """A recurring ritual of one channel; ``options`` holds kind-specific settings."""
+
+    __tablename__ = "ritual"
+    __table_args__ = (UniqueConstraint("channel_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[str] = mapped_column(String(5))
+    days: Mapped[str] = mapped_column(String(13))
+    tz: Mapped[str] = mapped_column(String(64))
+    summary_at: Mapped[str] = mapped_column(String(5))
+    country: Mapped[str | None] = mapped_column(String(8))
+    questions: Mapped[list[str]] = mapped_column(JSON)
+    skip_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    lead_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+
+    ritual_id: Mapped[int] = mapped_column(
+        ForeignKey("ritual.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Occurrence(Base):
+    """One run of a ritual; the unique key is the claim that makes it start exactly once."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (UniqueConstraint("ritual_id", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ritual_id: Mapped[int] = mapped_column(ForeignKey("ritual.id", ondelete="CASCADE"))
+    scheduled_at: Mapped[datetime]
+    local_date: Mapped[date]
+    started_at: Mapped[datetime]
+    summary_due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    summarized_at: Mapped[datetime | None]
+    summary_outbox_id: Mapped[int | None] = mapped_column(BigId)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Response(Base):
+    """One member's part in one occurrence: asked when, reminded when, finished when."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("occurrence_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrence.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    prompted_at: Mapped[datetime]
+    next_question: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("response_id", "question_index"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    question_index: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    message_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    answered_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+
+
+class Blocker(Base):
+    """An open impediment, carried from summary to summary until its owner resolves it."""
+
+    __tablename__ = "blocker"
+    __table_args__ = (Index("ix_blocker_open", "ritual_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ritual_id: Mapped[int] = mapped_column(ForeignKey("ritual.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    unblocker: Mapped[str | None] = mapped_column(String(128))
+    opened_on: Mapped[date]
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    escalated_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """An outbound message, stored before it is sent and retried until delivered.
+
+    ``lane`` orders delivery: messages of one lane (a channel or a person's DM) go out one
+    after another, in id order.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "next_attempt_at"),
+        Index("ix_outbox_lane", "lane", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(128))
+    lane: Mapped[str] = mapped_column(String(300))
+    op: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    user: Mapped[str | None] = mapped_column(String(128))
+    thread_of: Mapped[int | None] = mapped_column(BigId)
+    update_of: Mapped[int | None] = mapped_column(BigId)
+    payload: Mapped[dict[str, Any]]
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_channel: Mapped[str | None] = mapped_column(String(128))
+    sent_ref: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class InboundEvent(Base):
+    """Platform deliveries already handled, so a retried delivery changes nothing twice."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("platform", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+
+
+class AppSetting(Base):
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
