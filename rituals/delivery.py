@@ -1,0 +1,202 @@
+"""Delivery: drains the outbox through the chat ports, retrying until each message lands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.clock import Clock
+from rituals.messages import Message
+from rituals.port import ChatPort, SendError, Sent
+from rituals.telemetry import MESSAGES_FAILED, MESSAGES_SENT
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+PARENT_WAIT = timedelta(seconds=2)
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """Wait what the platform asked for, else 1 s doubling per attempt up to 5 minutes."""
+    if retry_after is not None:
+        return timedelta(seconds=max(0.0, retry_after))
+    return min(timedelta(seconds=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+@dataclass
+class _Outcome:
+    row: OutboxMessage
+    sent: Sent | None = None
+    waiting: bool = False
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+class _NotReady(Exception):
+    """The message threads under or updates one that has not been delivered yet."""
+
+
+class Delivery:
+    """One outbox drainer; several (in one or many processes) may share a database."""
+
+    def __init__(
+        self,
+        db: Database,
+        ports: Mapping[str, ChatPort],
+        clock: Clock,
+        *,
+        batch: int = 200,
+        concurrency: int = 32,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 1.0,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.ports = dict(ports)
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._limit = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask the running loop to drain now instead of at its next poll."""
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send until nothing is ready; returns how many messages were delivered."""
+        total = 0
+        while True:
+            sent, claimed = await self.drain_once()
+            total += sent
+            if claimed == 0:
+                return total
+
+    async def drain_once(self) -> tuple[int, int]:
+        """Claim one batch of lane heads and send it; returns (delivered, claimed)."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            rows = await outbox.claim(
+                session,
+                self.worker_id,
+                now,
+                platforms=list(self.ports),
+                limit=self.batch,
+                lease=self.lease,
+            )
+            referred = {r.thread_of or r.update_of for r in rows}
+            parents = await outbox.refs(session, {i for i in referred if i is not None})
+        if not rows:
+            return 0, 0
+        outcomes = await asyncio.gather(*(self._send(row, parents) for row in rows))
+        delivered = [(o.row.id, o.sent.channel, o.sent.ref) for o in outcomes if o.sent]
+        now = self.clock.now()
+        async with self.db.session() as session:
+            await outbox.mark_sent(session, delivered, now)
+            for outcome in outcomes:
+                if outcome.sent is None:
+                    await self._record_failure(session, outcome, now)
+        return len(delivered), len(rows)
+
+    async def _send(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
+        port = self.ports[row.platform]
+        message = Message.model_validate(row.payload)
+        try:
+            async with self._limit:
+                sent = await self._dispatch(port, row, message, parents)
+        except _NotReady:
+            return _Outcome(row, waiting=True)
+        except SendError as exc:
+            return _Outcome(
+                row, error=exc.reason, permanent=exc.permanent, retry_after=exc.retry_after
+            )
+        except Exception as exc:  # any port failure becomes a retry
+            return _Outcome(row, error=f"{type(exc).__name__}: {exc}")
+        MESSAGES_SENT.labels(row.platform).inc()
+        return _Outcome(row, sent=sent)
+
+    async def _dispatch(
+        self,
+        port: ChatPort,
+        row: OutboxMessage,
+        message: Message,
+        parents: dict[int, OutboxMessage],
+    ) -> Sent:
+        if row.op == "direct":
+            return await port.direct(row.workspace, row.user or "", message)
+        if row.op == "ephemeral":
+            return await port.ephemeral(row.workspace, row.channel or "", row.user or "", message)
+        if row.op == "update":
+            parent = parents.get(row.update_of or 0)
+            if parent is None or parent.status == "dead":
+                raise SendError("the message to update was never delivered", permanent=True)
+            if parent.sent_ref is None:
+                raise _NotReady
+            return await port.update(
+                row.workspace, Sent(parent.sent_channel or "", parent.sent_ref), message
+            )
+        thread = None
+        if row.thread_of is not None:
+            parent = parents.get(row.thread_of)
+            if parent is not None and parent.status != "dead":
+                if parent.sent_ref is None:
+                    raise _NotReady
+                thread = parent.sent_ref
+        return await port.post(row.workspace, row.channel or "", message, thread=thread)
+
+    async def _record_failure(
+        self, session: AsyncSession, outcome: _Outcome, now: datetime
+    ) -> None:
+        row = outcome.row
+        if outcome.waiting:
+            await outbox.mark_failed(
+                session,
+                row.id,
+                error="waiting for the message it refers to",
+                retry_at=now + PARENT_WAIT,
+                attempts=row.attempts,
+            )
+            return
+        attempts = row.attempts + 1
+        retry_at = None if outcome.permanent else now + backoff(attempts, outcome.retry_after)
+        MESSAGES_FAILED.labels(row.platform, "yes" if outcome.permanent else "no").inc()
+        log.warning(
+            "send failed",
+            outbox_id=row.id,
+            platform=row.platform,
+            attempts=attempts,
+            error=outcome.error,
+            retry_at=retry_at.isoformat() if retry_at else None,
+        )
+        await outbox.mark_failed(
+            session, row.id, error=outcome.error, retry_at=retry_at, attempts=attempts
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval."""
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:  # a database hiccup must not end delivery
+                log.exception("outbox drain failed")
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait(
+                {waiter, stopper}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            stopper.cancel()

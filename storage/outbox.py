@@ -1,0 +1,183 @@
+"""The outbox: outbound messages written in the caller's transaction, drained by workers.
+
+Claims are leases: a worker that dies mid-send loses its claim when the lease expires and
+another worker (or the same process after a restart) sends the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from rituals.messages import Message
+from storage.models import OutboxMessage
+from storage.queries import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Where a message goes. ``thread_of``/``update_of`` name earlier outbox rows."""
+
+    platform: str
+    workspace: str
+    op: str  # post | direct | update | ephemeral
+    channel: str | None = None
+    user: str | None = None
+    thread_of: int | None = None
+    update_of: int | None = None
+    dedup_key: str | None = None
+
+    @property
+    def lane(self) -> str:
+        place = f"dm:{self.user}" if self.op == "direct" else f"ch:{self.channel}"
+        return f"{self.platform}:{self.workspace}:{place}"
+
+
+def _row(envelope: Envelope, message: Message, now: datetime) -> dict[str, Any]:
+    return {
+        "platform": envelope.platform,
+        "workspace": envelope.workspace,
+        "lane": envelope.lane,
+        "op": envelope.op,
+        "channel": envelope.channel,
+        "user": envelope.user,
+        "thread_of": envelope.thread_of,
+        "update_of": envelope.update_of,
+        "payload": message.model_dump(mode="json", exclude_defaults=True),
+        "dedup_key": envelope.dedup_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def enqueue(
+    session: AsyncSession, envelope: Envelope, message: Message, now: datetime
+) -> int | None:
+    """Store one message; returns its id, or ``None`` when its dedup key was already used."""
+    if envelope.dedup_key is None:
+        row = OutboxMessage(**_row(envelope, message, now))
+        session.add(row)
+        await session.flush()
+        return row.id
+    stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+    result = await session.execute(
+        stmt.values(**_row(envelope, message, now)).returning(OutboxMessage.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def enqueue_many(
+    session: AsyncSession, items: list[tuple[Envelope, Message]], now: datetime
+) -> None:
+    """Store many messages in one statement: the fan-out path."""
+    if items:
+        stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+        await session.execute(stmt, [_row(env, msg, now) for env, msg in items])
+
+
+async def claim(
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    *,
+    platforms: list[str],
+    limit: int,
+    lease: timedelta,
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` sendable messages, each the oldest unsent one of its lane.
+
+    On PostgreSQL ``SKIP LOCKED`` lets several processes claim side by side without
+    waiting on, or taking, each other's rows.
+    """
+    earlier = aliased(OutboxMessage)
+    blocked_by_earlier = exists().where(
+        earlier.lane == OutboxMessage.lane,
+        earlier.id < OutboxMessage.id,
+        earlier.status == "pending",
+    )
+    candidates = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.platform.in_(platforms),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            ~blocked_by_earlier,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    claimed = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars(), key=lambda row: row.id)
+
+
+async def refs(session: AsyncSession, ids: set[int]) -> dict[int, OutboxMessage]:
+    """Rows that claimed messages thread under or update, to learn where they landed."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return {row.id: row for row in rows.scalars()}
+
+
+async def mark_sent(
+    session: AsyncSession, results: list[tuple[int, str, str]], now: datetime
+) -> None:
+    """Record deliveries: (id, channel, ref) each, all in one round-trip."""
+    if not results:
+        return
+    table = OutboxMessage.__table__
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("msg_id"))
+        .values(
+            status="sent",
+            sent_channel=bindparam("channel"),
+            sent_ref=bindparam("ref"),
+            sent_at=now,
+            claimed_until=None,
+        ),
+        [{"msg_id": i, "channel": c, "ref": r} for i, c, r in results],
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    msg_id: int,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    attempts: int,
+) -> None:
+    """Put a message back for a later try, or give it up (``retry_at`` None) for good."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == msg_id)
+        .values(
+            status="pending" if retry_at else "dead",
+            attempts=attempts,
+            next_attempt_at=retry_at or OutboxMessage.next_attempt_at,
+            claimed_until=None,
+            last_error=error[:2000],
+        )
+        .execution_options(synchronize_session=False)
+    )
