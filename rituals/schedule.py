@@ -123,3 +123,17 @@ def _zone_countries() -> dict[str, str]:
 def country_for_timezone(tz: str) -> str | None:
     """The country whose public holidays a ritual in ``tz`` skips by default."""
     return _zone_countries().get(tz)
+
+
+def previous_run(
+    schedule: Schedule, until: datetime, *, horizon_days: int = 400
+) -> datetime | None:
+    """The last instant at or before ``until`` at which the ritual ran or should have."""
+    day = local_date(until, schedule.tz) + timedelta(days=1)
+    for _ in range(horizon_days):
+        if skip_reason(schedule, day) is None:
+            instant = local_instant(day, schedule.at, schedule.tz)
+            if instant <= until:
+                return instant
+        day -= timedelta(days=1)
+    return None

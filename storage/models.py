@@ -139,6 +139,7 @@ class Response(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     prompted_at: Mapped[datetime]
     next_question: Mapped[int] = mapped_column(Integer, default=0)
+    remind_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -151,12 +151,12 @@ async def mark_sent(
         .where(table.c.id == bindparam("msg_id"))
         .values(
             status="sent",
-            sent_channel=bindparam("channel"),
-            sent_ref=bindparam("ref"),
+            sent_channel=bindparam("b_channel"),
+            sent_ref=bindparam("b_ref"),
             sent_at=now,
             claimed_until=None,
         ),
-        [{"msg_id": i, "channel": c, "ref": r} for i, c, r in results],
+        [{"msg_id": i, "b_channel": c, "b_ref": r} for i, c, r in results],
     )
 
 

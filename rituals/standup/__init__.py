@@ -1,0 +1,1 @@
+"""Asynchronous stand-ups: prompts, answers, summaries and the blocker ledger."""

@@ -175,6 +175,7 @@ def upgrade() -> None:
         ),
         sa.Column("prompted_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("next_question", sa.Integer(), nullable=False),
+        sa.Column("remind_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),

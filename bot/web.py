@@ -1,0 +1,128 @@
+"""The aiohttp application every platform's routes hang off, plus health and metrics.
+
+Platforms add their routes through `extra_routes`, so this module knows none of them and the
+operational endpoints behave the same whichever platforms are enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import structlog
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from storage.db import Database
+
+__all__ = [
+    "DB_KEY",
+    "HEALTH_TIMEOUT_SECONDS",
+    "MAX_BODY_BYTES",
+    "Lifetime",
+    "init_app",
+    "serve",
+]
+
+DB_KEY: web.AppKey[Database] = web.AppKey("db", Database)
+HEALTH_TIMEOUT_SECONDS = 2.0
+MAX_BODY_BYTES = 1024 * 1024
+_QUIET_PATHS = frozenset({"/healthz", "/metrics"})
+
+Lifetime = Callable[[web.Application], AsyncIterator[None]]
+Handler = Callable[[web.Request], Awaitable[StreamResponse]]
+
+log = structlog.get_logger(__name__)
+
+
+def _route(request: BaseRequest) -> str:
+    """The route template, never the raw path: alert webhook paths carry their secret token."""
+    if isinstance(request, web.Request):
+        resource = request.match_info.route.resource
+        if resource is not None:
+            return resource.canonical
+    return "<unmatched>"
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> StreamResponse:
+    """Turn a bug into a logged 500 with no traceback in the body; HTTP errors pass as raised."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error", method=request.method, route=_route(request))
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    db = request.app[DB_KEY]
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            await db.ping()
+    except TimeoutError:
+        problem = f"no answer within {HEALTH_TIMEOUT_SECONDS:g}s"
+    except Exception as exc:
+        problem = type(exc).__name__
+        log.warning("database health check failed", error=str(exc).splitlines()[0][:300])
+    else:
+        return web.json_response(
+            {"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"}
+        )
+    return web.json_response(
+        {"status": "unavailable", "database": problem},
+        status=503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _metrics(_request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def init_app(
+    *,
+    db: Database,
+    lifetimes: Sequence[Lifetime] = (),
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """Build the application; `lifetimes` run in order at start-up and in reverse at shutdown."""
+    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY_BYTES)
+    app[DB_KEY] = db
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    app.cleanup_ctx.extend(lifetimes)
+    if extra_routes is not None:
+        extra_routes(app)
+    return app
+
+
+class _AccessLogger(AbstractAccessLogger):
+    """Access lines in the structlog format, with route templates so no token reaches the log."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        fields = {
+            "method": request.method,
+            "route": _route(request),
+            "status": response.status,
+            "duration_ms": round(time * 1000, 1),
+        }
+        if request.path in _QUIET_PATHS and response.status < 400:
+            log.debug("request", **fields)
+        else:
+            log.info("request", **fields)
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start listening and hand back the runner; the caller owns `await runner.cleanup()`."""
+    runner = web.AppRunner(app, access_log_class=_AccessLogger)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("listening", addresses=[str(address) for address in runner.addresses])
+    return runner

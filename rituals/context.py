@@ -1,0 +1,22 @@
+"""The resolved who-and-where of one inbound command, shared by every ritual's handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.identity import Actor, Place
+from storage.models import Channel, Member, Workspace
+
+
+@dataclass
+class CommandContext:
+    session: AsyncSession
+    actor: Actor
+    place: Place | None
+    workspace: Workspace
+    member: Member
+    channel: Channel | None
+    now: datetime

@@ -1,0 +1,195 @@
+"""The front door of the domain: every edge hands its neutral events to `Rituals`.
+
+Each event is handled in one transaction that also records its delivery id and queues the
+replies, so an acknowledged event is never lost and a redelivered one changes nothing.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals import commands as c
+from rituals.context import CommandContext
+from rituals.identity import Actor, Place
+from rituals.messages import Message
+from rituals.reply import Reply, say, usage
+from rituals.runtime import Runtime
+from rituals.standup.commands import StandupCommands
+from rituals.standup.engine import StandupEngine
+from rituals.telemetry import COMMANDS
+from storage import directory, outbox
+from storage.models import InboundEvent
+from storage.outbox import Envelope
+from storage.queries import insert_ignoring_conflicts
+
+log = structlog.get_logger(__name__)
+
+HELP = {
+    "": "Commands: `standup …`, `retro …`, `hypothesis …`, `backlog …`, `alerts …`. "
+    "Type a word alone (e.g. `standup`) for its commands.",
+    "standup": "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] · "
+    "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
+    "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
+    "export [FROM] [TO] · edit N TEXT",
+    "retro": "retro start [title] · retro add well|improve|idea|action TEXT [anon] · "
+    "retro vote ID · retro close · retro actions",
+    "hypothesis": "hypothesis add We believe X will result in Y; we'll know when METRIC OP "
+    "TARGET [by YYYY-MM-DD] · hypothesis list · checkin ID STATUS TEXT · close ID OUTCOME",
+    "backlog": "backlog add [TYPE] [p0-p3] TITLE [@owner] · list · done ID · assign ID @user · "
+    "prio ID pN · sprint ID NAME · export",
+    "alerts": "alerts connect · alerts rule add MODEL METRIC OP THRESHOLD · alerts list · "
+    "alerts mute MODEL DURATION",
+}
+NOT_YET = {
+    c.RetroStart: "retro",
+    c.RetroAdd: "retro",
+    c.RetroVote: "retro",
+    c.RetroClose: "retro",
+    c.RetroActions: "retro",
+    c.HypothesisAdd: "hypothesis",
+    c.HypothesisList: "hypothesis",
+    c.HypothesisCheckin: "hypothesis",
+    c.HypothesisClose: "hypothesis",
+    c.BacklogAdd: "backlog",
+    c.BacklogList: "backlog",
+    c.BacklogDone: "backlog",
+    c.BacklogAssign: "backlog",
+    c.BacklogPrio: "backlog",
+    c.BacklogSprint: "backlog",
+    c.BacklogExport: "backlog",
+    c.AlertsConnect: "alerts",
+    c.AlertsRuleAdd: "alerts",
+    c.AlertsList: "alerts",
+    c.AlertsMute: "alerts",
+}
+
+
+class Rituals:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.standups = StandupEngine(runtime)
+        self.standup_commands = StandupCommands(self.standups)
+
+    async def command(
+        self, actor: Actor, place: Place | None, text: str, *, delivery_id: str | None = None
+    ) -> Reply | None:
+        """Handle a typed command; returns the reply (also queued), or None for a redelivery."""
+        parsed = c.parse(text)
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            ctx = await self._context(session, actor, place)
+            reply = await self._dispatch(ctx, parsed)
+            await self._queue_reply(session, actor, place, reply)
+        self.rt.sent_later()
+        return reply
+
+    async def direct_message(
+        self, actor: Actor, text: str, *, ref: str | None = None, delivery_id: str | None = None
+    ) -> Reply | None:
+        """A message typed to the bot in private: a command, or the answer it is waiting for."""
+        if c.looks_like_command(text):
+            return await self.command(actor, None, text, delivery_id=delivery_id)
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            ctx = await self._context(session, actor, None)
+            reply = Reply(await self.standups.answer(session, actor, ctx.member, text, ref))
+            await self._queue_reply(session, actor, None, reply)
+        self.rt.sent_later()
+        return reply
+
+    async def message_edited(
+        self, actor: Actor, ref: str, text: str, *, delivery_id: str | None = None
+    ) -> Reply | None:
+        """A person edited a message they sent earlier: if it was an answer, update it."""
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            ctx = await self._context(session, actor, None)
+            reply = Reply(await self.standups.edit(session, ctx.member, ref=ref, text=text))
+            await self._queue_reply(session, actor, None, reply)
+        self.rt.sent_later()
+        return reply
+
+    async def action(
+        self,
+        actor: Actor,
+        place: Place | None,
+        action_id: str,
+        value: str,
+        *,
+        delivery_id: str | None = None,
+    ) -> Reply | None:
+        """A button press; buttons map onto the same commands people can type."""
+        if action_id == "standup.resolve" and value.isdigit():
+            return await self.command(
+                actor, place, f"standup resolve {value}", delivery_id=delivery_id
+            )
+        log.warning("unknown action", action_id=action_id)
+        return None
+
+    async def _first_delivery(
+        self, session: AsyncSession, platform: str, delivery_id: str | None
+    ) -> bool:
+        if delivery_id is None:
+            return True
+        stmt = insert_ignoring_conflicts(session, InboundEvent, ["platform", "delivery_id"])
+        result = await session.execute(
+            stmt.values(
+                platform=platform, delivery_id=delivery_id[:200], received_at=self.rt.clock.now()
+            ).returning(InboundEvent.id)
+        )
+        first = result.scalar_one_or_none() is not None
+        if not first:
+            log.info("redelivery ignored", platform=platform, delivery_id=delivery_id)
+        return first
+
+    async def _context(
+        self, session: AsyncSession, actor: Actor, place: Place | None
+    ) -> CommandContext:
+        now = self.rt.clock.now()
+        workspace = await directory.workspace(session, actor.platform, actor.workspace, now)
+        member = await directory.member(session, workspace.id, actor.user, actor.name, actor.tz)
+        channel = (
+            await directory.channel(session, workspace.id, place.channel, place.name)
+            if place is not None
+            else None
+        )
+        return CommandContext(session, actor, place, workspace, member, channel, now)
+
+    async def _dispatch(self, ctx: CommandContext, parsed: c.ParseResult) -> Reply:
+        if isinstance(parsed, c.Usage):
+            COMMANDS.labels(ctx.actor.platform, parsed.topic or "unknown", "usage").inc()
+            return usage(parsed)
+        if isinstance(parsed, c.Help):
+            COMMANDS.labels(ctx.actor.platform, "help", "ok").inc()
+            return say(HELP.get(parsed.topic, HELP[""]))
+        if self.standup_commands.handles(parsed):
+            reply = await self.standup_commands.handle(ctx, parsed)
+            COMMANDS.labels(ctx.actor.platform, "standup", "ok").inc()
+            return reply
+        ritual = NOT_YET.get(type(parsed), "that")
+        COMMANDS.labels(ctx.actor.platform, ritual, "not_available").inc()
+        return say(
+            f"`{ritual}` commands are understood but not available yet in this version.",
+            context="Stand-ups are ready: type `standup` for their commands.",
+        )
+
+    async def _queue_reply(
+        self, session: AsyncSession, actor: Actor, place: Place | None, reply: Reply
+    ) -> None:
+        now = self.rt.clock.now()
+        if place is None:
+            envelope = Envelope(actor.platform, actor.workspace, "direct", user=actor.user)
+        elif reply.public:
+            envelope = Envelope(actor.platform, actor.workspace, "post", channel=place.channel)
+        else:
+            envelope = Envelope(
+                actor.platform, actor.workspace, "ephemeral", channel=place.channel, user=actor.user
+            )
+        await outbox.enqueue(session, envelope, reply.message, now)
+
+
+__all__ = ["Message", "Rituals"]

@@ -1,0 +1,27 @@
+"""What every ritual service needs from the outside: database, clock, and two callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from rituals.clock import Clock
+from rituals.standup.summary import PlainSummarizer, Summarizer
+from storage.db import Database
+
+
+def _nothing(*_args: object) -> None:
+    return None
+
+
+@dataclass
+class Runtime:
+    """``sent_later`` wakes delivery after a commit; ``schedule_changed`` resyncs jobs."""
+
+    db: Database
+    clock: Clock
+    summarizer: Summarizer = field(default_factory=PlainSummarizer)
+    grace: timedelta = timedelta(hours=1)
+    sent_later: Callable[[], None] = _nothing
+    schedule_changed: Callable[[int], None] = _nothing

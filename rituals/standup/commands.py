@@ -1,0 +1,404 @@
+"""The `/standup` commands: each takes a parsed command and returns the reply to show."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from rituals import commands as c
+from rituals.context import CommandContext
+from rituals.messages import Attachment, Message, Section
+from rituals.reply import Reply, say
+from rituals.schedule import country_for_timezone, known_country, local_date, next_run
+from rituals.standup import settings as cfg
+from rituals.standup.engine import KIND, StandupEngine, display, participants
+from rituals.standup.reports import export_csv, participation
+from rituals.standup.summary import blocker_line
+from storage.models import Blocker, Member, Occurrence, Participant, Response, Ritual
+
+NO_STANDUP = "There is no stand-up in this channel yet."
+SETUP_HINT = "Start one with `standup setup at 09:30 days mon-fri`."
+
+Handler = Callable[[CommandContext, Any], Awaitable[Reply]]
+
+
+class StandupCommands:
+    def __init__(self, engine: StandupEngine) -> None:
+        self.engine = engine
+        self.rt = engine.rt
+        self._handlers: dict[type[c.Command], Handler] = {
+            c.StandupSetup: self.setup,
+            c.StandupQuestions: self.questions,
+            c.StandupJoin: self.join,
+            c.StandupLeave: self.leave,
+            c.StandupNow: self.now,
+            c.StandupStatus: self.status,
+            c.StandupSkip: self.skip,
+            c.StandupPause: self.pause,
+            c.StandupResume: self.resume,
+            c.StandupAway: self.away,
+            c.StandupBack: self.back,
+            c.StandupBlockers: self.blockers,
+            c.StandupResolve: self.resolve,
+            c.StandupReport: self.report,
+            c.StandupExport: self.export,
+            c.StandupEdit: self.edit,
+        }
+
+    def handles(self, command: c.Command) -> bool:
+        return type(command) in self._handlers
+
+    async def handle(self, ctx: CommandContext, command: c.Command) -> Reply:
+        return await self._handlers[type(command)](ctx, command)
+
+    async def _ritual(self, ctx: CommandContext) -> Ritual | None:
+        if ctx.channel is None:
+            return None
+        row = await ctx.session.execute(
+            select(Ritual).where(Ritual.channel_id == ctx.channel.id, Ritual.kind == KIND)
+        )
+        return row.scalar_one_or_none()
+
+    def _changed(self, ritual: Ritual, ctx: CommandContext) -> None:
+        ritual.version += 1
+        ritual.updated_at = ctx.now
+        self.rt.schedule_changed(ritual.id)
+
+    # --- settings ---------------------------------------------------------------------
+
+    async def setup(self, ctx: CommandContext, cmd: c.StandupSetup) -> Reply:
+        if ctx.channel is None:
+            return say("Set up a stand-up from the channel it is for, not in a direct message.")
+        ritual = await self._ritual(ctx)
+        if ritual is not None and cmd.is_empty:
+            return Reply(self.describe(ritual, await participants(ctx.session, ritual.id), ctx))
+        at = cmd.at or (cfg.parse_hhmm(ritual.at) if ritual else cfg.DEFAULT_AT)
+        tz = cmd.tz or (ritual.tz if ritual else ctx.member.tz or "UTC")
+        if cmd.summary is not None:
+            summary = cmd.summary
+        elif ritual is not None and cmd.at is None:
+            summary = cfg.parse_hhmm(ritual.summary_at)
+        else:
+            minutes = min(at.hour * 60 + at.minute + 180, 23 * 60 + 59)
+            summary = cfg.parse_hhmm(f"{minutes // 60}:{minutes % 60}")
+        if summary <= at:
+            return say(
+                f"The summary time ({cfg.hhmm(summary)}) must come after the question time "
+                f"({cfg.hhmm(at)}) on the same day.",
+                context="Try: standup setup at 09:30 summary 12:00",
+            )
+        if cmd.holidays is not None:
+            country = None if cmd.holidays.lower() == "none" else cmd.holidays.upper()
+            if country and not known_country(country):
+                return say(
+                    f"No public-holiday calendar is known for '{country}'.",
+                    context="Try a country code such as US, DE or GB-SCT, or `holidays none`.",
+                )
+        elif ritual is not None and cmd.tz is None:
+            country = ritual.country
+        else:
+            country = country_for_timezone(tz)
+        days = cmd.days or (cfg.days_of(ritual) if ritual else cfg.DEFAULT_DAYS)
+        created = ritual is None
+        if ritual is None:
+            ritual = Ritual(
+                channel_id=ctx.channel.id,
+                kind=KIND,
+                questions=cfg.default_questions(),
+                skip_dates=[],
+                options={},
+                paused=False,
+                lead_member_id=ctx.member.id,
+                version=1,
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+            ctx.session.add(ritual)
+        ritual.at = cfg.hhmm(at)
+        ritual.tz = tz
+        ritual.summary_at = cfg.hhmm(summary)
+        ritual.days = ",".join(str(d) for d in days)
+        ritual.country = country
+        await ctx.session.flush()
+        if created:
+            ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
+            await ctx.session.flush()
+        self._changed(ritual, ctx)
+        await ctx.session.refresh(ritual, ["channel"])
+        verb = "is set up" if created else "is updated"
+        people = await participants(ctx.session, ritual.id)
+        message = self.describe(ritual, people, ctx)
+        message.text = f"The stand-up for #{ctx.channel.name or ctx.channel.external_id} {verb}."
+        if created:
+            message.context = "Others join with `standup join`. " + message.context
+        return Reply(message, public=True)
+
+    def describe(self, ritual: Ritual, people: list[Member], ctx: CommandContext) -> Message:
+        schedule = cfg.schedule_of(ritual)
+        upcoming = next_run(schedule, ctx.now)
+        when = (
+            f"{ritual.at} {cfg.days_label(cfg.days_of(ritual))} ({ritual.tz}), "
+            f"summary at {ritual.summary_at}"
+        )
+        holidays = (
+            f"skips {ritual.country} public holidays" if ritual.country else "no holiday calendar"
+        )
+        next_line = (
+            upcoming.astimezone(schedule.zone).strftime("%a %d %b %H:%M") if upcoming else "none"
+        )
+        sections = [
+            Section(text=f"*When*: {when}; {holidays}"),
+            Section(
+                text="*Questions*\n"
+                + "\n".join(f"{i + 1}. {q}" for i, q in enumerate(ritual.questions))
+            ),
+            Section(
+                text="*Participants*: "
+                + (", ".join(f"{display(m)} ({m.tz})" for m in people) or "nobody yet")
+            ),
+        ]
+        if ritual.skip_dates:
+            sections.append(
+                Section(text="*Skipped dates*: " + ", ".join(sorted(ritual.skip_dates)))
+            )
+        state = "Paused — `standup resume` to restart." if ritual.paused else f"Next: {next_line}"
+        return Message(
+            text=f"Stand-up for #{ritual.channel.name or ritual.channel.external_id}",
+            sections=sections,
+            context=state,
+        )
+
+    async def questions(self, ctx: CommandContext, cmd: c.StandupQuestions) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        ritual.questions = list(cmd.questions)
+        self._changed(ritual, ctx)
+        listed = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(cmd.questions))
+        blocker = cfg.blocker_index(ritual) + 1
+        return Reply(
+            Message(
+                text="Stand-up questions updated.",
+                sections=[Section(text=listed)],
+                context=f"Answers to question {blocker} go into the blocker ledger.",
+            ),
+            public=True,
+        )
+
+    async def join(self, ctx: CommandContext, _cmd: c.StandupJoin) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        exists = await ctx.session.get(Participant, (ritual.id, ctx.member.id))
+        if exists:
+            return say("You are already in this stand-up.")
+        ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
+        self._changed(ritual, ctx)
+        return say(
+            f"{display(ctx.member)} joined the stand-up; questions come at {ritual.at} "
+            f"in {ctx.member.tz}.",
+            public=True,
+        )
+
+    async def leave(self, ctx: CommandContext, _cmd: c.StandupLeave) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        result = await ctx.session.execute(
+            delete(Participant).where(
+                Participant.ritual_id == ritual.id, Participant.member_id == ctx.member.id
+            )
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            return say("You are not in this stand-up.")
+        self._changed(ritual, ctx)
+        return say(f"{display(ctx.member)} left the stand-up.", public=True)
+
+    async def skip(self, ctx: CommandContext, cmd: c.StandupSkip) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        today = local_date(ctx.now, ritual.tz)
+        if cmd.day < today:
+            return say(
+                f"{cmd.day.isoformat()} is in the past.", context="Try a date from today on."
+            )
+        kept = {d for d in ritual.skip_dates if date.fromisoformat(d) >= today}
+        kept.add(cmd.day.isoformat())
+        ritual.skip_dates = sorted(kept)
+        self._changed(ritual, ctx)
+        return say(f"No stand-up on {cmd.day:%a %d %b %Y}.", public=True)
+
+    async def pause(self, ctx: CommandContext, _cmd: c.StandupPause) -> Reply:
+        return await self._set_paused(ctx, True)
+
+    async def resume(self, ctx: CommandContext, _cmd: c.StandupResume) -> Reply:
+        return await self._set_paused(ctx, False)
+
+    async def _set_paused(self, ctx: CommandContext, paused: bool) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        if ritual.paused == paused:
+            return say(f"The stand-up is already {'paused' if paused else 'running'}.")
+        ritual.paused = paused
+        self._changed(ritual, ctx)
+        if paused:
+            return say("Stand-up paused until `standup resume`.", public=True)
+        return say("Stand-up resumed.", public=True)
+
+    async def away(self, ctx: CommandContext, cmd: c.StandupAway) -> Reply:
+        today = local_date(ctx.now, ctx.member.tz)
+        if cmd.until is not None and cmd.until < today:
+            return say(
+                f"{cmd.until.isoformat()} is in the past.",
+                context="Try: standup away until 2030-01-31",
+            )
+        ctx.member.away_since = today
+        ctx.member.away_until = cmd.until
+        until = f"until {cmd.until:%a %d %b}" if cmd.until else "until you type `standup back`"
+        return say(f"You are away {until}; no stand-up questions till then.")
+
+    async def back(self, ctx: CommandContext, _cmd: c.StandupBack) -> Reply:
+        if ctx.member.away_since is None:
+            return say("You were not marked away.")
+        ctx.member.away_since = None
+        ctx.member.away_until = None
+        return say("Welcome back! Stand-up questions resume with the next one.")
+
+    # --- running ----------------------------------------------------------------------
+
+    async def now(self, ctx: CommandContext, _cmd: c.StandupNow) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        count, reused = await self.engine.start_now(ctx.session, ritual, ctx.now)
+        if count == 0:
+            return say("Everyone in this stand-up has already been asked (or is away).")
+        lead = "Today's stand-up is already running; asked" if reused else "Stand-up started: asked"
+        return say(
+            f"{lead} {count} {'person' if count == 1 else 'people'} by direct message.", public=True
+        )
+
+    async def status(self, ctx: CommandContext, _cmd: c.StandupStatus) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        message = self.describe(ritual, await participants(ctx.session, ritual.id), ctx)
+        latest = (
+            await ctx.session.execute(
+                select(Occurrence)
+                .where(Occurrence.ritual_id == ritual.id, Occurrence.status != "missed")
+                .order_by(Occurrence.scheduled_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if latest is not None:
+            rows = await ctx.session.execute(
+                select(Response.completed_at).where(Response.occurrence_id == latest.id)
+            )
+            flags = [done is not None for done in rows.scalars()]
+            state = "summary posted" if latest.status == "summarized" else "collecting answers"
+            message.sections.append(
+                Section(
+                    text=f"*Latest* ({latest.local_date:%a %d %b}): {sum(flags)}/{len(flags)} "
+                    f"answered, {state}"
+                )
+            )
+        return Reply(message)
+
+    async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
+        return Reply(
+            await self.engine.edit(ctx.session, ctx.member, question=cmd.question, text=cmd.text)
+        )
+
+    # --- blockers and reports ---------------------------------------------------------
+
+    async def blockers(self, ctx: CommandContext, _cmd: c.StandupBlockers) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        view = await self.engine.blocker_view(
+            ctx.session, ritual.id, local_date(ctx.now, ritual.tz)
+        )
+        if not view:
+            return say("No open blockers. 🎉")
+        return Reply(
+            Message(
+                text=f"{len(view)} open blocker{'s' if len(view) != 1 else ''}",
+                sections=[Section(text="\n".join(f"• {blocker_line(b)}" for b in view))],
+                context="Resolve one with `standup resolve ID`.",
+            )
+        )
+
+    async def resolve(self, ctx: CommandContext, cmd: c.StandupResolve) -> Reply:
+        ritual = await self._ritual(ctx)
+        blocker = await ctx.session.get(Blocker, cmd.blocker_id)
+        if blocker is None or (ritual is not None and blocker.ritual_id != ritual.id):
+            return say(
+                f"There is no blocker #{cmd.blocker_id} here.", context="See `standup blockers`."
+            )
+        owner_ritual = await ctx.session.get_one(Ritual, blocker.ritual_id)
+        if owner_ritual.channel.workspace_id != ctx.workspace.id:
+            return say(
+                f"There is no blocker #{cmd.blocker_id} here.", context="See `standup blockers`."
+            )
+        if blocker.resolved_at is not None:
+            return say(f"Blocker #{blocker.id} is already resolved.")
+        if ctx.member.id not in (blocker.member_id, owner_ritual.lead_member_id):
+            return say(
+                "Only the person who raised a blocker (or the stand-up's lead) can resolve it."
+            )
+        blocker.resolved_at = ctx.now
+        blocker.resolved_by = ctx.member.id
+        age = (local_date(ctx.now, owner_ritual.tz) - blocker.opened_on).days
+        return say(
+            f"Blocker #{blocker.id} resolved by {display(ctx.member)} after {age} "
+            f"day{'s' if age != 1 else ''}: {blocker.text}",
+            public=True,
+        )
+
+    async def report(self, ctx: CommandContext, cmd: c.StandupReport) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        end = local_date(ctx.now, ritual.tz)
+        start = end - timedelta(days=cmd.days - 1)
+        people = await participation(ctx.session, ritual.id, start, end)
+        lines = [f"• {p.name}: {p.answered}/{p.asked} ({p.rate}%)" for p in people]
+        asked = sum(p.asked for p in people)
+        answered = sum(p.answered for p in people)
+        overall = f"{round(100 * answered / asked)}%" if asked else "n/a"
+        view = await self.engine.blocker_view(ctx.session, ritual.id, end)
+        blocker_lines = [f"• {blocker_line(b)}" for b in view] or ["None open."]
+        oldest = max((b.age_days for b in view), default=0)
+        return Reply(
+            Message(
+                text=f"Stand-up report, last {cmd.days} day{'s' if cmd.days != 1 else ''} "
+                f"({start:%d %b}–{end:%d %b}): participation {overall}",
+                sections=[
+                    Section(text="*Participation*\n" + ("\n".join(lines) or "No stand-ups ran.")),
+                    Section(
+                        text=f"*Open blockers* ({len(view)}, oldest {oldest} days)\n"
+                        + "\n".join(blocker_lines)
+                    ),
+                ],
+            )
+        )
+
+    async def export(self, ctx: CommandContext, cmd: c.StandupExport) -> Reply:
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        content, count = await export_csv(ctx.session, ritual, cmd.start, cmd.end)
+        span = f"{cmd.start or 'the start'} to {cmd.end or 'today'}"
+        name = f"standup-{ritual.channel.name or ritual.channel.external_id}.csv"
+        return Reply(
+            Message(
+                text=f"{count} answer{'s' if count != 1 else ''} from {span}.",
+                attachment=Attachment(filename=name, content=content, mime_type="text/csv"),
+            )
+        )

@@ -1,0 +1,126 @@
+"""The stand-up summary: a digest of the day, written up by a pluggable summarizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from rituals.messages import Button, ButtonStyle, Field_, Message, Section
+
+
+@dataclass(frozen=True)
+class PersonAnswers:
+    name: str
+    answers: list[tuple[str, str]]
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class OpenBlocker:
+    id: int
+    owner: str
+    text: str
+    age_days: int
+    unblocker: str | None = None
+    new_today: bool = False
+
+
+@dataclass(frozen=True)
+class StandupDigest:
+    """Everything a summary may say about one stand-up, already resolved to names."""
+
+    channel: str
+    day: date
+    answered: list[PersonAnswers]
+    missing: list[str]
+    away: list[str]
+    blockers: list[OpenBlocker]
+    alerts: list[str] = field(default_factory=list)
+
+
+class Summarizer(Protocol):
+    """Writes the headline of a summary; an LLM-backed one can replace the plain one."""
+
+    async def headline(self, digest: StandupDigest) -> str: ...
+
+
+class PlainSummarizer:
+    """Deterministic headline: who answered and how many blockers are open."""
+
+    async def headline(self, digest: StandupDigest) -> str:
+        total = len(digest.answered) + len(digest.missing)
+        parts = [f"{len(digest.answered)}/{total} answered"]
+        if digest.blockers:
+            fresh = sum(1 for b in digest.blockers if b.new_today)
+            parts.append(
+                f"{len(digest.blockers)} open blocker{'s' if len(digest.blockers) != 1 else ''}"
+                + (f" ({fresh} new)" if fresh else "")
+            )
+        else:
+            parts.append("no blockers")
+        return ", ".join(parts)
+
+
+def age_label(days: int) -> str:
+    if days <= 0:
+        return "new today"
+    return f"{days} day{'s' if days != 1 else ''} old"
+
+
+def blocker_line(blocker: OpenBlocker) -> str:
+    who = f" — unblocker: {blocker.unblocker}" if blocker.unblocker else ""
+    return f"#{blocker.id} {blocker.owner}: {blocker.text} ({age_label(blocker.age_days)}){who}"
+
+
+def blockers_section(blockers: list[OpenBlocker]) -> Section:
+    if not blockers:
+        return Section(text="*Blockers*\nNone open.")
+    return Section(text="*Blockers*\n" + "\n".join(f"• {blocker_line(b)}" for b in blockers))
+
+
+def person_section(person: PersonAnswers) -> Section:
+    title = f"*{person.name}*" + (" (late)" if person.late else "")
+    return Section(
+        text=title,
+        fields=[Field_(label=question, value=answer) for question, answer in person.answers],
+    )
+
+
+def summary_message(digest: StandupDigest, headline: str, *, full: bool) -> Message:
+    """The channel post; in short form the answers go in its thread instead."""
+    sections: list[Section] = []
+    if full:
+        sections.extend(person_section(p) for p in digest.answered)
+    sections.append(blockers_section(digest.blockers))
+    if digest.alerts:
+        sections.append(
+            Section(text="*Alerts still firing*\n" + "\n".join(f"• {a}" for a in digest.alerts))
+        )
+    notes = []
+    if digest.missing:
+        notes.append("No answer yet: " + ", ".join(digest.missing))
+    if digest.away:
+        notes.append("Away: " + ", ".join(digest.away))
+    if not full and digest.answered:
+        notes.append("Answers are in the thread.")
+    buttons = [
+        Button(
+            label=f"Resolve #{b.id}",
+            action_id="standup.resolve",
+            value=str(b.id),
+            style=ButtonStyle.primary,
+        )
+        for b in digest.blockers[:5]
+    ]
+    return Message(
+        text=f"Stand-up #{digest.channel} — {digest.day:%a %d %b}: {headline}",
+        sections=sections,
+        buttons=buttons,
+        context=" · ".join(notes),
+    )
+
+
+def thread_message(person: PersonAnswers) -> Message:
+    section = person_section(person)
+    return Message(text=section.text, sections=[Section(fields=section.fields)])
