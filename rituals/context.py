@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,3 +20,4 @@ class CommandContext:
     member: Member
     channel: Channel | None
     now: datetime
+    changed_rituals: set[int] = field(default_factory=set)

@@ -82,6 +82,8 @@ class Rituals:
             ctx = await self._context(session, actor, place)
             reply = await self._dispatch(ctx, parsed)
             await self._queue_reply(session, actor, place, reply)
+        for ritual_id in ctx.changed_rituals:
+            self.rt.schedule_changed(ritual_id)
         self.rt.sent_later()
         return reply
 

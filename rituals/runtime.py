@@ -17,7 +17,7 @@ def _nothing(*_args: object) -> None:
 
 @dataclass
 class Runtime:
-    """``sent_later`` wakes delivery after a commit; ``schedule_changed`` resyncs jobs."""
+    """Callbacks run after commits: ``sent_later`` wakes delivery, ``schedule_changed`` resyncs."""
 
     db: Database
     clock: Clock

@@ -137,3 +137,12 @@ def previous_run(
                 return instant
         day -= timedelta(days=1)
     return None
+
+
+def is_timezone(name: str) -> bool:
+    """True for an IANA zone name such as Europe/Berlin; never raises on odd input."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return False
+    return "\x00" not in name

@@ -15,6 +15,11 @@ RESOLVED = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 MENTION = re.compile(r"<@(?P<slack>[A-Za-z0-9._-]+)(?:\|[^>]*)?>|(?<![\w.])@(?P<plain>[\w.-]+)")
+UNCHANGED = re.compile(
+    r"^\s*(same|same as (before|yesterday)|still( blocked| the same| waiting)?|as before|unchanged)"
+    r"\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
 GENERIC_QUESTION_HINT = re.compile(r"block|imped|stuck", re.IGNORECASE)
 
 
@@ -47,7 +52,7 @@ def read(text: str) -> BlockerAnswer:
         else:
             resolve_all = True
         body = resolved.group("rest").strip()
-    if not body or NO_BLOCKER.match(body):
+    if not body or NO_BLOCKER.match(body) or UNCHANGED.match(body):
         return BlockerAnswer(resolve_all=resolve_all, resolve_id=resolve_id)
     return BlockerAnswer(
         resolve_all=resolve_all, resolve_id=resolve_id, new_text=body, unblocker=mentioned(body)

@@ -65,7 +65,7 @@ class StandupCommands:
     def _changed(self, ritual: Ritual, ctx: CommandContext) -> None:
         ritual.version += 1
         ritual.updated_at = ctx.now
-        self.rt.schedule_changed(ritual.id)
+        ctx.changed_rituals.add(ritual.id)
 
     # --- settings ---------------------------------------------------------------------
 

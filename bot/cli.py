@@ -1,0 +1,106 @@
+"""The `ritualbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from bot.settings import Settings, SettingsError, load_settings
+from rituals.schedule import is_timezone
+
+app = typer.Typer(
+    help="ritualbot: stand-ups, retros, hypotheses and alerts for ML teams.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alert webhooks.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(manifest_app, name="manifest")
+app.add_typer(alerts_app, name="alerts")
+
+
+def _settings(**overrides: str | None) -> Settings:
+    """Settings from the environment; a bad value ends the command with one clear line."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@app.command()
+def run(
+    user: Annotated[str | None, typer.Option(help="Console: your user name.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Console: the channel name.")] = None,
+    tz: Annotated[str | None, typer.Option(help="Console: your timezone (Area/City).")] = None,
+) -> None:
+    """Start the web server, the scheduler and every configured platform (else the console)."""
+    from bot.app import run as run_bot
+
+    if tz is not None and not is_timezone(tz):
+        typer.echo(
+            f"error: --tz: expected an IANA timezone such as Europe/Berlin, got {tz!r}", err=True
+        )
+        raise typer.Exit(2)
+    settings = _settings(console_user=user, console_channel=channel, console_tz=tz)
+    raise typer.Exit(asyncio.run(run_bot(settings)))
+
+
+@app.command()
+def demo() -> None:
+    """Run a scripted week of stand-ups on a temporary database with a simulated clock."""
+    from bot.demo import main as run_demo
+
+    raise typer.Exit(asyncio.run(run_demo()))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending database migration."""
+    from storage.db import Database
+
+    settings = _settings()
+
+    async def upgrade() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    asyncio.run(upgrade())
+    typer.echo("database is up to date")
+
+
+@manifest_app.command("slack")
+def manifest_slack() -> None:
+    """Print the Slack app manifest (not available yet)."""
+    typer.echo("error: the Slack platform is not available yet in this version", err=True)
+    raise typer.Exit(1)
+
+
+@manifest_app.command("teams")
+def manifest_teams(
+    out: Annotated[str, typer.Option(help="Where to write app.zip.")] = "app.zip",
+) -> None:
+    """Write the Teams app package (not available yet)."""
+    typer.echo("error: the Teams platform is not available yet in this version", err=True)
+    raise typer.Exit(1)
+
+
+@alerts_app.command("connect")
+def alerts_connect(
+    platform: Annotated[str, typer.Option()] = "console",
+    channel: Annotated[str, typer.Option()] = "team",
+) -> None:
+    """Print a new alert webhook URL for a channel (not available yet)."""
+    typer.echo("error: alert webhooks are not available yet in this version", err=True)
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

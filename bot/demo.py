@@ -1,0 +1,125 @@
+"""`ritualbot demo`: four days of a stand-up, scripted, on a simulated clock.
+
+It drives the same engine, outbox and console renderer as a real run, calling the scheduled
+steps at the instants the scheduler would, so what it prints is what a team would see.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.logging import configure_logging
+from handlers.console.port import PLATFORM, WORKSPACE, ConsolePort
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.identity import Actor, Place
+from rituals.router import Rituals
+from rituals.runtime import Runtime
+from rituals.schedule import local_instant
+from rituals.standup import settings as cfg
+from storage.db import Database
+
+TEAM = Place("ml-team", "ml-team")
+PEOPLE = {
+    "maya": Actor(PLATFORM, WORKSPACE, "maya", "Maya", "Europe/Berlin"),
+    "omar": Actor(PLATFORM, WORKSPACE, "omar", "Omar", "America/New_York"),
+    "sam": Actor(PLATFORM, WORKSPACE, "sam", "Sam", "Europe/London"),
+}
+MONDAY = date(2026, 11, 23)
+ANSWERS: dict[int, dict[str, list[str]]] = {
+    0: {
+        "maya": [
+            "Shipped the feature-store backfill",
+            "Retrain the ranker on it",
+            "Waiting for GPU quota from @omar",
+        ],
+        "sam": ["Labelled 2k eval images", "Audit label noise", "Labels vendor is late"],
+        "omar": ["Drift dashboard for ranker v3", "Alert rules for recall", "none"],
+    },
+    1: {
+        "maya": ["Prepared training config", "Start the retrain once GPUs land", "same"],
+        "sam": ["Label audit: 4% noise", "Relabel the noisy slice", "resolved"],
+        "omar": ["Quota request filed", "Canary rollout", "none"],
+    },
+    2: {
+        "maya": ["Small CPU experiments", "Retrain, still", "still blocked"],
+        "omar": ["Canary at 10%", "Watch latency", "none"],
+    },
+    3: {
+        "maya": ["Nothing new on the retrain", "Eval harness", "same"],
+        "sam": ["Relabelled slice", "Eval on the clean set", "none"],
+    },
+}
+
+
+class Script:
+    def __init__(self, db: Database, out: object) -> None:
+        self.clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+        self.runtime = Runtime(db=db, clock=self.clock)
+        self.bot = Rituals(self.runtime)
+        self.delivery = Delivery(db, {PLATFORM: ConsolePort(out, me="")}, self.clock)  # type: ignore[arg-type]
+        self.out = out
+
+    def say(self, line: str) -> None:
+        self.out.write(line + "\n")  # type: ignore[attr-defined]
+
+    async def type(self, who: str, text: str) -> None:
+        self.say(f"@{who} types in #{TEAM.name}: {text}")
+        await self.bot.command(PEOPLE[who], TEAM, text)
+        await self.delivery.drain()
+
+    async def answer(self, who: str, text: str) -> None:
+        self.say(f"@{who} answers: {text}")
+        await self.bot.direct_message(PEOPLE[who], text)
+        await self.delivery.drain()
+
+    async def day(self, offset: int, ritual_id: int) -> None:
+        day = MONDAY + timedelta(days=offset)
+        self.say(f"\n=== {day:%A %d %B %Y} ===")
+        zones = sorted(
+            {p.tz or "UTC" for p in PEOPLE.values()},
+            key=lambda tz: local_instant(day, cfg.DEFAULT_AT, tz),
+        )
+        for tz in zones:
+            self.clock.set(local_instant(day, cfg.DEFAULT_AT, tz))
+            self.say(f"-- {self.clock.now():%H:%M} UTC: 09:30 in {tz}")
+            await self.bot.standups.prompt_due(ritual_id, tz)
+            await self.delivery.drain()
+            for who, actor in PEOPLE.items():
+                if actor.tz == tz:
+                    for text in ANSWERS[offset].get(who, []):
+                        await self.answer(who, text)
+        summary_at = local_instant(day, cfg.parse_hhmm("18:00"), "Europe/Berlin")
+        for when in (summary_at - timedelta(minutes=30), summary_at):
+            self.clock.set(when)
+            self.say(f"-- {when:%H:%M} UTC")
+            await self.bot.standups.sweep()
+            await self.delivery.drain()
+        await self.delivery.drain()
+
+
+async def main() -> int:
+    configure_logging("WARNING", "console")
+    out = sys.stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
+        await db.upgrade()
+        script = Script(db, out)
+        script.say("ritualbot demo: a four-day stand-up for #ml-team on a simulated clock.\n")
+        await script.type(
+            "maya", "standup setup at 09:30 days mon-fri tz Europe/Berlin summary 18:00"
+        )
+        await script.type("omar", "standup join")
+        await script.type("sam", "standup join")
+        for offset in range(4):
+            if offset == 2:
+                await script.type("sam", f"standup away until {MONDAY + timedelta(days=2)}")
+            await script.day(offset, ritual_id=1)
+        await script.type("maya", "standup report 7")
+        await script.type("maya", "retro start Sprint 12")
+        script.say("\nRetros, hypothesis check-ins and alerts are not built yet: stand-ups only.")
+        await db.dispose()
+    return 0

@@ -1,0 +1,167 @@
+"""APScheduler, driven from the database: jobs are derived from rituals, never stored.
+
+APScheduler 3 must not share a job store between processes, so each process builds its own
+jobs from the ritual rows and the database claim decides which process does the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import select
+
+from rituals.router import Rituals
+from rituals.schedule import Schedule, next_run
+from rituals.standup import settings as cfg
+from rituals.standup.engine import KIND
+from storage.models import Member, Participant, Ritual
+
+log = structlog.get_logger(__name__)
+
+
+class RitualTrigger(BaseTrigger):
+    """Fires on the ritual's days at its wall-clock time, skipping skip dates and holidays."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        after = (
+            previous_fire_time
+            if previous_fire_time is not None
+            else now - timedelta(microseconds=1)
+        )
+        return next_run(self.schedule, after)
+
+    def __str__(self) -> str:
+        return f"ritual[{self.schedule.at:%H:%M} {self.schedule.tz}]"
+
+
+def job_prefix(ritual_id: int) -> str:
+    return f"{KIND}:{ritual_id}:"
+
+
+class RitualScheduler:
+    """One per process: prompt jobs per ritual and timezone, plus sweep and resync."""
+
+    def __init__(
+        self,
+        rituals: Rituals,
+        *,
+        grace: timedelta = timedelta(hours=1),
+        sweep_every: timedelta = timedelta(seconds=15),
+        resync_every: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.rituals = rituals
+        self.grace = grace
+        self.sweep_every = sweep_every
+        self.resync_every = resync_every
+        self.aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={
+                "misfire_grace_time": int(grace.total_seconds()),
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+        self._seen: dict[int, tuple[int, tuple[str, ...]]] = {}
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self.aps.add_listener(self._missed, EVENT_JOB_MISSED)
+        self.aps.start()
+        await self.resync()
+        started = await self.rituals.standups.catch_up()
+        if started:
+            log.info("caught up on prompts due while down", prompts=started)
+        self.aps.add_job(
+            self.rituals.standups.sweep,
+            "interval",
+            id="sweep",
+            seconds=self.sweep_every.total_seconds(),
+        )
+        self.aps.add_job(
+            self.resync, "interval", id="resync", seconds=self.resync_every.total_seconds()
+        )
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def changed(self, ritual_id: int) -> None:
+        """Runtime callback: a command changed this ritual, so rebuild its jobs now."""
+        self._seen.pop(ritual_id, None)
+        task = asyncio.get_running_loop().create_task(self.sync(ritual_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resync(self) -> None:
+        """Rebuild the jobs of rituals changed since last time, here or by another process.
+
+        A ritual's jobs depend on its settings (its version) and on its participants' zones.
+        """
+        async with self.rituals.rt.db.session() as session:
+            rows = await session.execute(
+                select(Ritual.id, Ritual.version).where(Ritual.kind == KIND)
+            )
+            versions = dict(rows.tuples().all())
+            zones = await session.execute(
+                select(Participant.ritual_id, Member.tz)
+                .join(Member, Member.id == Participant.member_id)
+                .distinct()
+            )
+            tzs: dict[int, set[str]] = {}
+            for ritual_id, tz in zones.tuples():
+                tzs.setdefault(ritual_id, set()).add(tz)
+        current = {rid: (v, tuple(sorted(tzs.get(rid, ())))) for rid, v in versions.items()}
+        for ritual_id in set(self._seen) - set(current):
+            self._remove(ritual_id)
+            del self._seen[ritual_id]
+        for ritual_id, signature in current.items():
+            if self._seen.get(ritual_id) != signature:
+                await self.sync(ritual_id)
+
+    async def sync(self, ritual_id: int) -> None:
+        async with self._lock:
+            async with self.rituals.rt.db.session() as session:
+                ritual = await session.get(Ritual, ritual_id)
+            self._remove(ritual_id)
+            if ritual is None:
+                self._seen.pop(ritual_id, None)
+                return
+            zones = await self.rituals.standups.timezones(ritual_id)
+            self._seen[ritual_id] = (ritual.version, tuple(zones))
+            if ritual.paused:
+                return
+            for tz in zones:
+                self.aps.add_job(
+                    self.rituals.standups.prompt_due,
+                    RitualTrigger(cfg.schedule_of(ritual, tz)),
+                    args=(ritual_id, tz),
+                    id=f"{job_prefix(ritual_id)}{tz}",
+                    replace_existing=True,
+                )
+
+    def _remove(self, ritual_id: int) -> None:
+        for job in self.aps.get_jobs():
+            if job.id.startswith(job_prefix(ritual_id)):
+                job.remove()
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        log.warning(
+            "scheduled run missed: past the grace period",
+            job=event.job_id,
+            scheduled=event.scheduled_run_time.isoformat(),
+            grace_s=int(self.grace.total_seconds()),
+        )
+
+    def jobs(self) -> dict[str, datetime | None]:
+        return {job.id: job.next_run_time for job in self.aps.get_jobs()}

@@ -1,0 +1,84 @@
+"""The console's input side: each typed line becomes a command or an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+import structlog
+
+from handlers.console.port import PLATFORM, WORKSPACE
+from rituals.commands import looks_like_command
+from rituals.identity import Actor, Place
+from rituals.router import Rituals
+
+log = structlog.get_logger(__name__)
+
+BANNER = """ritualbot console — you are @{user} in #{channel} ({tz}).
+Type commands as you would in Slack (`standup setup at 09:30`, `standup now`, `help`);
+any other line is your answer to the question the bot asked you. `quit` or Ctrl-D leaves."""
+
+
+class ConsoleSession:
+    def __init__(
+        self,
+        rituals: Rituals,
+        *,
+        user: str,
+        channel: str,
+        tz: str,
+        out: TextIO,
+        read_line: Callable[[], str] | None = None,
+    ) -> None:
+        self.rituals = rituals
+        self.actor = Actor(PLATFORM, WORKSPACE, user, user, tz)
+        self.place = Place(channel, channel)
+        self.out = out
+        self._read_line = read_line or sys.stdin.readline
+
+    async def handle(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
+        if looks_like_command(text):
+            await self.rituals.command(self.actor, self.place, text)
+        else:
+            await self.rituals.direct_message(self.actor, text)
+
+    def _lines(self) -> asyncio.Queue[str]:
+        """Lines read on a daemon thread, so a blocked read never holds up shutdown."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        def pump() -> None:
+            while True:
+                try:
+                    line = self._read_line()
+                except (OSError, ValueError):
+                    line = ""
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+                if not line:
+                    return
+
+        threading.Thread(target=pump, name="console-input", daemon=True).start()
+        return queue
+
+    async def run(self) -> None:
+        """Read lines until EOF or `quit`; each is handled before the next is read."""
+        self.out.write(
+            BANNER.format(user=self.actor.user, channel=self.place.channel, tz=self.actor.tz) + "\n"
+        )
+        self.out.flush()
+        lines = self._lines()
+        while True:
+            line = await lines.get()
+            if not line or line.strip().lower() in {"quit", "exit"}:
+                return
+            try:
+                await self.handle(line)
+            except Exception:  # a bad line must not end the session
+                log.exception("console input failed")
+                self.out.write("Something went wrong handling that line; see the log.\n")

@@ -1,0 +1,183 @@
+"""The web app's own endpoints and guards, over real HTTP against a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from structlog.testing import capture_logs
+
+import bot.web
+import rituals.telemetry
+from bot.web import DB_KEY, MAX_BODY_BYTES, init_app, serve
+from storage.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    yield database
+    await database.dispose()
+
+
+async def boom(_request: web.Request) -> web.Response:
+    raise RuntimeError("secret detail")
+
+
+async def bad_request(_request: web.Request) -> web.Response:
+    raise web.HTTPBadRequest(text="missing field 'model'")
+
+
+async def echo_size(request: web.Request) -> web.Response:
+    return web.json_response({"size": len(await request.read())})
+
+
+def extra(app: web.Application) -> None:
+    app.router.add_get("/boom", boom)
+    app.router.add_get("/bad", bad_request)
+    app.router.add_post("/hooks/alerts/{token}", echo_size)
+
+
+def client_for(app: web.Application) -> TestClient[web.Request, web.Application]:
+    return TestClient(TestServer(app))
+
+
+async def test_healthz_ok(db: Database) -> None:
+    async with client_for(init_app(db=db)) as client:
+        response = await client.get("/healthz")
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "database": "ok"}
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_healthz_unreachable_database() -> None:
+    broken = Database("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    try:
+        async with client_for(init_app(db=broken)) as client:
+            response = await client.get("/healthz")
+            body = await response.json()
+    finally:
+        await broken.dispose()
+    assert response.status == 503
+    assert body["status"] == "unavailable"
+    assert body["database"] == "OperationalError"
+
+
+class SlowDatabase(Database):
+    async def ping(self) -> None:
+        await asyncio.sleep(10)
+
+
+async def test_healthz_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.web, "HEALTH_TIMEOUT_SECONDS", 0.05)
+    slow = SlowDatabase(f"sqlite+aiosqlite:///{tmp_path}/slow.db")
+    try:
+        async with client_for(init_app(db=slow)) as client:
+            response = await client.get("/healthz")
+            body = await response.json()
+    finally:
+        await slow.dispose()
+    assert response.status == 503
+    assert body == {"status": "unavailable", "database": "no answer within 0.05s"}
+
+
+async def test_metrics_prometheus_text(db: Database) -> None:
+    rituals.telemetry.COMMANDS.labels("console", "standup", "ok").inc()
+    async with client_for(init_app(db=db)) as client:
+        response = await client.get("/metrics")
+        text = await response.text()
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    assert response.charset == "utf-8"
+    assert "# TYPE ritualbot_commands_total counter" in text
+    assert 'ritualbot_commands_total{outcome="ok",platform="console",ritual="standup"}' in text
+    assert "ritualbot_messages_sent_total" in text
+
+
+async def test_unhandled_error_is_logged_500_without_detail(db: Database) -> None:
+    async with client_for(init_app(db=db, extra_routes=extra)) as client:
+        with capture_logs() as logs:
+            response = await client.get("/boom")
+        body = await response.text()
+    assert response.status == 500
+    assert response.content_type == "application/json"
+    assert body == '{"error": "internal error"}'
+    errors = [entry for entry in logs if entry["event"] == "unhandled error"]
+    assert len(errors) == 1
+    assert errors[0]["log_level"] == "error"
+    assert errors[0]["route"] == "/boom"
+
+
+async def test_http_errors_pass_through(db: Database) -> None:
+    async with client_for(init_app(db=db, extra_routes=extra)) as client:
+        bad = await client.get("/bad")
+        assert (bad.status, await bad.text()) == (400, "missing field 'model'")
+        missing = await client.get("/nowhere")
+        assert missing.status == 404
+        wrong_method = await client.post("/healthz")
+        assert wrong_method.status == 405
+
+
+async def test_request_body_limit(db: Database) -> None:
+    async with client_for(init_app(db=db, extra_routes=extra)) as client:
+        ok = await client.post("/hooks/alerts/t0k", data=b"x" * MAX_BODY_BYTES)
+        assert ok.status == 200
+        assert await ok.json() == {"size": MAX_BODY_BYTES}
+        too_big = await client.post("/hooks/alerts/t0k", data=b"x" * (MAX_BODY_BYTES + 1))
+        assert too_big.status == 413
+
+
+async def test_lifetimes_run_in_order_and_unwind(db: Database) -> None:
+    events: list[str] = []
+
+    def lifetime(name: str) -> Callable[[web.Application], AsyncIterator[None]]:
+        async def run(app: web.Application) -> AsyncIterator[None]:
+            assert app[DB_KEY] is db
+            events.append(f"start {name}")
+            yield
+            events.append(f"stop {name}")
+
+        return run
+
+    app = init_app(db=db, lifetimes=[lifetime("a"), lifetime("b")])
+    async with client_for(app) as client:
+        assert (await client.get("/healthz")).status == 200
+        assert events == ["start a", "start b"]
+    assert events == ["start a", "start b", "stop b", "stop a"]
+
+
+async def test_serve_listens_and_logs_route_templates(db: Database) -> None:
+    runner = await serve(init_app(db=db, extra_routes=extra), "127.0.0.1", 0)
+    try:
+        host, port = runner.addresses[0][:2]
+        with capture_logs() as logs:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://{host}:{port}/healthz") as response:
+                    assert response.status == 200
+                hook = f"http://{host}:{port}/hooks/alerts/s3cret-token"
+                async with session.post(hook, data=b"{}") as response:
+                    assert response.status == 200
+    finally:
+        await runner.cleanup()
+    requests = [entry for entry in logs if entry["event"] == "request"]
+    assert [(r["route"], r["status"]) for r in requests] == [
+        ("/healthz", 200),
+        ("/hooks/alerts/{token}", 200),
+    ]
+    assert requests[0]["log_level"] == "debug"
+    assert "s3cret-token" not in repr(logs)
+
+
+async def test_serve_reports_busy_port(db: Database) -> None:
+    first = await serve(init_app(db=db), "127.0.0.1", 0)
+    try:
+        port = first.addresses[0][1]
+        with pytest.raises(OSError):
+            await serve(init_app(db=db), "127.0.0.1", port)
+    finally:
+        await first.cleanup()
