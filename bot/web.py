@@ -124,5 +124,5 @@ async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     except BaseException:
         await runner.cleanup()
         raise
-    log.info("listening", addresses=[str(address) for address in runner.addresses])
+    log.info("listening", host=host, port=runner.addresses[0][1])
     return runner

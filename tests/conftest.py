@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -26,6 +28,23 @@ PG_DB = f"ritualbot_test_{os.getpid()}"
 def _pg_url(database: str) -> str:
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{database}"
+
+
+def _blocking(coro: Coroutine[Any, Any, None]) -> None:
+    """Run set-up coroutines on a thread of their own, outside whatever loop is running."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 async def _admin(sql: str) -> None:
@@ -45,24 +64,24 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    _blocking(_migrate(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     try:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{PG_DB}"'))
-        asyncio.run(_admin(f'CREATE DATABASE "{PG_DB}"'))
+        _blocking(_admin(f'DROP DATABASE IF EXISTS "{PG_DB}"'))
+        _blocking(_admin(f'CREATE DATABASE "{PG_DB}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         reason = f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({exc}); set RITUALBOT_TEST_PG_DSN"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
     url = _pg_url(PG_DB)
-    asyncio.run(_migrate(url))
+    _blocking(_migrate(url))
     yield url
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+    _blocking(_admin(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
 
 
 def sqlite_copy(template: Path, directory: Path) -> str:

@@ -37,7 +37,7 @@ _DURATION = re.compile(r"(?:([0-9]{1,5})d)?(?:([0-9]{1,5})h)?(?:([0-9]{1,5})m)?"
 _HOLIDAYS = re.compile(r"[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?")
 _MENTION = re.compile(r"<@([A-Za-z0-9]{1,40})(?:\|[^<>]{0,80})?>|@([\w.\-]{1,80})")
 _CONDITION = re.compile(
-    r"(?P<metric>[^<>=]+?) ?(?P<op><=|>=|==|<|>|=) ?(?P<target>\S+)(?: (?P<tail>.*))?"
+    r"(?P<metric>[^<>=!]+?) ?(?P<op><=|>=|==|<|>|=) ?(?P<target>\S+)(?: (?P<tail>.*))?"
 )
 _CRON_FIELD = re.compile(r"(?:[0-9]+|\*|[a-z]{3})(?:[-/,](?:[0-9]+|\*|[a-z]{3}))*")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -80,12 +80,16 @@ def _drop(text: str, count: int) -> str:
     return parts[count].strip() if len(parts) > count else ""
 
 
-def _arity(args: list[str], low: int, high: int, missing: str) -> list[str]:
-    """Check the argument count up front, so the error names what is missing or extra."""
-    if len(args) < low:
-        raise _Reject(f"missing {missing}")
-    if len(args) > high:
-        raise _Reject(f"unexpected {_q(' '.join(args[high:]))}")
+def _require(args: list[str], *names: str) -> None:
+    """Name exactly the arguments still missing, so the user knows what to add."""
+    if len(args) < len(names):
+        raise _Reject("missing " + " and ".join(names[len(args) :]))
+
+
+def _at_most(args: list[str], count: int) -> list[str]:
+    """Reject stray words rather than silently ignore something the user meant."""
+    if len(args) > count:
+        raise _Reject(f"unexpected {_q(' '.join(args[count:]))}")
     return args
 
 
@@ -212,7 +216,7 @@ def _priority(token: str) -> int:
 
 
 def _days_back(token: str) -> int:
-    """A report covers up to a year, enough for any retro and small enough to render."""
+    """A report spans at most a year, so one command cannot ask for an unbounded query."""
     return _int(token, 1, 365, "days")
 
 
@@ -283,9 +287,11 @@ def _fixed(
 ) -> Handler:
     """Handler for one-word positional arguments, so most rows of the table need no code."""
 
+    names = [field.__name__.strip("_").replace("_", " ") for field in fields]
+
     def handler(args: list[str], rest: str) -> Command:
-        missing = " ".join(f.__name__.strip("_").upper() for f in fields[len(args) :])
-        _arity(args, len(fields) - optional, len(fields), missing)
+        _require(args, *names[: len(names) - optional])
+        _at_most(args, len(fields))
         return command(*(field(arg) for field, arg in zip(fields, args, strict=False)))
 
     return handler
@@ -316,14 +322,14 @@ def _standup_away(args: list[str], rest: str) -> Command:
 
 
 def _standup_export(args: list[str], rest: str) -> Command:
-    dates = [_date(token) for token in _arity(args, 0, 2, "")]
+    dates = [_date(token) for token in _at_most(args, 2)]
     if len(dates) == 2 and dates[0] > dates[1]:
         raise _Reject(f"FROM {dates[0]} is after TO {dates[1]}")
     return m.StandupExport(*dates)
 
 
 def _standup_edit(args: list[str], rest: str) -> Command:
-    _arity(args, 2, len(args), "question number and text")
+    _require(args, "question number", "text")
     return m.StandupEdit(
         _int(args[0], 1, 10, "question number"), _text(_drop(rest, 1), "text", 3000)
     )
@@ -334,7 +340,7 @@ def _retro_start(args: list[str], rest: str) -> Command:
 
 
 def _retro_add(args: list[str], rest: str) -> Command:
-    _arity(args, 1, len(args), "column: well, improve, idea or action")
+    _require(args, "column (well, improve, idea or action)")
     column = _choice(m.RetroColumn, args[0], "column")
     text = _drop(rest, 1)
     anonymous = len(args) > 1 and args[-1].lower() == "anon"
@@ -366,7 +372,7 @@ def _hypothesis_add(args: list[str], rest: str) -> Command:
 
 
 def _hypothesis_checkin(args: list[str], rest: str) -> Command:
-    _arity(args, 2, len(args), "hypothesis id and status")
+    _require(args, "id", "status")
     hypothesis_id, status = _id(args[0]), _choice(m.HypothesisStatus, args[1], "status")
     metrics: list[tuple[str, float]] = []
     for token in args[2:]:
@@ -379,7 +385,7 @@ def _hypothesis_checkin(args: list[str], rest: str) -> Command:
 
 
 def _hypothesis_close(args: list[str], rest: str) -> Command:
-    _arity(args, 2, len(args), "hypothesis id and outcome")
+    _require(args, "id", "outcome")
     outcome = _choice(m.HypothesisOutcome, args[1], "outcome")
     note = _text(_drop(rest, 2), "note", 1000, required=False)
     return m.HypothesisClose(_id(args[0]), outcome, note)
@@ -405,21 +411,21 @@ def _backlog_add(args: list[str], rest: str) -> Command:
 
 
 def _backlog_list(args: list[str], rest: str) -> Command:
-    scope = _arity(args, 0, 1, "")[0].lower() if args else "open"
+    scope = _at_most(args, 1)[0].lower() if args else "open"
     if scope not in _BACKLOG_SCOPES:
         raise _Reject(f"list what? one of {', '.join(_BACKLOG_SCOPES)}; not {_q(scope)}")
     return m.BacklogList(scope)
 
 
 def _backlog_sprint(args: list[str], rest: str) -> Command:
-    _arity(args, 2, len(args), "item id and sprint name")
+    _require(args, "id", "sprint name")
     return m.BacklogSprint(_id(args[0]), _text(_drop(rest, 1), "sprint name", 100))
 
 
 def _alerts_rule(args: list[str], rest: str) -> Command:
     if not args or args[0].lower() != "add":
         raise _Reject("expected 'alerts rule add MODEL METRIC OP THRESHOLD'")
-    _arity(args, 3, len(args), "model and METRIC OP THRESHOLD")
+    _require(args, "add", "model", "METRIC OP THRESHOLD")
     metric, op, threshold, tail = _condition(" ".join(args[2:]))
     if tail:
         raise _Reject(f"unexpected {_q(tail)}")
@@ -427,7 +433,7 @@ def _alerts_rule(args: list[str], rest: str) -> Command:
 
 
 def _alerts_mute(args: list[str], rest: str) -> Command:
-    _arity(args, 2, len(args), "model and duration")
+    _require(args, "model", "duration")
     return m.AlertsMute(_text(args[0], "model", 100), _duration("".join(args[1:])))
 
 

@@ -16,7 +16,7 @@ from rituals.schedule import country_for_timezone, known_country, local_date, ne
 from rituals.standup import settings as cfg
 from rituals.standup.engine import KIND, StandupEngine, display, participants
 from rituals.standup.reports import export_csv, participation
-from rituals.standup.summary import blocker_line
+from rituals.standup.summary import age_label, blocker_line
 from storage.models import Blocker, Member, Occurrence, Participant, Response, Ritual
 
 NO_STANDUP = "There is no stand-up in this channel yet."
@@ -382,7 +382,7 @@ class StandupCommands:
                 sections=[
                     Section(text="*Participation*\n" + ("\n".join(lines) or "No stand-ups ran.")),
                     Section(
-                        text=f"*Open blockers* ({len(view)}, oldest {oldest} days)\n"
+                        text=f"*Open blockers* ({len(view)}, oldest {age_label(oldest)})\n"
                         + "\n".join(blocker_lines)
                     ),
                 ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as clock
 import zoneinfo
 from datetime import date, time
 
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rituals.commands import model as m
-from rituals.commands.parser import MAX_LENGTH, parse
+from rituals.commands.parser import _COMMANDS, MAX_LENGTH, parse
 
 PROPERTY = settings(max_examples=200, deadline=None)
 
@@ -141,6 +140,10 @@ GOOD = [
         "hypothesis add We believe x will result in y; we'll know when auc =0.7 owner <@U9|ana>",
         m.HypothesisAdd("x", "y", "auc", "=", 0.7, owner="U9"),
     ),
+    (
+        "hypothesis add We believe x will result in y; we'll know when a<1 checkin “0 9 * * 1”",
+        m.HypothesisAdd("x", "y", "a", "<", 1.0, checkin="0 9 * * 1"),
+    ),
     ("hypothesis list", m.HypothesisList()),
     (
         "hypothesis checkin 4 on-track labels look cleaner",
@@ -220,7 +223,7 @@ BAD = [
     ("standup questions a || c", "question 2 is missing"),
     ("standup questions " + "|".join("q" * 11), "at most 10 questions"),
     ("standup questions " + "q" * 301, "too long: 301"),
-    ("standup skip", "missing DATE"),
+    ("standup skip", "missing date"),
     ("standup skip tomorrow", "YYYY-MM-DD"),
     ("standup skip 2025-02-30", "real date"),
     ("standup skip 20250101", "YYYY-MM-DD"),
@@ -228,7 +231,7 @@ BAD = [
     ("standup skip 2025-01-01 2025-01-02", "unexpected '2025-01-02'"),
     ("standup away 2025-01-01", "unknown option '2025-01-01'"),
     ("standup away until", "'until' needs a value"),
-    ("standup resolve", "missing ID"),
+    ("standup resolve", "missing id"),
     ("standup resolve 0", "from 1 to"),
     ("standup resolve -3", "not '-3'"),
     ("standup resolve 1_000", "not '1_000'"),
@@ -239,7 +242,8 @@ BAD = [
     ("standup report 366", "from 1 to 365"),
     ("standup export 2025-03-01 2025-01-01", "after TO"),
     ("standup export a b c", "unexpected 'c'"),
-    ("standup edit 2", "missing question number and text"),
+    ("standup edit 2", "missing text"),
+    ("standup edit", "missing question number and text"),
     ("standup edit 11 text", "question number"),
     ("standup edit two text", "question number"),
     ("retro add", "missing column"),
@@ -247,7 +251,7 @@ BAD = [
     ("retro add well", "text is missing"),
     ("retro add well anon", "text is missing"),
     ("retro add well " + "x" * 1001, "too long"),
-    ("retro vote", "missing ID"),
+    ("retro vote", "missing id"),
     ("retro vote abc", "not 'abc'"),
     ("retro start " + "t" * 301, "title is too long"),
     ("hypothesis add", "missing 'We believe'"),
@@ -260,6 +264,8 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a > nan", "'nan'"),
     ("hypothesis add We believe x will result in y; we'll know when a > 1e999", "'1e999'"),
     ("hypothesis add We believe x will result in y; we'll know when a > inf", "'inf'"),
+    ("hypothesis add We believe x will result in y; we'll know when a != 1", "METRIC OP TARGET"),
+    ("hypothesis add We believe x will result in y; we'll know when a => 1", "'>'"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by soon", "YYYY-MM-DD"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by", "'by' needs"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 hourly", "'hourly'"),
@@ -268,7 +274,7 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin 0 9 ? * x", "cron"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @a @b", "user"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @", "user"),
-    ("hypothesis checkin 4", "missing hypothesis id and status"),
+    ("hypothesis checkin 4", "missing status"),
     ("hypothesis checkin 4 fine all good", "status must be one of on-track"),
     ("hypothesis checkin 4 on-track", "note is missing"),
     ("hypothesis checkin 4 on-track recall=high ok", "'high'"),
@@ -280,17 +286,18 @@ BAD = [
     ("backlog add " + "t" * 301, "title is too long"),
     ("backlog list everything", "not 'everything'"),
     ("backlog list mine done", "unexpected 'done'"),
-    ("backlog assign 7", "missing USER"),
+    ("backlog assign 7", "missing user"),
     ("backlog assign 7 @ana @bob", "unexpected '@bob'"),
     ("backlog prio 7 high", "p0, p1, p2 or p3"),
     ("backlog prio 7 p4", "p0, p1, p2 or p3"),
-    ("backlog sprint 7", "missing item id and sprint name"),
+    ("backlog sprint 7", "missing sprint name"),
     ("alerts rule", "alerts rule add MODEL"),
     ("alerts rule delete x", "alerts rule add MODEL"),
-    ("alerts rule add ranker", "missing model and METRIC"),
+    ("alerts rule add", "missing model and METRIC OP THRESHOLD"),
+    ("alerts rule add ranker", "missing METRIC OP THRESHOLD"),
     ("alerts rule add ranker auc", "METRIC OP TARGET"),
     ("alerts rule add ranker auc < 0.7 daily", "unexpected 'daily'"),
-    ("alerts mute ranker", "missing model and duration"),
+    ("alerts mute ranker", "missing duration"),
     ("alerts mute ranker 0m", "1m to 30d"),
     ("alerts mute ranker 31d", "1m to 30d"),
     ("alerts mute ranker forever", "'forever'"),
@@ -310,6 +317,13 @@ def test_rejects_with_a_reason_and_a_working_example(text: str, error: str) -> N
     assert error in result.error
     assert len(result.error) < 400
     assert not isinstance(parse(result.example), m.Usage)
+
+
+@pytest.mark.parametrize(
+    "example", [example for table in _COMMANDS.values() for _, example in table.values()]
+)
+def test_every_example_in_the_grammar_parses(example: str) -> None:
+    assert isinstance(parse(example), m.Command)
 
 
 def test_an_empty_setup_asks_for_the_form() -> None:
@@ -372,7 +386,8 @@ def test_sql_ish_text_is_stored_verbatim_not_interpreted() -> None:
     assert parse(f"retro add well {text}") == m.RetroAdd(m.RetroColumn.well, text)
 
 
-def test_worst_case_inputs_parse_quickly() -> None:
+def test_worst_case_inputs_still_get_an_answer() -> None:
+    """Inputs built to make regular expressions backtrack; speed itself is for bench/."""
     cases = [
         "hypothesis add we believe " + "a will result in " * 230,
         "hypothesis add we believe x will result in y we'll know when " + "a " * 1950,
@@ -381,11 +396,9 @@ def test_worst_case_inputs_parse_quickly() -> None:
         "standup setup days " + "mon," * 995,
         "backlog add " + "@a " * 1300,
     ]
-    started = clock.perf_counter()
     for text in cases:
         assert len(text) <= MAX_LENGTH
-        parse(text)
-    assert clock.perf_counter() - started < 2.0
+        assert isinstance(parse(text), m.Command | m.Usage)
 
 
 # --- properties --------------------------------------------------------------------------
@@ -394,7 +407,10 @@ PREFIXES = sorted(
     {
         "",
         "/",
-        *(f"{ritual} " for ritual in ("help", "standup", "retro", "hypothesis", "backlog")),
+        *(
+            f"{ritual} "
+            for ritual in ("help", "standup", "retro", "hypothesis", "backlog", "alerts")
+        ),
         "standup setup ",
         "standup setup at ",
         "standup setup days ",
