@@ -101,15 +101,21 @@ class Delivery:
             parents = await outbox.refs(session, {i for i in referred if i is not None})
         if not rows:
             return 0, 0
-        outcomes = await asyncio.gather(*(self._send(row, parents) for row in rows))
-        delivered = [(o.row.id, o.sent.channel, o.sent.ref) for o in outcomes if o.sent]
+        outcomes = await asyncio.gather(*(self._deliver(row, parents) for row in rows))
+        return sum(1 for o in outcomes if o.sent), len(rows)
+
+    async def _deliver(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
+        """Send one message and record the result at once, so a crash can repeat at most it."""
+        outcome = await self._send(row, parents)
         now = self.clock.now()
         async with self.db.session() as session:
-            await outbox.mark_sent(session, delivered, now)
-            for outcome in outcomes:
-                if outcome.sent is None:
-                    await self._record_failure(session, outcome, now)
-        return len(delivered), len(rows)
+            if outcome.sent is not None:
+                await outbox.mark_sent(
+                    session, [(row.id, outcome.sent.channel, outcome.sent.ref)], now
+                )
+            else:
+                await self._record_failure(session, outcome, now)
+        return outcome
 
     async def _send(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
         port = self.ports[row.platform]

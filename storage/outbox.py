@@ -122,6 +122,7 @@ async def claim(
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(ids),
+            OutboxMessage.status == "pending",
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         .values(claimed_by=worker, claimed_until=now + lease)

@@ -1,0 +1,212 @@
+"""The outbox: stored before sending, retried until delivered, in order per channel, once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.messages import Message
+from rituals.port import SendError, Sent
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.outbox import Envelope
+from tests.helpers import PLATFORM, RecordingPort
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def to_channel(channel: str = "C1", **kw: object) -> Envelope:
+    return Envelope(PLATFORM, "W1", "post", channel=channel, **kw)  # type: ignore[arg-type]
+
+
+def to_person(user: str) -> Envelope:
+    return Envelope(PLATFORM, "W1", "direct", user=user)
+
+
+async def queue(db: Database, *items: tuple[Envelope, str]) -> list[int]:
+    ids = []
+    async with db.session() as session:
+        for envelope, text in items:
+            ids.append(await outbox.enqueue(session, envelope, Message(text=text), T0))
+    return ids
+
+
+async def rows(db: Database) -> list[OutboxMessage]:
+    async with db.session() as session:
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
+
+
+def setup(db: Database) -> tuple[FakeClock, RecordingPort, Delivery]:
+    clock = FakeClock(T0)
+    port = RecordingPort()
+    return clock, port, Delivery(db, {PLATFORM: port}, clock)
+
+
+async def test_a_failed_send_is_retried_with_backoff_until_delivered(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    await queue(db, (to_channel(), "hello"))
+    port.fail_next = [SendError("HTTP 500"), ConnectionResetError("reset by peer")]
+
+    assert await delivery.drain() == 0
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.next_attempt_at) == (
+        "pending",
+        1,
+        T0 + timedelta(seconds=1),
+    )
+    assert row.last_error == "HTTP 500"
+
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.drain() == 0
+    [row] = await rows(db)
+    assert row.attempts == 2 and row.next_attempt_at == clock.now() + timedelta(seconds=2)
+    assert "reset by peer" in row.last_error
+
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.drain() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.drain() == 1
+    assert [p.text for p in port.log] == ["hello"]
+    assert (await rows(db))[0].status == "sent"
+
+
+async def test_rate_limits_wait_for_retry_after(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    await queue(db, (to_channel(), "hello"))
+    port.fail_next = [SendError("ratelimited", retry_after=30)]
+    await delivery.drain()
+    assert (await rows(db))[0].next_attempt_at == T0 + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=29))
+    assert await delivery.drain() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.drain() == 1
+
+
+async def test_order_is_kept_per_channel_while_other_channels_flow(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    await queue(
+        db,
+        (to_channel("C1"), "one"),
+        (to_channel("C1"), "two"),
+        (to_person("bob"), "dm"),
+        (to_channel("C1"), "three"),
+    )
+    port.fail_next = [SendError("HTTP 503")]
+    await delivery.drain()
+    assert [p.text for p in port.log] == ["dm"]
+
+    for _ in range(3):
+        clock.advance(timedelta(seconds=5))
+        await delivery.drain()
+    assert [p.text for p in port.to("C1")] == ["one", "two", "three"]
+
+
+async def test_a_permanent_failure_is_given_up_and_the_lane_moves_on(db: Database) -> None:
+    _clock, port, delivery = setup(db)
+    await queue(db, (to_person("gone"), "first"), (to_person("gone"), "second"))
+    port.fail_next = [SendError("user blocked the bot", permanent=True)]
+    assert await delivery.drain() == 1
+    assert [r.status for r in await rows(db)] == ["dead", "sent"]
+    assert [p.text for p in port.log] == ["second"]
+
+
+async def test_a_thread_reply_waits_for_its_parent_and_lands_under_it(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    [parent] = await queue(db, (to_channel(), "summary"))
+    await queue(db, (to_channel(thread_of=parent), "answers"))
+    port.fail_next = [SendError("HTTP 500")]
+    await delivery.drain()
+    assert port.log == []
+    clock.advance(timedelta(seconds=2))
+    await delivery.drain()
+    summary, reply = port.log
+    assert reply.thread == summary.ref
+
+
+async def test_messages_survive_a_restart(db: Database, tmp_path) -> None:
+    await queue(db, (to_channel(), "queued before the crash"))
+    await db.dispose()
+    fresh = Database(db.url)
+    try:
+        _clock, port, delivery = setup(fresh)
+        assert await delivery.drain() == 1
+        assert [p.text for p in port.log] == ["queued before the crash"]
+    finally:
+        await fresh.dispose()
+
+
+async def until_sent(db: Database, count: int) -> None:
+    while sum(r.status == "sent" for r in await rows(db)) < count:
+        await asyncio.sleep(0.01)
+
+
+class StallingPort(RecordingPort):
+    """Delivers ``limit`` messages, then hangs: a process killed in the middle of a fan-out."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.stalled = asyncio.Event()
+
+    async def direct(self, workspace: str, user: str, message: Message) -> Sent:
+        if len(self.log) >= self.limit:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        return await super().direct(workspace, user, message)
+
+
+async def test_a_run_killed_mid_send_delivers_the_rest_once_after_restart(db: Database) -> None:
+    people = [f"u{i}" for i in range(10)]
+    await queue(db, *[(to_person(p), f"prompt for {p}") for p in people])
+    clock = FakeClock(T0)
+    stalling = StallingPort(limit=4)
+    doomed = Delivery(db, {PLATFORM: stalling}, clock, concurrency=1, worker_id="doomed")
+    task = asyncio.create_task(doomed.drain())
+    await asyncio.wait_for(stalling.stalled.wait(), timeout=10)
+    await asyncio.wait_for(until_sent(db, 4), timeout=10)
+    task.cancel()
+
+    clock.advance(timedelta(seconds=61))
+    port = RecordingPort()
+    assert await Delivery(db, {PLATFORM: port}, clock, worker_id="restarted").drain() == 6
+    delivered = [p.to for p in stalling.log] + [p.to for p in port.log]
+    assert sorted(delivered) == sorted(people)
+    assert all(r.status == "sent" for r in await rows(db))
+
+
+async def test_two_workers_share_one_outbox_without_sending_twice(db: Database) -> None:
+    lanes = [f"C{i}" for i in range(20)]
+    await queue(db, *[(to_channel(lane), f"{lane}:{n}") for n in range(5) for lane in lanes])
+    clock = FakeClock(T0)
+    second_db = Database(db.url)
+    try:
+        ports = [RecordingPort(), RecordingPort()]
+        workers = [
+            Delivery(db, {PLATFORM: ports[0]}, clock, batch=7, worker_id="a"),
+            Delivery(second_db, {PLATFORM: ports[1]}, clock, batch=7, worker_id="b"),
+        ]
+        counts = await asyncio.gather(*(w.drain() for w in workers))
+    finally:
+        await second_db.dispose()
+    assert sum(counts) == 100
+    texts = [p.text for port in ports for p in port.log]
+    assert sorted(texts) == sorted(f"{lane}:{n}" for n in range(5) for lane in lanes)
+    for lane in lanes:
+        sent = sorted(
+            (r for r in await rows(db) if r.channel == lane), key=lambda r: r.sent_at or T0
+        )
+        assert [r.id for r in sent] == sorted(r.id for r in sent)
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    from rituals.delivery import backoff
+
+    assert [backoff(n, None).total_seconds() for n in (1, 2, 3, 9, 20)] == [1, 2, 4, 256, 300]
+    assert backoff(3, 12.5).total_seconds() == 12.5
