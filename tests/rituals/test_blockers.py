@@ -154,6 +154,17 @@ def test_resolution_with_filler_opens_no_new_blocker(text: str) -> None:
     assert read(text) == RESOLVE_ALL
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the id is capped at 9 digits without a boundary, so 'resolved #1234567890' "
+    "resolves blocker #123456789 and opens a new blocker '0'",
+)
+def test_long_blocker_id_is_not_cut() -> None:
+    answer = read("resolved #1234567890")
+    assert answer.resolve_id in (None, 1234567890)
+    assert answer.new_text != "0"
+
+
 @pytest.mark.parametrize(
     ("questions", "index"),
     [
@@ -171,8 +182,8 @@ def test_blocker_question_index(questions: list[str], index: int) -> None:
     assert blocker_question_index(questions) == index
 
 
-@given(st.text())
-def test_read_never_raises_and_new_text_is_clean(text: str) -> None:
+def check_read(text: str) -> None:
+    """``read`` does not raise, and what it returns is consistent."""
     answer = read(text)
     if answer.new_text is not None:
         assert answer.new_text
@@ -183,6 +194,22 @@ def test_read_never_raises_and_new_text_is_clean(text: str) -> None:
     assert not (answer.resolve_all and answer.resolve_id is not None)
 
 
-@given(st.text(alphabet=st.sampled_from(" \t\n@<>|#.,-resolvdfixunbckSAMEnot/")))
+@given(st.text())
+def test_read_never_raises_and_new_text_is_clean(text: str) -> None:
+    check_read(text)
+
+
+ANSWER_LIKE = st.lists(
+    st.sampled_from(
+        [
+            *("resolved", "fixed", "#12", "none", "same", "still", "blocked", "n/a"),
+            *("@li", "<@U1>", "<@U2|x>", "@", "#", ".", ",", "-", "!"),
+            *(" ", "\t", "\n", "\u00a0", "\u2003"),
+        ]
+    )
+).map("".join)
+
+
+@given(ANSWER_LIKE)
 def test_read_never_raises_on_answer_like_text(text: str) -> None:
-    test_read_never_raises_and_new_text_is_clean(text)
+    check_read(text)
