@@ -88,6 +88,8 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         yield
         stop.set()
         await task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(bot.delivery.drain(), timeout=5)
 
     async def scheduler(_app: web.Application) -> AsyncIterator[None]:
         await bot.scheduler.start()

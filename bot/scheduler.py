@@ -103,6 +103,10 @@ class RitualScheduler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def settled(self) -> None:
+        """Wait for job rebuilds that :meth:`changed` started."""
+        await asyncio.gather(*self._tasks)
+
     async def resync(self) -> None:
         """Rebuild the jobs of rituals changed since last time, here or by another process.
 

@@ -52,7 +52,7 @@ def local_instant(day: date, at: time, tz: str) -> datetime:
 def _holiday_calendar(country: str) -> holidays_lib.HolidayBase | None:
     code, _, subdivision = country.partition("-")
     try:
-        return holidays_lib.country_holidays(code, subdiv=subdivision or None)
+        return holidays_lib.country_holidays(code, subdiv=subdivision or None, language="en_US")
     except (NotImplementedError, KeyError, ValueError):
         return None
 

@@ -11,10 +11,16 @@ NO_BLOCKER = re.compile(
     re.IGNORECASE,
 )
 RESOLVED = re.compile(
-    r"^\s*(?:resolved|unblocked|fixed)\b\s*(?:#(?P<id>\d{1,9}))?[\s,.;:!-]*(?P<rest>.*)$",
+    r"^\s*(?:resolved|unblocked|fixed)\b\s*(?:#(?P<id>\d+))?[\s,.;:!-]*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-MENTION = re.compile(r"<@(?P<slack>[A-Za-z0-9._-]+)(?:\|[^>]*)?>|(?<![\w.])@(?P<plain>[\w.-]+)")
+CONNECTOR = re.compile(r"^(?:but|and|now|though|however|so|then)\b[\s,]*", re.IGNORECASE)
+FILLER = re.compile(
+    r"^(it|that|this|now|finally|thanks|yay|nothing new|no new blockers?|no more blockers?)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+MENTION = re.compile(r"<@(?P<slack>[A-Za-z0-9._-]+)(?:\|[^>]*)?>|(?<![\w.])@(?P<plain>[\w.-]*\w)")
 UNCHANGED = re.compile(
     r"^\s*(same|same as (before|yesterday)|still( blocked| the same| waiting)?|as before|unchanged)"
     r"\s*[.!]*\s*$",
@@ -52,6 +58,9 @@ def read(text: str) -> BlockerAnswer:
         else:
             resolve_all = True
         body = resolved.group("rest").strip()
+        core = CONNECTOR.sub("", body)
+        if FILLER.match(core) or (len(core.split()) < 2 and mentioned(core) is None):
+            body = ""
     if not body or NO_BLOCKER.match(body) or UNCHANGED.match(body):
         return BlockerAnswer(resolve_all=resolve_all, resolve_id=resolve_id)
     return BlockerAnswer(

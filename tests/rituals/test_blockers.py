@@ -132,21 +132,11 @@ def test_mentioned(text: str, unblocker: str | None) -> None:
     assert mentioned(text) == unblocker
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a mention at the end of a sentence keeps the full stop ('li.'), so the "
-    "escalation lookup (name.casefold() == member name/id) never finds the member",
-)
 @pytest.mark.parametrize("text", ["Need review from @li.", "blocked until @li. Ping her"])
 def test_mention_before_a_full_stop_is_the_name(text: str) -> None:
     assert read(text).unblocker == "li"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: filler after 'resolved/fixed/unblocked' is taken as a new blocker: "
-    "'Fixed it!' opens a blocker 'it!'",
-)
 @pytest.mark.parametrize(
     "text", ["Fixed it!", "unblocked now", "resolved, no new blockers", "resolved, nothing new"]
 )
@@ -154,11 +144,6 @@ def test_resolution_with_filler_opens_no_new_blocker(text: str) -> None:
     assert read(text) == RESOLVE_ALL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the id is capped at 9 digits without a boundary, so 'resolved #1234567890' "
-    "resolves blocker #123456789 and opens a new blocker '0'",
-)
 def test_long_blocker_id_is_not_cut() -> None:
     answer = read("resolved #1234567890")
     assert answer.resolve_id in (None, 1234567890)

@@ -143,8 +143,12 @@ async def test_messages_survive_a_restart(db: Database, tmp_path) -> None:
 
 
 async def until_sent(db: Database, count: int) -> None:
-    while sum(r.status == "sent" for r in await rows(db)) < count:
+    """Wait until ``count`` rows are recorded as sent: the point a kill is simulated at."""
+    for _ in range(1000):
+        if sum(r.status == "sent" for r in await rows(db)) >= count:
+            return
         await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} messages were recorded as sent")
 
 
 class StallingPort(RecordingPort):

@@ -241,9 +241,7 @@ def test_skip_reason_german_holiday() -> None:
     reason = skip_reason(schedule(tz=BERLIN, country="DE"), date(2026, 12, 25))
     assert reason is not None
     assert reason[0] is SkipReason.holiday
-    # The label's language follows the process locale (see the xfail test below): English
-    # under LANG=C.UTF-8 or en_*, German with no LANG or LANG=de_*.
-    assert reason[1] in {"Christmas Day", "Erster Weihnachtstag"}
+    assert reason[1] == "Christmas Day"
 
 
 @pytest.fixture
@@ -264,12 +262,6 @@ def holiday_label_under(
     return holiday_name(day, country)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: holiday labels follow the server's LANG (holidays lib infers the language "
-    "when none is passed), so a skip notice may say 'Christmas Day', 'Erster Weihnachtstag' "
-    "or a Thai name depending on where the bot runs",
-)
 @pytest.mark.usefixtures("fresh_calendars")
 def test_holiday_label_does_not_depend_on_the_server_locale(
     monkeypatch: pytest.MonkeyPatch,

@@ -1,0 +1,101 @@
+"""The `ritualbot` command as a newcomer runs it: real processes, real ports, real files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+RITUALBOT = str(Path(sys.executable).with_name("ritualbot"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        RITUALBOT_CONSOLE_TZ="Europe/Berlin",
+        RITUALBOT_CONSOLE_USER="dana",
+        RITUALBOT_CONSOLE_CHANNEL="ml",
+    )
+    env.update(extra)
+    return env
+
+
+async def run(*args: str, env: dict[str, str], stdin: bytes = b"") -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        RITUALBOT,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_demo_prints_a_standup_summary_with_blockers(tmp_path: Path) -> None:
+    code, out, _err = await run("demo", env=clean_env(tmp_path))
+    assert code == 0
+    assert "Stand-up #ml-team — Mon 23 Nov: 3/3 answered, 2 open blockers (2 new)" in out
+    assert "Blockers" in out and "Escalation: Maya's blocker #1" in out
+
+
+async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:
+    code, out, err = await run("run", env=clean_env(tmp_path, PORT="eighty"))
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and "PORT" in err
+
+
+async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    code, out, _err = await run("db", "upgrade", env=clean_env(tmp_path))
+    assert code == 0 and "up to date" in out
+    assert (tmp_path / "bot.db").stat().st_size > 0
+
+
+async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_path: Path) -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        RITUALBOT,
+        "run",
+        env=clean_env(tmp_path, PORT=str(port)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            health = await wait_for_health(http, f"http://127.0.0.1:{port}/healthz")
+            assert health == {"status": "ok", "database": "ok"}
+            lines = b"standup setup at 09:30\nstandup now\nshipped it\nnext\nnone\n"
+            out, _err = await asyncio.wait_for(proc.communicate(lines), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = out.decode()
+    assert "you are @dana in #ml" in text
+    assert "[DM] ritualbot: Good morning, dana!" in text
+    assert "1/1 answered, no blockers" in text
+    assert proc.returncode == 0
+
+
+async def wait_for_health(http: aiohttp.ClientSession, url: str) -> dict[str, str]:
+    """Poll until the server is up: start-up time varies, a fixed sleep would be flaky."""
+    for _ in range(200):
+        try:
+            async with http.get(url) as response:
+                return await response.json()
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never answered")

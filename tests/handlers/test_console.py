@@ -1,0 +1,79 @@
+"""The console platform: a person types commands and answers in one terminal."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from handlers.console.port import ConsolePort
+from handlers.console.session import ConsoleSession
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.router import Rituals
+from rituals.runtime import Runtime
+from storage.db import Database
+
+
+class Terminal:
+    def __init__(self, db: Database, read_line: Callable[[], str] | None = None) -> None:
+        self.screen = io.StringIO()
+        clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+        rituals = Rituals(Runtime(db=db, clock=clock))
+        self.session = ConsoleSession(
+            rituals,
+            user="dana",
+            channel="ml",
+            tz="Europe/Berlin",
+            out=self.screen,
+            read_line=read_line,
+        )
+        self.delivery = Delivery(db, {"console": ConsolePort(self.screen, me="dana")}, clock)
+
+    async def type(self, *lines: str) -> str:
+        start = self.screen.tell()
+        for line in lines:
+            await self.session.handle(line)
+            await self.delivery.drain()
+        self.screen.seek(start)
+        return self.screen.read()
+
+
+async def test_a_whole_standup_in_the_terminal(sqlite_db: Database) -> None:
+    terminal = Terminal(sqlite_db)
+    shown = await terminal.type("standup setup at 09:30 tz Europe/Berlin")
+    assert "[#ml] ritualbot: The stand-up for #ml is set up." in shown
+
+    shown = await terminal.type("/standup now")
+    assert "[#ml] ritualbot: Stand-up started: asked 1 person" in shown
+    assert "[DM] ritualbot: Good morning, dana! Stand-up for #ml — question 1 of 3:" in shown
+
+    shown = await terminal.type("fixed the data loader", "tune the ranker", "waiting on GPUs")
+    assert "[#ml] ritualbot: Stand-up #ml — Mon 23 Nov: 1/1 answered, 1 open blocker" in shown
+    assert "• #1 dana: waiting on GPUs (new today)" in shown
+    assert "thread" in shown and "fixed the data loader" in shown
+
+
+async def test_private_replies_are_marked_and_blank_lines_ignored(sqlite_db: Database) -> None:
+    terminal = Terminal(sqlite_db)
+    assert await terminal.type("", "   ") == ""
+    shown = await terminal.type("standup blockers")
+    assert shown.startswith("[#ml, only you] ritualbot: There is no stand-up in this channel yet.")
+
+
+async def test_a_csv_export_is_printed_in_full(sqlite_db: Database) -> None:
+    terminal = Terminal(sqlite_db)
+    await terminal.type("standup setup", "standup now", "a", "b", "none")
+    shown = await terminal.type("standup export")
+    assert "--- standup-ml.csv ---" in shown
+    assert "2026-11-23,ml,dana,dana,1," in shown
+
+
+async def test_the_session_reads_until_quit(sqlite_db: Database) -> None:
+    lines = iter(["standup setup\n", "quit\n", "standup now\n"])
+    terminal = Terminal(sqlite_db, read_line=lambda: next(lines, ""))
+    await terminal.session.run()
+    await terminal.delivery.drain()
+    output = terminal.screen.getvalue()
+    assert "ritualbot console — you are @dana in #ml" in output
+    assert "is set up" in output and "Stand-up started" not in output
