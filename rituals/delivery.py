@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +41,40 @@ class _Outcome:
     error: str = ""
     permanent: bool = False
     retry_after: float | None = None
+
+
+class _Recorder:
+    """Writes send results as they come in, a batch per transaction.
+
+    Results are recorded while later sends are still in flight, so a crash repeats at most
+    the few sends since the last write, and 2,000 sends cost a handful of transactions.
+    """
+
+    def __init__(self, write: Callable[[list[_Outcome]], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: list[_Outcome] = []
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, outcome: _Outcome) -> None:
+        self._pending.append(outcome)
+        self._ready.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        self._ready.set()
+        await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._write(batch)
+            if self._closing and not self._pending:
+                return
 
 
 class _NotReady(Exception):
@@ -101,21 +135,26 @@ class Delivery:
             parents = await outbox.refs(session, {i for i in referred if i is not None})
         if not rows:
             return 0, 0
-        outcomes = await asyncio.gather(*(self._deliver(row, parents) for row in rows))
+        recorder = _Recorder(self._record)
+        outcomes = await asyncio.gather(*(self._deliver(row, parents, recorder) for row in rows))
+        await recorder.close()
         return sum(1 for o in outcomes if o.sent), len(rows)
 
-    async def _deliver(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
-        """Send one message and record the result at once, so a crash can repeat at most it."""
+    async def _deliver(
+        self, row: OutboxMessage, parents: dict[int, OutboxMessage], recorder: _Recorder
+    ) -> _Outcome:
         outcome = await self._send(row, parents)
-        now = self.clock.now()
-        async with self.db.session() as session:
-            if outcome.sent is not None:
-                await outbox.mark_sent(
-                    session, [(row.id, outcome.sent.channel, outcome.sent.ref)], now
-                )
-            else:
-                await self._record_failure(session, outcome, now)
+        recorder.add(outcome)
         return outcome
+
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        now = self.clock.now()
+        delivered = [(o.row.id, o.sent.channel, o.sent.ref) for o in outcomes if o.sent]
+        async with self.db.session() as session:
+            await outbox.mark_sent(session, delivered, now)
+            for outcome in outcomes:
+                if outcome.sent is None:
+                    await self._record_failure(session, outcome, now)
 
     async def _send(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
         port = self.ports[row.platform]
