@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from rituals.messages import Message
 from storage.models import OutboxMessage
@@ -96,20 +95,18 @@ async def claim(
     On PostgreSQL ``SKIP LOCKED`` lets several processes claim side by side without
     waiting on, or taking, each other's rows.
     """
-    earlier = aliased(OutboxMessage)
-    blocked_by_earlier = exists().where(
-        earlier.lane == OutboxMessage.lane,
-        earlier.id < OutboxMessage.id,
-        earlier.status == "pending",
+    lane_heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.lane)
     )
     candidates = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.status == "pending",
+            OutboxMessage.id.in_(lane_heads),
             OutboxMessage.platform.in_(platforms),
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            ~blocked_by_earlier,
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
