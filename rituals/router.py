@@ -28,7 +28,8 @@ log = structlog.get_logger(__name__)
 HELP = {
     "": "Commands: `standup …`, `retro …`, `hypothesis …`, `backlog …`, `alerts …`. "
     "Type a word alone (e.g. `standup`) for its commands.",
-    "standup": "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] · "
+    "standup": "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] "
+    "[holidays CC|none] [format short|full] [escalate DAYS] · "
     "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
     "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
     "export [FROM] [TO] · edit N TEXT",

@@ -38,10 +38,13 @@ class StandupSetup(Command):
     tz: str | None = None
     summary: time | None = None
     holidays: str | None = None  # ISO country code, or "none"
+    summary_form: str | None = None  # "short" (answers in a thread) or "full"
+    escalate_after: int | None = None  # days a blocker may stay open before escalation
 
     @property
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.at, self.days, self.tz, self.summary, self.holidays))
+        values = (self.at, self.days, self.tz, self.summary, self.holidays)
+        return all(v is None for v in (*values, self.summary_form, self.escalate_after))
 
 
 @dataclass(frozen=True)

@@ -297,14 +297,30 @@ def _fixed(
     return handler
 
 
+def _summary_form(word: str) -> str:
+    """How the summary is laid out: short with answers in its thread, or all in one post."""
+    if word.lower() not in ("short", "full"):
+        raise _Reject(f"format is short or full, not {_q(word)}")
+    return word.lower()
+
+
+def _escalate_days(word: str) -> int:
+    """Days a blocker may stay open before it is escalated: ``escalate 3``."""
+    if not word.isdigit() or not 1 <= int(word) <= 30:
+        raise _Reject(f"escalate takes a number of days from 1 to 30, not {_q(word)}")
+    return int(word)
+
+
 def _standup_setup(args: list[str], rest: str) -> Command:
-    opts = _options(args, ("at", "days", "tz", "summary", "holidays"))
+    opts = _options(args, ("at", "days", "tz", "summary", "holidays", "format", "escalate"))
     return m.StandupSetup(
         at=_maybe(opts.get("at"), _time),
         days=_maybe(opts.get("days"), _days),
         tz=_maybe(opts.get("tz"), _tz),
         summary=_maybe(opts.get("summary"), _time),
         holidays=_maybe(opts.get("holidays"), _holidays),
+        summary_form=_maybe(opts.get("format"), _summary_form),
+        escalate_after=_maybe(opts.get("escalate"), _escalate_days),
     )
 
 

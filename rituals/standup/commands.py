@@ -122,6 +122,12 @@ class StandupCommands:
         ritual.summary_at = cfg.hhmm(summary)
         ritual.days = ",".join(str(d) for d in days)
         ritual.country = country
+        options = dict(ritual.options or {})
+        if cmd.summary_form is not None:
+            options["summary_mode"] = cmd.summary_form
+        if cmd.escalate_after is not None:
+            options["escalate_after_days"] = cmd.escalate_after
+        ritual.options = options
         await ctx.session.flush()
         if created:
             ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
@@ -146,11 +152,15 @@ class StandupCommands:
         holidays = (
             f"skips {ritual.country} public holidays" if ritual.country else "no holiday calendar"
         )
+        full = cfg.option(ritual, "summary_mode") == "full"
+        form = "answers in the summary" if full else "answers in the summary's thread"
+        escalate = cfg.option(ritual, "escalate_after_days")
         next_line = (
             upcoming.astimezone(schedule.zone).strftime("%a %d %b %H:%M") if upcoming else "none"
         )
         sections = [
             Section(text=f"*When*: {when}; {holidays}"),
+            Section(text=f"*Summary*: {form}; blockers open over {escalate} days are escalated"),
             Section(
                 text="*Questions*\n"
                 + "\n".join(f"{i + 1}. {q}" for i, q in enumerate(ritual.questions))

@@ -311,3 +311,30 @@ async def test_summary_is_posted_once_when_two_sweeps_race(db: Database) -> None
     await team.bot.standups.sweep()
     await team.bot.standups.sweep()
     assert await count(db, OutboxMessage, OutboxMessage.dedup_key.like("summary:%")) == 1
+
+
+async def test_a_channel_can_choose_the_full_summary_and_its_escalation_age(db: Database) -> None:
+    team = await team_with_standup(db, BOB)
+    reply = await team.type(ALICE, "standup setup format full escalate 5")
+    assert "answers in the summary;" in reply and "over 5 days" in reply
+    await team.type(ALICE, "standup now")
+    await answer_all(team, ALICE, "trained", "evaluate", "none")
+    await answer_all(team, BOB, "cleaned", "label", "none")
+    posted = await team.deliver()
+    summary = summary_in(posted)
+    assert "trained" in summary.text and "cleaned" in summary.text
+    assert not [p for p in posted if p.thread == summary.ref]
+
+
+async def test_holidays_and_weekends_start_nothing(db: Database) -> None:
+    team = Team(db, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    await team.type(BOB, "standup setup at 09:30 tz America/New_York")
+    assert "skips US public holidays" in await team.type(BOB, "standup status")
+    started = {}
+    for day in range(25, 31):  # Wednesday to Monday, Thanksgiving on Thursday
+        await team.at(datetime(2026, 11, day, 14, 45, tzinfo=UTC))  # 09:45 in New York
+        started[day] = await team.bot.standups.catch_up()
+    assert started == {25: 1, 26: 0, 27: 1, 28: 0, 29: 0, 30: 1}
+    async with db.session() as session:
+        days = (await session.execute(select(Occurrence.local_date).order_by(Occurrence.id))).all()
+    assert [d.isoformat() for (d,) in days] == ["2026-11-25", "2026-11-27", "2026-11-30"]
