@@ -101,7 +101,8 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
 
 async def run(settings: Settings, **kwargs: object) -> int:
     """Serve until a signal arrives or the console session ends."""
-    configure_logging(settings.log_level, settings.log_format)
+    quiet = settings.console_enabled and "log_level" not in settings.model_fields_set
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     bot = build(settings, **kwargs)  # type: ignore[arg-type]
     app = init_app(db=bot.db, lifetimes=lifetimes(bot))
     runner = await serve(app, settings.host, settings.port)

@@ -298,7 +298,7 @@ class StandupEngine:
         items = []
         for member in members:
             if member.id in inserted:
-                greeting = f"Good morning, {display(member)}! "
+                greeting = f"Hi {display(member)}! "
                 items.append(
                     (
                         where.to_person(

@@ -85,7 +85,7 @@ async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_pat
             await proc.wait()
     text = out.decode()
     assert "you are @dana in #ml" in text
-    assert "[DM] ritualbot: Good morning, dana!" in text
+    assert "[DM] ritualbot: Hi dana!" in text
     assert "1/1 answered, no blockers" in text
     assert proc.returncode == 0
 

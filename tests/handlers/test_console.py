@@ -46,7 +46,7 @@ async def test_a_whole_standup_in_the_terminal(sqlite_db: Database) -> None:
 
     shown = await terminal.type("/standup now")
     assert "[#ml] ritualbot: Stand-up started: asked 1 person" in shown
-    assert "[DM] ritualbot: Good morning, dana! Stand-up for #ml — question 1 of 3:" in shown
+    assert "[DM] ritualbot: Hi dana! Stand-up for #ml — question 1 of 3:" in shown
 
     shown = await terminal.type("fixed the data loader", "tune the ranker", "waiting on GPUs")
     assert "[#ml] ritualbot: Stand-up #ml — Mon 23 Nov: 1/1 answered, 1 open blocker" in shown

@@ -73,7 +73,7 @@ async def test_two_schedulers_on_one_database_start_one_occurrence_and_prompt_on
     assert await scalar(db, select(func.count()).select_from(Response)) == 9
     assert set((await prompts_per_member(db)).values()) == {1}
     delivered = await team.deliver()
-    assert sorted(p.to for p in delivered if "Good morning" in p.text) == sorted(
+    assert sorted(p.to for p in delivered if "Hi " in p.text) == sorted(
         m.user for m in [LEAD, *BERLIN, *NEW_YORK]
     )
 

@@ -80,7 +80,7 @@ async def test_each_member_is_asked_at_the_set_time_in_their_own_timezone(db: Da
     await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 in New York
     assert await team.bot.standups.prompt_due(ritual_id, "America/New_York") == 1
     posted = await team.deliver()
-    assert [p.to for p in posted if "Good morning" in p.text] == ["bob"]
+    assert [p.to for p in posted if "Hi " in p.text] == ["bob"]
     assert [p.to for p in posted if "Reminder" in p.text] == ["alice"]
     assert await count(db, Occurrence) == 1
 
