@@ -68,20 +68,19 @@ async def test_healthz_unreachable_database() -> None:
     assert body["database"] == "OperationalError"
 
 
-class SlowDatabase(Database):
-    async def ping(self) -> None:
-        await asyncio.sleep(10)
-
-
-async def test_healthz_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_healthz_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database server that accepts connections and never answers, like a hung one."""
     monkeypatch.setattr(bot.web, "HEALTH_TIMEOUT_SECONDS", 0.05)
-    slow = SlowDatabase(f"sqlite+aiosqlite:///{tmp_path}/slow.db")
+    silent = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    hung = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/test")
     try:
-        async with client_for(init_app(db=slow)) as client:
+        async with client_for(init_app(db=hung)) as client:
             response = await client.get("/healthz")
             body = await response.json()
     finally:
-        await slow.dispose()
+        silent.close()
+        await hung.dispose()
     assert response.status == 503
     assert body == {"status": "unavailable", "database": "no answer within 0.05s"}
 
