@@ -68,3 +68,8 @@ class Message(BaseModel):
 
 def text(body: str, *, context: str = "") -> Message:
     return Message(text=body, context=context)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 day``, ``3 days``: counts in chat read as people write them."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from rituals import commands as c
 from rituals.context import CommandContext
-from rituals.messages import Attachment, Message, Section
+from rituals.messages import Attachment, Message, Section, plural
 from rituals.reply import Reply, say
 from rituals.schedule import country_for_timezone, known_country, local_date, next_run
 from rituals.standup import settings as cfg
@@ -338,7 +338,7 @@ class StandupCommands:
             return say("No open blockers. 🎉")
         return Reply(
             Message(
-                text=f"{len(view)} open blocker{'s' if len(view) != 1 else ''}",
+                text=f"{plural(len(view), 'open blocker')}",
                 sections=[Section(text="\n".join(f"• {blocker_line(b)}" for b in view))],
                 context="Resolve one with `standup resolve ID`.",
             )
@@ -366,8 +366,8 @@ class StandupCommands:
         blocker.resolved_by = ctx.member.id
         age = (local_date(ctx.now, owner_ritual.tz) - blocker.opened_on).days
         return say(
-            f"Blocker #{blocker.id} resolved by {display(ctx.member)} after {age} "
-            f"day{'s' if age != 1 else ''}: {blocker.text}",
+            f"Blocker #{blocker.id} resolved by {display(ctx.member)} after "
+            f"{plural(age, 'day')}: {blocker.text}",
             public=True,
         )
 
@@ -387,7 +387,7 @@ class StandupCommands:
         oldest = max((b.age_days for b in view), default=0)
         return Reply(
             Message(
-                text=f"Stand-up report, last {cmd.days} day{'s' if cmd.days != 1 else ''} "
+                text=f"Stand-up report, last {plural(cmd.days, 'day')} "
                 f"({start:%d %b}–{end:%d %b}): participation {overall}",
                 sections=[
                     Section(text="*Participation*\n" + ("\n".join(lines) or "No stand-ups ran.")),
@@ -408,7 +408,7 @@ class StandupCommands:
         name = f"standup-{ritual.channel.name or ritual.channel.external_id}.csv"
         return Reply(
             Message(
-                text=f"{count} answer{'s' if count != 1 else ''} from {span}.",
+                text=f"{plural(count, 'answer')} from {span}.",
                 attachment=Attachment(filename=name, content=content, mime_type="text/csv"),
             )
         )

@@ -40,7 +40,7 @@ from storage.models import (
     Workspace,
 )
 from storage.outbox import Envelope
-from storage.queries import insert_ignoring_conflicts
+from storage.queries import claim_unset, insert_ignoring_conflicts
 
 log = structlog.get_logger(__name__)
 
@@ -558,13 +558,7 @@ class StandupEngine:
             )
         )
         for response, occurrence, member in rows.all():
-            claimed = await session.execute(
-                update(Response)
-                .where(Response.id == response.id, Response.reminded_at.is_(None))
-                .values(reminded_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if not await claim_unset(session, Response.reminded_at, response.id, now):
                 continue
             ritual = await session.get_one(Ritual, occurrence.ritual_id)
             where = await where_of(session, ritual)
@@ -714,13 +708,7 @@ class StandupEngine:
             age = (day - blocker.opened_on).days
             if age <= limit or blocker.escalated_at is not None:
                 continue
-            claimed = await session.execute(
-                update(Blocker)
-                .where(Blocker.id == blocker.id, Blocker.escalated_at.is_(None))
-                .values(escalated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if not await claim_unset(session, Blocker.escalated_at, blocker.id, now):
                 continue
             owner = await session.get_one(Member, blocker.member_id)
             message = Message(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from rituals.messages import Button, ButtonStyle, Field_, Message, Section
+from rituals.messages import Button, ButtonStyle, Field_, Message, Section, plural
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ class PlainSummarizer:
         if digest.blockers:
             fresh = sum(1 for b in digest.blockers if b.new_today)
             parts.append(
-                f"{len(digest.blockers)} open blocker{'s' if len(digest.blockers) != 1 else ''}"
-                + (f" ({fresh} new)" if fresh else "")
+                plural(len(digest.blockers), "open blocker") + (f" ({fresh} new)" if fresh else "")
             )
         else:
             parts.append("no blockers")
@@ -65,7 +64,7 @@ class PlainSummarizer:
 def age_label(days: int) -> str:
     if days <= 0:
         return "new today"
-    return f"{days} day{'s' if days != 1 else ''} old"
+    return f"{plural(days, 'day')} old"
 
 
 def blocker_line(blocker: OpenBlocker) -> str:
