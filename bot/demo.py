@@ -92,7 +92,7 @@ class Script:
                 if actor.tz == tz:
                     for text in ANSWERS[offset].get(who, []):
                         await self.answer(who, text)
-        summary_at = local_instant(day, cfg.parse_hhmm("18:00"), "Europe/Berlin")
+        summary_at = local_instant(day, cfg.parse_hhmm("12:00"), "America/New_York")
         for when in (summary_at - timedelta(minutes=30), summary_at):
             self.clock.set(when)
             self.say(f"-- {when:%H:%M} UTC")
@@ -110,7 +110,7 @@ async def main() -> int:
         script = Script(db, out)
         script.say("ritualbot demo: a four-day stand-up for #ml-team on a simulated clock.\n")
         await script.type(
-            "maya", "standup setup at 09:30 days mon-fri tz Europe/Berlin summary 18:00"
+            "maya", "standup setup at 09:30 days mon-fri tz Europe/Berlin summary 12:00"
         )
         await script.type("omar", "standup join")
         await script.type("sam", "standup join")

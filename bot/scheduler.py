@@ -18,7 +18,7 @@ from sqlalchemy import select
 from rituals.router import Rituals
 from rituals.schedule import Schedule, next_run
 from rituals.standup import settings as cfg
-from rituals.standup.engine import KIND
+from rituals.standup.roster import KIND
 from storage.models import Member, Participant, Ritual
 
 log = structlog.get_logger(__name__)

@@ -92,7 +92,7 @@ class Delivery:
         *,
         batch: int = 200,
         concurrency: int = 32,
-        lease: timedelta = timedelta(seconds=60),
+        send_timeout: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
         worker_id: str | None = None,
     ) -> None:
@@ -100,7 +100,9 @@ class Delivery:
         self.ports = dict(ports)
         self.clock = clock
         self.batch = batch
-        self.lease = lease
+        self.send_timeout = send_timeout
+        rounds = -(-batch // concurrency)
+        self.lease = send_timeout * rounds + timedelta(seconds=30)
         self.poll_interval = poll_interval
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._limit = asyncio.Semaphore(concurrency)
@@ -161,13 +163,18 @@ class Delivery:
         message = Message.model_validate(row.payload)
         try:
             async with self._limit:
-                sent = await self._dispatch(port, row, message, parents)
+                sent = await asyncio.wait_for(
+                    self._dispatch(port, row, message, parents),
+                    self.send_timeout.total_seconds(),
+                )
         except _NotReady:
             return _Outcome(row, waiting=True)
         except SendError as exc:
             return _Outcome(
                 row, error=exc.reason, permanent=exc.permanent, retry_after=exc.retry_after
             )
+        except TimeoutError:
+            return _Outcome(row, error=f"no answer within {self.send_timeout.total_seconds():g}s")
         except Exception as exc:  # any port failure becomes a retry
             return _Outcome(row, error=f"{type(exc).__name__}: {exc}")
         MESSAGES_SENT.labels(row.platform).inc()
@@ -210,6 +217,7 @@ class Delivery:
             await outbox.mark_failed(
                 session,
                 row.id,
+                worker=self.worker_id,
                 error="waiting for the message it refers to",
                 retry_at=now + PARENT_WAIT,
                 attempts=row.attempts,
@@ -227,7 +235,12 @@ class Delivery:
             retry_at=retry_at.isoformat() if retry_at else None,
         )
         await outbox.mark_failed(
-            session, row.id, error=outcome.error, retry_at=retry_at, attempts=attempts
+            session,
+            row.id,
+            worker=self.worker_id,
+            error=outcome.error,
+            retry_at=retry_at,
+            attempts=attempts,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

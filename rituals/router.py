@@ -91,14 +91,24 @@ class Rituals:
     async def direct_message(
         self, actor: Actor, text: str, *, ref: str | None = None, delivery_id: str | None = None
     ) -> Reply | None:
-        """A message typed to the bot in private: a command, or the answer it is waiting for."""
-        if c.looks_like_command(text):
+        """A message typed to the bot in private: a command, or the answer it is waiting for.
+
+        Only a well-formed command (or one typed with a slash) counts as a command while an
+        answer is awaited, so "Help Maria debug the eval" is stored as an answer.
+        """
+        if c.is_command(text):
             return await self.command(actor, None, text, delivery_id=delivery_id)
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, None)
-            reply = Reply(await self.standups.answer(session, actor, ctx.member, text, ref))
+            answering = self.standups.answering
+            if c.looks_like_command(text) and not await answering.pending(
+                session, ctx.member, ctx.now
+            ):
+                reply = await self._dispatch(ctx, c.parse(text))
+            else:
+                reply = Reply(await answering.answer(session, ctx.member, text, ref))
             await self._queue_reply(session, actor, None, reply)
         self.rt.sent_later()
         return reply
@@ -111,7 +121,8 @@ class Rituals:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, None)
-            reply = Reply(await self.standups.edit(session, ctx.member, ref=ref, text=text))
+            message = await self.standups.answering.edit(session, ctx.member, ref=ref, text=text)
+            reply = Reply(message)
             await self._queue_reply(session, actor, None, reply)
         self.rt.sent_later()
         return reply

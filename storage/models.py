@@ -111,10 +111,13 @@ class Participant(Base):
 
 
 class Occurrence(Base):
-    """One run of a ritual; the unique key is the claim that makes it start exactly once."""
+    """One run of a ritual on one day; that unique key is the claim that starts it once.
+
+    ``questions`` is frozen when it starts, so changing them mid-run cannot break answers.
+    """
 
     __tablename__ = "occurrence"
-    __table_args__ = (UniqueConstraint("ritual_id", "scheduled_at"),)
+    __table_args__ = (UniqueConstraint("ritual_id", "local_date"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ritual_id: Mapped[int] = mapped_column(ForeignKey("ritual.id", ondelete="CASCADE"))
@@ -122,6 +125,7 @@ class Occurrence(Base):
     local_date: Mapped[date]
     started_at: Mapped[datetime]
     summary_due_at: Mapped[datetime]
+    questions: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="open")
     summarized_at: Mapped[datetime | None]
     summary_outbox_id: Mapped[int | None] = mapped_column(BigId)

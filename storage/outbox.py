@@ -146,7 +146,7 @@ async def mark_sent(
     table = OutboxMessage.__table__
     await session.execute(
         update(table)
-        .where(table.c.id == bindparam("msg_id"))
+        .where(table.c.id == bindparam("msg_id"), table.c.status == "pending")
         .values(
             status="sent",
             sent_channel=bindparam("b_channel"),
@@ -162,14 +162,23 @@ async def mark_failed(
     session: AsyncSession,
     msg_id: int,
     *,
+    worker: str,
     error: str,
     retry_at: datetime | None,
     attempts: int,
 ) -> None:
-    """Put a message back for a later try, or give it up (``retry_at`` None) for good."""
+    """Put a message back for a later try, or give it up (``retry_at`` None) for good.
+
+    Only while ``worker`` still holds the claim: a worker whose lease ran out must not undo
+    another worker's delivery.
+    """
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == msg_id)
+        .where(
+            OutboxMessage.id == msg_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == "pending",
+        )
         .values(
             status="pending" if retry_at else "dead",
             attempts=attempts,

@@ -11,7 +11,7 @@ from typing import TextIO
 import structlog
 
 from handlers.console.port import PLATFORM, WORKSPACE
-from rituals.commands import looks_like_command
+from rituals.commands import is_command
 from rituals.identity import Actor, Place
 from rituals.router import Rituals
 
@@ -43,7 +43,7 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return
-        if looks_like_command(text):
+        if is_command(text):
             await self.rituals.command(self.actor, self.place, text)
         else:
             await self.rituals.direct_message(self.actor, text)

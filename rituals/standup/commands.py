@@ -13,9 +13,11 @@ from rituals.context import CommandContext
 from rituals.messages import Attachment, Message, Section, plural
 from rituals.reply import Reply, say
 from rituals.schedule import country_for_timezone, known_country, local_date, next_run
+from rituals.standup import ledger
 from rituals.standup import settings as cfg
-from rituals.standup.engine import KIND, StandupEngine, display, participants
+from rituals.standup.engine import StandupEngine
 from rituals.standup.reports import export_csv, participation
+from rituals.standup.roster import KIND, display, participants
 from rituals.standup.summary import age_label, blocker_line
 from storage.models import Blocker, Member, Occurrence, Participant, Response, Ritual
 
@@ -147,7 +149,7 @@ class StandupCommands:
         upcoming = next_run(schedule, ctx.now)
         when = (
             f"{ritual.at} {cfg.days_label(cfg.days_of(ritual))} ({ritual.tz}), "
-            f"summary at {ritual.summary_at}"
+            f"summary at {ritual.summary_at} (everyone's own time; it waits for the last zone)"
         )
         holidays = (
             f"skips {ritual.country} public holidays" if ritual.country else "no holiday calendar"
@@ -285,9 +287,12 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
-        count, reused = await self.engine.start_now(ctx.session, ritual, ctx.now)
+        count, occurrence = await self.engine.starting.start_now(ctx.session, ritual, ctx.now)
+        if occurrence.status != "open":
+            return say("Today's stand-up already ran; its summary is in the channel.")
         if count == 0:
             return say("Everyone in this stand-up has already been asked (or is away).")
+        reused = occurrence.started_at < ctx.now
         lead = "Today's stand-up is already running; asked" if reused else "Stand-up started: asked"
         return say(
             f"{lead} {count} {'person' if count == 1 else 'people'} by direct message.", public=True
@@ -322,7 +327,9 @@ class StandupCommands:
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
         return Reply(
-            await self.engine.edit(ctx.session, ctx.member, question=cmd.question, text=cmd.text)
+            await self.engine.answering.edit(
+                ctx.session, ctx.member, question=cmd.question, text=cmd.text, channel=ctx.channel
+            )
         )
 
     # --- blockers and reports ---------------------------------------------------------
@@ -331,9 +338,7 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
-        view = await self.engine.blocker_view(
-            ctx.session, ritual.id, local_date(ctx.now, ritual.tz)
-        )
+        view = await ledger.view(ctx.session, ritual.id, local_date(ctx.now, ritual.tz))
         if not view:
             return say("No open blockers. 🎉")
         return Reply(
@@ -382,7 +387,7 @@ class StandupCommands:
         asked = sum(p.asked for p in people)
         answered = sum(p.answered for p in people)
         overall = f"{round(100 * answered / asked)}%" if asked else "n/a"
-        view = await self.engine.blocker_view(ctx.session, ritual.id, end)
+        view = await ledger.view(ctx.session, ritual.id, end)
         blocker_lines = [f"• {blocker_line(b)}" for b in view] or ["None open."]
         oldest = max((b.age_days for b in view), default=0)
         return Reply(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rituals.schedule import Schedule, local_instant
 from rituals.standup.blockers import blocker_question_index
@@ -56,6 +57,10 @@ def days_label(days: tuple[int, ...]) -> str:
     if days == (1, 2, 3, 4, 5, 6, 7):
         return "every day"
     return ", ".join(DAY_NAMES[d - 1] for d in days)
+
+
+def zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
 
 
 def option(ritual: Ritual, name: str) -> Any:

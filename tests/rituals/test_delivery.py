@@ -15,7 +15,7 @@ from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.outbox import Envelope
-from tests.helpers import PLATFORM, RecordingPort
+from tests.helpers import PLATFORM, Posted, RecordingPort
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -177,7 +177,7 @@ async def test_a_run_killed_mid_send_delivers_the_rest_once_after_restart(db: Da
     await asyncio.wait_for(until_sent(db, 4), timeout=10)
     task.cancel()
 
-    clock.advance(timedelta(seconds=61))
+    clock.advance(doomed.lease + timedelta(seconds=1))
     port = RecordingPort()
     assert await Delivery(db, {PLATFORM: port}, clock, worker_id="restarted").drain() == 6
     delivered = [p.to for p in stalling.log] + [p.to for p in port.log]
@@ -190,8 +190,9 @@ async def test_two_workers_share_one_outbox_without_sending_twice(db: Database) 
     await queue(db, *[(to_channel(lane), f"{lane}:{n}") for n in range(5) for lane in lanes])
     clock = FakeClock(T0)
     second_db = Database(db.url)
+    shared_log: list[Posted] = []  # one platform seen by both workers, in arrival order
     try:
-        ports = [RecordingPort(), RecordingPort()]
+        ports = [RecordingPort(log=shared_log), RecordingPort(log=shared_log)]
         workers = [
             Delivery(db, {PLATFORM: ports[0]}, clock, batch=7, worker_id="a"),
             Delivery(second_db, {PLATFORM: ports[1]}, clock, batch=7, worker_id="b"),
@@ -200,13 +201,10 @@ async def test_two_workers_share_one_outbox_without_sending_twice(db: Database) 
     finally:
         await second_db.dispose()
     assert sum(counts) == 100
-    texts = [p.text for port in ports for p in port.log]
+    texts = [p.text for p in shared_log]
     assert sorted(texts) == sorted(f"{lane}:{n}" for n in range(5) for lane in lanes)
     for lane in lanes:
-        sent = sorted(
-            (r for r in await rows(db) if r.channel == lane), key=lambda r: r.sent_at or T0
-        )
-        assert [r.id for r in sent] == sorted(r.id for r in sent)
+        assert [t for t in texts if t.startswith(f"{lane}:")] == [f"{lane}:{n}" for n in range(5)]
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -214,3 +212,32 @@ def test_backoff_doubles_and_is_capped() -> None:
 
     assert [backoff(n, None).total_seconds() for n in (1, 2, 3, 9, 20)] == [1, 2, 4, 256, 300]
     assert backoff(3, 12.5).total_seconds() == 12.5
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_undo_a_delivery(db: Database) -> None:
+    await queue(db, (to_channel(), "once"))
+    lease = timedelta(seconds=30)
+    async with db.session() as session:
+        [slow] = await outbox.claim(session, "slow", T0, platforms=[PLATFORM], limit=1, lease=lease)
+    later = T0 + lease + timedelta(seconds=1)
+    async with db.session() as session:
+        [fast] = await outbox.claim(
+            session, "fast", later, platforms=[PLATFORM], limit=1, lease=lease
+        )
+        await outbox.mark_sent(session, [(fast.id, "C1", "m1")], later)
+    async with db.session() as session:
+        await outbox.mark_failed(
+            session, slow.id, worker="slow", error="timeout", retry_at=later, attempts=1
+        )
+    [row] = await rows(db)
+    assert (row.status, row.sent_ref) == ("sent", "m1")
+
+
+async def test_a_send_that_hangs_is_retried_after_the_send_timeout(db: Database) -> None:
+    clock = FakeClock(T0)
+    hanging = StallingPort(limit=0)
+    await queue(db, (to_person("bob"), "hello"))
+    delivery = Delivery(db, {PLATFORM: hanging}, clock, send_timeout=timedelta(milliseconds=50))
+    assert await delivery.drain() == 0
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "no answer within 0.05s")

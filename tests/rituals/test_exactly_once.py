@@ -107,14 +107,13 @@ async def test_a_run_killed_while_prompting_prompts_every_member_once_after_rest
     team.clock.set(DUE)
     await team.bot.standups.prompt_due(1, "Europe/Berlin")
     stalling = StallingPort(limit=2)
-    doomed = asyncio.create_task(
-        Delivery(db, {PLATFORM: stalling}, team.clock, concurrency=1).drain()
-    )
+    crashed = Delivery(db, {PLATFORM: stalling}, team.clock, concurrency=1)
+    doomed = asyncio.create_task(crashed.drain())
     await asyncio.wait_for(stalling.stalled.wait(), timeout=10)
     await asyncio.wait_for(until_sent(db, 2 + 9), timeout=10)  # 9 replies to set-up and join
     doomed.cancel()
 
-    team.clock.set(DUE + timedelta(minutes=5))
+    team.clock.set(DUE + crashed.lease + timedelta(seconds=1))
     restarted = another_process(db, team.clock)
     assert await restarted.standups.catch_up() == 0  # prompts were stored before sending
     port = RecordingPort()

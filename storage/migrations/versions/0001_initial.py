@@ -142,6 +142,7 @@ def upgrade() -> None:
         sa.Column("local_date", sa.Date(), nullable=False),
         sa.Column("started_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("summary_due_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("questions", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("summarized_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -150,7 +151,7 @@ def upgrade() -> None:
         sa.Column("manual", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["ritual_id"], ["ritual.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("ritual_id", "scheduled_at"),
+        sa.UniqueConstraint("ritual_id", "local_date"),
     )
     op.create_table(
         "participant",

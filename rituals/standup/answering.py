@@ -1,0 +1,211 @@
+"""Answering stand-ups: one question after another in a direct message, editable until the summary.
+
+A person in several stand-ups answers them one at a time, oldest first. Rows are locked
+while an answer is recorded (on PostgreSQL), so two quick messages, or an answer racing the
+summary, are applied one after the other instead of over each other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.messages import Message, Section
+from rituals.runtime import Runtime
+from rituals.standup import ledger
+from rituals.standup.blockers import blocker_question_index
+from rituals.standup.closing import Closer, answerable
+from rituals.standup.roster import question_message, where_of
+from rituals.standup.settings import zone
+from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
+
+LOOKBACK = timedelta(hours=36)
+NOTHING_ASKED = Message(
+    text="No stand-up is waiting for your answers right now.",
+    context="`standup status` in a channel shows when the next one is; `help` lists commands.",
+)
+
+Found = tuple[Response, Occurrence, Ritual]
+
+
+class Answering:
+    def __init__(self, runtime: Runtime, closer: Closer) -> None:
+        self.rt = runtime
+        self.closer = closer
+
+    async def pending(self, session: AsyncSession, member: Member, now: datetime) -> Found | None:
+        """The stand-up this person is answering: the oldest they have not finished."""
+        for _ in range(3):
+            row = (
+                await session.execute(
+                    select(Response.id, Response.occurrence_id)
+                    .join(Occurrence, Occurrence.id == Response.occurrence_id)
+                    .where(
+                        Response.member_id == member.id,
+                        Response.completed_at.is_(None),
+                        Response.prompted_at >= now - LOOKBACK,
+                        answerable(now),
+                    )
+                    .order_by(Response.prompted_at, Response.id)
+                    .limit(1)
+                )
+            ).first()
+            if row is None:
+                return None
+            found = await self._locked(session, row.id, row.occurrence_id)
+            if found[0].completed_at is None:
+                return found
+        return None
+
+    async def _locked(self, session: AsyncSession, response_id: int, occurrence_id: int) -> Found:
+        """Re-read under lock: the occurrence shared (the summary waits), the response exclusive."""
+        occurrence = (
+            await session.execute(
+                select(Occurrence)
+                .where(Occurrence.id == occurrence_id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        response = (
+            await session.execute(
+                select(Response)
+                .where(Response.id == response_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        ritual = await session.get_one(Ritual, occurrence.ritual_id)
+        return response, occurrence, ritual
+
+    async def answer(
+        self, session: AsyncSession, member: Member, text: str, ref: str | None
+    ) -> Message:
+        """Record the answer to the current question and ask the next, or wrap up."""
+        now = self.rt.clock.now()
+        found = await self.pending(session, member, now)
+        if found is None:
+            return NOTHING_ASKED
+        response, occurrence, ritual = found
+        questions = list(occurrence.questions)
+        index = response.next_question
+        answer = Answer(
+            response_id=response.id,
+            question_index=index,
+            question=questions[index],
+            text=text.strip()[:4000],
+            message_ref=ref,
+            answered_at=now,
+        )
+        session.add(answer)
+        await session.flush()
+        if index == blocker_question_index(questions):
+            await ledger.record(session, ritual.id, member, answer, occurrence.local_date, now)
+        response.next_question = index + 1
+        where = await where_of(session, ritual)
+        if response.next_question < len(questions):
+            return question_message(questions, where.channel_name, response.next_question)
+        response.completed_at = now
+        if occurrence.status == "summarized":
+            response.late = True
+            await self.closer.post_late(session, occurrence, member, where, now)
+            done = Message(
+                text=f"Thanks! The #{where.channel_name} summary was already out, "
+                "so your answers went into its thread."
+            )
+        else:
+            if await self.closer.everyone_answered(session, ritual, occurrence):
+                await self.closer.summarize(session, occurrence, now)
+            local_due = occurrence.summary_due_at.astimezone(zone(member.tz))
+            done = Message(
+                text=f"Thanks, that's everything for #{where.channel_name}!",
+                context="Change an answer with `standup edit N new text` until the summary "
+                f"(~{local_due:%H:%M}).",
+            )
+        return await self._then_next(session, member, now, done)
+
+    async def _then_next(
+        self, session: AsyncSession, member: Member, now: datetime, done: Message
+    ) -> Message:
+        """After finishing one stand-up, carry straight on with the next one waiting."""
+        found = await self.pending(session, member, now)
+        if found is None:
+            return done
+        response, occurrence, ritual = found
+        where = await where_of(session, ritual)
+        following = question_message(
+            occurrence.questions, where.channel_name, response.next_question
+        )
+        return Message(
+            text=done.text,
+            sections=[Section(text=following.text)],
+            context=following.context,
+        )
+
+    async def edit(
+        self,
+        session: AsyncSession,
+        member: Member,
+        *,
+        text: str,
+        question: int | None = None,
+        ref: str | None = None,
+        channel: Channel | None = None,
+    ) -> Message:
+        """Change an answer before the summary; only the person who gave it can."""
+        now = self.rt.clock.now()
+        if ref is not None:
+            answer = (
+                await session.execute(
+                    select(Answer)
+                    .join(Response, Response.id == Answer.response_id)
+                    .where(Answer.message_ref == ref, Response.member_id == member.id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if answer is None:
+                return Message(text="That message is not one of your stand-up answers.")
+        else:
+            answer = await self._answer_to(session, member, question or 1, channel, now)
+            if answer is None:
+                return Message(text=f"You have not answered question {question} yet.")
+        response = await session.get_one(Response, answer.response_id)
+        response, occurrence, ritual = await self._locked(
+            session, response.id, response.occurrence_id
+        )
+        if occurrence.status != "open":
+            return Message(text="The summary is out, so those answers can no longer be edited.")
+        answer.text = text.strip()[:4000]
+        answer.edited_at = now
+        if answer.question_index == blocker_question_index(list(occurrence.questions)):
+            await ledger.reread(session, ritual.id, member, answer, occurrence.local_date, now)
+        return Message(text=f"Updated your answer to “{answer.question}”.")
+
+    async def _answer_to(
+        self,
+        session: AsyncSession,
+        member: Member,
+        question: int,
+        channel: Channel | None,
+        now: datetime,
+    ) -> Answer | None:
+        """The person's answer to ``question`` in their latest stand-up (of this channel)."""
+        query = (
+            select(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Occurrence, Occurrence.id == Response.occurrence_id)
+            .where(
+                Response.member_id == member.id,
+                Response.prompted_at >= now - LOOKBACK,
+                Answer.question_index == question - 1,
+            )
+            .order_by(Response.prompted_at.desc(), Response.id.desc())
+            .limit(1)
+        )
+        if channel is not None:
+            query = query.join(Ritual, Ritual.id == Occurrence.ritual_id).where(
+                Ritual.channel_id == channel.id
+            )
+        return (await session.execute(query)).scalar_one_or_none()

@@ -1,0 +1,253 @@
+"""Closing stand-ups: the one reminder, the summary, late answers and escalations.
+
+Each is claimed by a conditional update (a column still unset, a status still open), so any
+number of processes may sweep at any time and each thing happens once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.messages import Message
+from rituals.runtime import Runtime
+from rituals.standup import ledger
+from rituals.standup import settings as cfg
+from rituals.standup.roster import Where, display, participants, question_message, where_of
+from rituals.standup.summary import (
+    PersonAnswers,
+    StandupDigest,
+    summary_message,
+    thread_message,
+)
+from storage import outbox
+from storage.models import Answer, Blocker, Member, Occurrence, Participant, Response, Ritual
+from storage.queries import claim_unset
+
+log = structlog.get_logger(__name__)
+
+
+class Closer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def sweep(self) -> None:
+        """Send what is due: reminders, then summaries, each occurrence in its own transaction.
+
+        A summary also goes out here for an occurrence everyone has answered, in case the
+        last two answers arrived together and neither saw the other's.
+        """
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as session:
+            await self._remind(session, now)
+            due = await session.execute(select(Occurrence.id).where(Occurrence.status == "open"))
+            open_ids = list(due.scalars())
+        for occurrence_id in open_ids:
+            try:
+                async with self.rt.db.session() as session:
+                    occurrence = await session.get_one(Occurrence, occurrence_id)
+                    ritual = await session.get_one(Ritual, occurrence.ritual_id)
+                    if occurrence.summary_due_at <= now or await self.everyone_answered(
+                        session, ritual, occurrence
+                    ):
+                        await self.summarize(session, occurrence, now)
+            except Exception:  # one broken summary must not hold up the others
+                log.exception("summary failed", occurrence_id=occurrence_id)
+        self.rt.sent_later()
+
+    async def _remind(self, session: AsyncSession, now: datetime) -> None:
+        rows = await session.execute(
+            select(Response, Occurrence, Member)
+            .join(Occurrence, Occurrence.id == Response.occurrence_id)
+            .join(Member, Member.id == Response.member_id)
+            .join(
+                Participant,
+                and_(
+                    Participant.ritual_id == Occurrence.ritual_id,
+                    Participant.member_id == Member.id,
+                ),
+            )
+            .where(
+                Occurrence.status == "open",
+                Response.completed_at.is_(None),
+                Response.reminded_at.is_(None),
+                Response.remind_at <= now,
+            )
+        )
+        for response, occurrence, member in rows.all():
+            if member.is_away(occurrence.local_date):
+                continue
+            if not await claim_unset(session, Response.reminded_at, response.id, now):
+                continue
+            ritual = await session.get_one(Ritual, occurrence.ritual_id)
+            where = await where_of(session, ritual)
+            local_due = occurrence.summary_due_at.astimezone(cfg.zone(member.tz))
+            message = question_message(
+                occurrence.questions,
+                where.channel_name,
+                response.next_question,
+                greeting=f"Reminder: the summary goes out at {local_due:%H:%M}. ",
+            )
+            envelope = where.to_person(member.external_id, dedup_key=f"remind:{response.id}")
+            await outbox.enqueue(session, envelope, message, now)
+
+    async def everyone_answered(
+        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+    ) -> bool:
+        expected = {
+            m.id
+            for m in await participants(session, ritual.id)
+            if not m.is_away(occurrence.local_date)
+        }
+        rows = await session.execute(
+            select(Response.member_id).where(
+                Response.occurrence_id == occurrence.id, Response.completed_at.is_not(None)
+            )
+        )
+        return bool(expected) and expected <= set(rows.scalars())
+
+    async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> bool:
+        """Post the summary once: the status change from open is the claim."""
+        claimed = await session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == occurrence.id, Occurrence.status == "open")
+            .values(status="summarized", summarized_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        ritual = await session.get_one(Ritual, occurrence.ritual_id)
+        where = await where_of(session, ritual)
+        digest = await self.digest(session, ritual, occurrence)
+        headline = await self.rt.summarizer.headline(digest)
+        full = cfg.option(ritual, "summary_mode") == "full"
+        summary_id = await outbox.enqueue(
+            session,
+            where.to_channel(dedup_key=f"summary:{occurrence.id}"),
+            summary_message(digest, headline, full=full),
+            now,
+        )
+        occurrence.status = "summarized"
+        occurrence.summarized_at = now
+        occurrence.summary_outbox_id = summary_id
+        if not full:
+            replies = [
+                (where.to_channel(thread_of=summary_id), thread_message(p)) for p in digest.answered
+            ]
+            await outbox.enqueue_many(session, replies, now)
+        await self._escalate(session, ritual, where, occurrence.local_date, now)
+        return True
+
+    async def post_late(
+        self,
+        session: AsyncSession,
+        occurrence: Occurrence,
+        member: Member,
+        where: Where,
+        now: datetime,
+    ) -> None:
+        """A late person's answers, into the thread of the summary they missed."""
+        person = PersonAnswers(
+            display(member), await self.answers_of(session, occurrence.id, member.id), late=True
+        )
+        envelope = where.to_channel(
+            thread_of=occurrence.summary_outbox_id, dedup_key=f"late:{occurrence.id}:{member.id}"
+        )
+        await outbox.enqueue(session, envelope, thread_message(person), now)
+
+    async def answers_of(
+        self, session: AsyncSession, occurrence_id: int, member_id: int
+    ) -> list[tuple[str, str]]:
+        rows = await session.execute(
+            select(Answer.question, Answer.text)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.occurrence_id == occurrence_id, Response.member_id == member_id)
+            .order_by(Answer.question_index)
+        )
+        return [(q, a) for q, a in rows.all()]
+
+    async def digest(
+        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+    ) -> StandupDigest:
+        day = occurrence.local_date
+        rows = await session.execute(
+            select(Response).where(Response.occurrence_id == occurrence.id)
+        )
+        responses = {r.member_id: r for r in rows.scalars()}
+        answered, missing, away = [], [], []
+        for member in await participants(session, ritual.id):
+            response = responses.get(member.id)
+            if response is not None and response.completed_at is not None:
+                answers = await self.answers_of(session, occurrence.id, member.id)
+                answered.append(PersonAnswers(display(member), answers, late=response.late))
+            elif member.is_away(day):
+                away.append(display(member))
+            else:
+                missing.append(display(member))
+        return StandupDigest(
+            channel=ritual.channel.name or ritual.channel.external_id,
+            day=day,
+            answered=answered,
+            missing=missing,
+            away=away,
+            blockers=await ledger.view(session, ritual.id, day),
+        )
+
+    async def _escalate(
+        self, session: AsyncSession, ritual: Ritual, where: Where, day: date, now: datetime
+    ) -> None:
+        """Tell the unblocker (or the lead, or the channel) once about a blocker past its age."""
+        limit = int(cfg.option(ritual, "escalate_after_days"))
+        for blocker in await ledger.open_blockers(session, ritual.id):
+            age = (day - blocker.opened_on).days
+            if age <= limit or blocker.escalated_at is not None:
+                continue
+            if not await claim_unset(session, Blocker.escalated_at, blocker.id, now):
+                continue
+            owner = await session.get_one(Member, blocker.member_id)
+            message = Message(
+                text=(
+                    f"Escalation: {display(owner)}'s blocker #{blocker.id} "
+                    f"in #{where.channel_name} has been open {age} days: {blocker.text}"
+                ),
+                context=f"Resolve it with `standup resolve {blocker.id}` once it is unblocked.",
+            )
+            target = await self._escalation_target(session, ritual, blocker)
+            key = f"escalate:{blocker.id}"
+            envelope = (
+                where.to_person(target.external_id, dedup_key=key)
+                if target is not None
+                else where.to_channel(dedup_key=key)
+            )
+            await outbox.enqueue(session, envelope, message, now)
+            log.info("blocker escalated", blocker_id=blocker.id, age_days=age)
+
+    async def _escalation_target(
+        self, session: AsyncSession, ritual: Ritual, blocker: Blocker
+    ) -> Member | None:
+        """The person the blocker names (by id or name), else the stand-up's lead."""
+        if blocker.unblocker:
+            name = blocker.unblocker.casefold()
+            people = await session.execute(
+                select(Member).where(Member.workspace_id == ritual.channel.workspace_id)
+            )
+            for person in people.scalars():
+                if name in {person.external_id.casefold(), (person.name or "").casefold()}:
+                    return person
+        if ritual.lead_member_id is not None:
+            return await session.get(Member, ritual.lead_member_id)
+        return None
+
+
+LATE_WINDOW = timedelta(hours=12)
+
+
+def answerable(now: datetime) -> object:
+    """Occurrences that still take answers: open ones, and summarized ones for a while."""
+    return or_(
+        Occurrence.status == "open",
+        and_(Occurrence.status == "summarized", Occurrence.summarized_at >= now - LATE_WINDOW),
+    )

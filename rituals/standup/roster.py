@@ -1,0 +1,63 @@
+"""Who takes part in a stand-up and where its messages go: shared by every stand-up step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.messages import Message
+from storage.models import Member, Participant, Ritual, Workspace
+from storage.outbox import Envelope
+
+KIND = "standup"
+
+
+@dataclass(frozen=True)
+class Where:
+    """A ritual's platform coordinates, for addressing the outbox."""
+
+    platform: str
+    workspace: str
+    channel: str
+    channel_name: str
+
+    def to_channel(self, *, thread_of: int | None = None, dedup_key: str | None = None) -> Envelope:
+        return Envelope(
+            self.platform,
+            self.workspace,
+            "post",
+            channel=self.channel,
+            thread_of=thread_of,
+            dedup_key=dedup_key,
+        )
+
+    def to_person(self, user: str, *, dedup_key: str | None = None) -> Envelope:
+        return Envelope(self.platform, self.workspace, "direct", user=user, dedup_key=dedup_key)
+
+
+async def where_of(session: AsyncSession, ritual: Ritual) -> Where:
+    workspace = await session.get_one(Workspace, ritual.channel.workspace_id)
+    channel = ritual.channel
+    return Where(workspace.platform, workspace.external_id, channel.external_id, channel.name)
+
+
+async def participants(session: AsyncSession, ritual_id: int) -> list[Member]:
+    rows = await session.execute(
+        select(Member)
+        .join(Participant, Participant.member_id == Member.id)
+        .where(Participant.ritual_id == ritual_id)
+    )
+    return sorted(rows.scalars(), key=lambda m: (m.name or m.external_id).lower())
+
+
+def display(member: Member) -> str:
+    return member.name or member.external_id
+
+
+def question_message(
+    questions: list[str], channel_name: str, index: int, *, greeting: str = ""
+) -> Message:
+    header = f"{greeting}Stand-up for #{channel_name} — question {index + 1} of {len(questions)}"
+    return Message(text=f"{header}:\n{questions[index]}", context="Reply here with your answer.")

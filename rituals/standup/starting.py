@@ -1,0 +1,220 @@
+"""Starting stand-ups: one occurrence per ritual and day, one prompt per member.
+
+The occurrence row (unique per ritual and day) and each response row (unique per occurrence
+and member) are the claims: however many processes run a step, the database lets one win.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.runtime import Runtime
+from rituals.schedule import local_date, local_instant, previous_run
+from rituals.standup import settings as cfg
+from rituals.standup.roster import (
+    KIND,
+    display,
+    participants,
+    question_message,
+    where_of,
+)
+from rituals.telemetry import OCCURRENCES_MISSED, OCCURRENCES_STARTED
+from storage import outbox
+from storage.models import Member, Occurrence, Participant, Response, Ritual
+from storage.queries import insert_ignoring_conflicts
+
+log = structlog.get_logger(__name__)
+
+LOOKBACK = timedelta(hours=36)
+
+
+class Starter:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def prompt_due(self, ritual_id: int, tz: str) -> int:
+        """Ask the members in ``tz`` whatever the schedule, seen from ``tz``, last called for.
+
+        The day comes from the schedule, not from when this runs, so a late or repeated
+        call lands on the same occurrence; past the grace period it is recorded as missed.
+        """
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+            if ritual is None or ritual.paused:
+                return 0
+            due = previous_run(cfg.schedule_of(ritual, tz), now)
+            if due is None or now - due > LOOKBACK:
+                return 0
+            day = local_date(due, tz)
+            if now - due > self.rt.grace:
+                await self._record_missed(session, ritual, day, due, now)
+                return 0
+            occurrence = await self.occurrence_for(session, ritual, day, now)
+            if occurrence.status != "open":
+                return 0
+            people = [m for m in await participants(session, ritual.id) if m.tz == tz]
+            count = await self.prompt_members(session, occurrence, ritual, people, now)
+        if count:
+            self.rt.sent_later()
+        return count
+
+    async def catch_up(self) -> int:
+        """At start: run what came due while no process was up, within the grace period."""
+        async with self.rt.db.session() as session:
+            rows = await session.execute(
+                select(Ritual.id).where(Ritual.kind == KIND, Ritual.paused.is_(False))
+            )
+            ritual_ids = list(rows.scalars())
+        total = 0
+        for ritual_id in ritual_ids:
+            for tz in await self.timezones(ritual_id):
+                total += await self.prompt_due(ritual_id, tz)
+        return total
+
+    async def timezones(self, ritual_id: int) -> list[str]:
+        """The distinct zones of a ritual's participants: one schedule job each."""
+        async with self.rt.db.session() as session:
+            rows = await session.execute(
+                select(Member.tz)
+                .join(Participant, Participant.member_id == Member.id)
+                .where(Participant.ritual_id == ritual_id)
+                .distinct()
+            )
+            return sorted(rows.scalars())
+
+    async def start_now(
+        self, session: AsyncSession, ritual: Ritual, now: datetime
+    ) -> tuple[int, Occurrence]:
+        """``standup now``: today's occurrence (made if need be), everyone not yet asked."""
+        day = local_date(now, ritual.tz)
+        occurrence = await self.occurrence_for(
+            session, ritual, day, now, nominal=now, summary_due=now + cfg.summary_gap(ritual)
+        )
+        if occurrence.status != "open":
+            return 0, occurrence
+        people = await participants(session, ritual.id)
+        return await self.prompt_members(session, occurrence, ritual, people, now), occurrence
+
+    async def occurrence_for(
+        self,
+        session: AsyncSession,
+        ritual: Ritual,
+        day: date,
+        now: datetime,
+        *,
+        nominal: datetime | None = None,
+        summary_due: datetime | None = None,
+    ) -> Occurrence:
+        """The ritual's occurrence for ``day``, created by exactly one caller.
+
+        The scheduled summary waits until the set summary time has come in every
+        participant's zone, so nobody is asked after the summary went out.
+        """
+        if summary_due is None:
+            zones = {ritual.tz, *[m.tz for m in await participants(session, ritual.id)]}
+            summary_at = cfg.parse_hhmm(ritual.summary_at)
+            summary_due = max(local_instant(day, summary_at, tz) for tz in zones)
+        values = {
+            "ritual_id": ritual.id,
+            "scheduled_at": nominal or cfg.nominal_time(ritual, day),
+            "local_date": day,
+            "started_at": now,
+            "summary_due_at": summary_due,
+            "questions": list(ritual.questions),
+            "status": "open",
+            "manual": nominal is not None,
+        }
+        stmt = insert_ignoring_conflicts(session, Occurrence, ["ritual_id", "local_date"])
+        created = (
+            await session.execute(stmt.values(**values).returning(Occurrence.id))
+        ).scalar_one_or_none()
+        occurrence = (
+            await session.execute(
+                select(Occurrence)
+                .where(Occurrence.ritual_id == ritual.id, Occurrence.local_date == day)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        if created is not None:
+            OCCURRENCES_STARTED.labels(KIND).inc()
+            log.info("stand-up started", ritual_id=ritual.id, occurrence_id=created, day=str(day))
+        elif occurrence.status == "missed":
+            occurrence.status = "open"
+            occurrence.questions = list(ritual.questions)
+        return occurrence
+
+    async def _record_missed(
+        self, session: AsyncSession, ritual: Ritual, day: date, due: datetime, now: datetime
+    ) -> None:
+        stmt = insert_ignoring_conflicts(session, Occurrence, ["ritual_id", "local_date"])
+        result = await session.execute(
+            stmt.values(
+                ritual_id=ritual.id,
+                scheduled_at=cfg.nominal_time(ritual, day),
+                local_date=day,
+                started_at=now,
+                summary_due_at=cfg.summary_time(ritual, day),
+                questions=list(ritual.questions),
+                status="missed",
+                manual=False,
+            ).returning(Occurrence.id)
+        )
+        if result.scalar_one_or_none() is not None:
+            OCCURRENCES_MISSED.labels(KIND).inc()
+            log.warning(
+                "stand-up skipped: the process was down past the grace period",
+                ritual_id=ritual.id,
+                day=day.isoformat(),
+                due=due.isoformat(),
+                late_by_s=int((now - due).total_seconds()),
+            )
+
+    async def prompt_members(
+        self,
+        session: AsyncSession,
+        occurrence: Occurrence,
+        ritual: Ritual,
+        members: list[Member],
+        now: datetime,
+    ) -> int:
+        """Create each member's response and first question; those already asked are skipped."""
+        members = [m for m in members if not m.is_away(occurrence.local_date)]
+        if not members:
+            return 0
+        remind_at = min(
+            now + timedelta(minutes=cfg.option(ritual, "reminder_minutes")),
+            occurrence.summary_due_at - timedelta(minutes=15),
+        )
+        stmt = insert_ignoring_conflicts(
+            session, Response, ["occurrence_id", "member_id"]
+        ).returning(Response.member_id)
+        rows = [
+            {
+                "occurrence_id": occurrence.id,
+                "member_id": m.id,
+                "prompted_at": now,
+                "next_question": 0,
+                "remind_at": remind_at if remind_at > now else None,
+                "late": False,
+            }
+            for m in members
+        ]
+        inserted = set((await session.execute(stmt, rows)).scalars())
+        where = await where_of(session, ritual)
+        items = [
+            (
+                where.to_person(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
+                question_message(
+                    occurrence.questions, where.channel_name, 0, greeting=f"Hi {display(m)}! "
+                ),
+            )
+            for m in members
+            if m.id in inserted
+        ]
+        await outbox.enqueue_many(session, items, now)
+        return len(items)

@@ -1,0 +1,177 @@
+"""Answers land where they belong: right stand-up, right question, once, even when racing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from rituals.identity import Place
+from storage.db import Database
+from storage.models import Answer, Blocker, Occurrence, OutboxMessage, Ritual
+from tests.helpers import CHANNEL, Team, person
+
+MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+ALICE = person("alice", "Europe/London")
+BOB = person("bob", "America/New_York")
+INFRA = Place("C2", "infra")
+
+
+async def standup(
+    team: Team, place: Place = CHANNEL, questions: str = "done? | next? | blockers?"
+) -> None:
+    await team.bot.command(ALICE, place, "standup setup at 09:30 tz Europe/London summary 12:30")
+    await team.bot.command(ALICE, place, f"standup questions {questions}")
+
+
+async def answers(db: Database) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = await session.execute(select(Answer.question, Answer.text).order_by(Answer.id))
+        return [tuple(r) for r in rows.all()]
+
+
+async def test_members_west_of_the_channel_are_asked_before_the_summary(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.at(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    assert await team.bot.standups.prompt_due(1, "Europe/London") == 1
+    for text in ("a", "b", "none"):
+        await team.dm(ALICE, text)
+    await team.at(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))  # 12:30 in London
+    assert not [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+
+    await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 in New York
+    assert await team.bot.standups.prompt_due(1, "America/New_York") == 1
+    await team.at(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    reminded = [p for p in await team.deliver() if p.to == "bob"]
+    assert len(reminded) == 2 and "Reminder" in reminded[1].text
+    await team.at(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # 12:30 in New York
+    summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+    assert len(summary) == 1 and "1/2 answered" in summary[0].text
+
+
+async def test_someone_in_two_standups_answers_them_one_after_the_other(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team, CHANNEL, "ml done? | ml next? | ml blockers?")
+    await standup(team, INFRA, "infra done? | infra next? | infra blockers?")
+    await team.type(BOB, "standup join")  # keeps #ml-team from closing early
+    await team.bot.command(ALICE, CHANNEL, "standup now")
+    team.clock.advance(timedelta(minutes=1))
+    await team.bot.command(ALICE, INFRA, "standup now")
+
+    await team.dm(ALICE, "trained")
+    await team.dm(ALICE, "evaluate")
+    finished = await team.dm(ALICE, "waiting on GPUs")
+    assert "everything for #ml-team" in finished and "#infra — question 1 of 3" in finished
+    for text in ("patched", "upgrade", "none"):
+        await team.dm(ALICE, text)
+
+    assert await answers(db) == [
+        ("ml done?", "trained"),
+        ("ml next?", "evaluate"),
+        ("ml blockers?", "waiting on GPUs"),
+        ("infra done?", "patched"),
+        ("infra next?", "upgrade"),
+        ("infra blockers?", "none"),
+    ]
+    async with db.session() as session:
+        ledger = (await session.execute(select(Blocker.ritual_id, Blocker.text))).all()
+        ml = (
+            await session.execute(select(Ritual.id).where(Ritual.channel.has(name="ml-team")))
+        ).scalar_one()
+    assert [tuple(r) for r in ledger] == [(ml, "waiting on GPUs")]
+
+
+async def test_an_answer_that_starts_like_a_command_is_still_an_answer(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+    await team.dm(ALICE, "Help Maria debug the eval harness")
+    await team.dm(ALICE, "Backlog grooming with the PM")
+    assert "set up" not in await team.dm(ALICE, "/standup status")
+    assert [text for _, text in await answers(db)] == [
+        "Help Maria debug the eval harness",
+        "Backlog grooming with the PM",
+    ]
+
+
+async def test_a_malformed_command_with_nothing_asked_gets_usage_help(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    assert "Sorry" in await team.dm(ALICE, "standup setup at 99:00")
+
+
+async def test_standup_now_and_the_schedule_share_one_run_per_day(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+    await team.at(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    assert await team.bot.standups.prompt_due(1, "Europe/London") == 0
+    for text in ("a", "b", "none"):
+        await team.dm(ALICE, text)
+    assert "already ran" in await team.type(ALICE, "standup now")
+    async with db.session() as session:
+        assert (
+            await session.execute(select(func.count()).select_from(Occurrence))
+        ).scalar_one() == 1
+
+
+async def test_changing_the_questions_mid_standup_does_not_break_answers(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team, questions="q1 | q2 | q3 | blockers?")
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    await team.dm(ALICE, "a1")
+    await team.dm(ALICE, "a2")
+    await team.type(ALICE, "standup questions only one?")
+    await team.dm(ALICE, "a3")
+    await team.dm(ALICE, "none")
+    assert [q for q, _ in await answers(db)] == ["q1", "q2", "q3", "blockers?"]
+
+
+async def test_two_quick_messages_become_two_answers(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    await asyncio.gather(team.dm(ALICE, "first"), team.dm(ALICE, "second"))
+    assert sorted(q for q, _ in await answers(db)) == ["done?", "next?"]
+
+
+async def test_a_last_answer_racing_the_summary_is_never_lost(db: Database) -> None:
+    for round_ in range(4):
+        team = Team(db, MONDAY_0700 + timedelta(days=7 * round_))
+        if round_ == 0:
+            await standup(team)
+            await team.type(BOB, "standup join")
+        await team.type(ALICE, "standup now")
+        await team.dm(ALICE, "a")
+        await team.dm(ALICE, "b")
+        team.clock.advance(timedelta(hours=3, minutes=30))
+        await asyncio.gather(team.dm(ALICE, "none"), team.bot.standups.sweep())
+        posted = await team.deliver()
+        summary = next(p for p in posted if p.text.startswith("Stand-up #"))
+        in_thread = [p.text for p in posted if p.thread == summary.ref]
+        assert (
+            any("Alice" in text for text in in_thread)
+            or "Alice" not in summary.text.split("No answer yet")[0]
+        ), f"round {round_}: Alice's answers are neither in the summary nor its thread"
+        assert any("Alice" in text for text in in_thread), f"round {round_}"
+
+
+async def test_edits_by_message_are_scoped_to_their_author(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    await team.bot.direct_message(ALICE, "mine", ref="ts-1")
+    await team.bot.direct_message(BOB, "his", ref="ts-1")
+    reply = await team.bot.message_edited(ALICE, "ts-1", "mine, edited")
+    assert "Updated" in reply.message.text
+    assert sorted(text for _, text in await answers(db)) == ["his", "mine, edited"]
+    async with db.session() as session:
+        failed = await session.execute(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "dead")
+        )
+        assert failed.scalar_one() == 0
