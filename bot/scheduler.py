@@ -25,20 +25,22 @@ log = structlog.get_logger(__name__)
 
 
 class RitualTrigger(BaseTrigger):
-    """Fires on the ritual's days at its wall-clock time, skipping skip dates and holidays."""
+    """Fires on the ritual's days at its wall-clock time, skipping skip dates and holidays.
 
-    def __init__(self, schedule: Schedule) -> None:
+    A new job looks back ``grace`` for its first run, so rebuilding jobs just after a run
+    time (a setting changed at 09:30:05) still runs it; the database claim makes that safe.
+    """
+
+    def __init__(self, schedule: Schedule, grace: timedelta = timedelta(0)) -> None:
         self.schedule = schedule
+        self.grace = grace
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        after = (
-            previous_fire_time
-            if previous_fire_time is not None
-            else now - timedelta(microseconds=1)
-        )
-        return next_run(self.schedule, after)
+        if previous_fire_time is not None:
+            return next_run(self.schedule, previous_fire_time)
+        return next_run(self.schedule, now - self.grace - timedelta(microseconds=1))
 
     def __str__(self) -> str:
         return f"ritual[{self.schedule.at:%H:%M} {self.schedule.tz}]"
@@ -148,7 +150,7 @@ class RitualScheduler:
             for tz in zones:
                 self.aps.add_job(
                     self.rituals.standups.prompt_due,
-                    RitualTrigger(cfg.schedule_of(ritual, tz)),
+                    RitualTrigger(cfg.schedule_of(ritual, tz), self.grace),
                     args=(ritual_id, tz),
                     id=f"{job_prefix(ritual_id)}{tz}",
                     replace_existing=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.scheduler import RitualScheduler, RitualTrigger
 from rituals.schedule import Schedule
@@ -74,3 +74,14 @@ async def test_a_second_process_picks_up_changes_on_resync(sqlite_db: Database) 
         }
     finally:
         elsewhere.shutdown()
+
+
+def test_a_job_rebuilt_just_after_its_run_time_still_runs_it() -> None:
+    trigger = RitualTrigger(
+        Schedule(at=time(9, 30), days=frozenset(range(1, 8)), tz="UTC"), timedelta(hours=1)
+    )
+    just_after = datetime(2026, 11, 23, 9, 30, 5, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, just_after) == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, just_after + timedelta(hours=2)) == datetime(
+        2026, 11, 24, 9, 30, tzinfo=UTC
+    )
