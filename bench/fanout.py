@@ -33,7 +33,7 @@ from rituals.messages import Message
 from rituals.port import Sent
 from rituals.router import Rituals
 from rituals.runtime import Runtime
-from rituals.standup.engine import question_message
+from rituals.standup.roster import question_message
 from storage import outbox
 from storage.db import Database
 from storage.models import Member, Occurrence, OutboxMessage, Participant, Response, Ritual
@@ -174,6 +174,7 @@ async def baseline(url: str, members: int) -> Result:
             local_date=START.date(),
             started_at=START,
             summary_due_at=START,
+            questions=list(ritual.questions),
             status="open",
             manual=True,
         )
@@ -188,7 +189,7 @@ async def baseline(url: str, members: int) -> Result:
                     next_question=0,
                 )
             )
-            message = question_message(ritual, "bench", 0)
+            message = question_message(list(ritual.questions), "bench", 0)
             msg_id = await outbox.enqueue(
                 session,
                 Envelope("bench", "W", "direct", user=member.external_id),

@@ -30,6 +30,7 @@ from storage.queries import insert_ignoring_conflicts
 log = structlog.get_logger(__name__)
 
 LOOKBACK = timedelta(hours=36)
+CHUNK = 250  # members written per statement: bounds memory on large channels
 
 
 class Starter:
@@ -193,28 +194,32 @@ class Starter:
         stmt = insert_ignoring_conflicts(
             session, Response, ["occurrence_id", "member_id"]
         ).returning(Response.member_id)
-        rows = [
-            {
-                "occurrence_id": occurrence.id,
-                "member_id": m.id,
-                "prompted_at": now,
-                "next_question": 0,
-                "remind_at": remind_at if remind_at > now else None,
-                "late": False,
-            }
-            for m in members
-        ]
-        inserted = set((await session.execute(stmt, rows)).scalars())
         where = await where_of(session, ritual)
-        items = [
-            (
-                where.to_person(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
-                question_message(
-                    occurrence.questions, where.channel_name, 0, greeting=f"Hi {display(m)}! "
-                ),
-            )
-            for m in members
-            if m.id in inserted
-        ]
-        await outbox.enqueue_many(session, items, now)
-        return len(items)
+        asked = 0
+        for start in range(0, len(members), CHUNK):
+            chunk = members[start : start + CHUNK]
+            rows = [
+                {
+                    "occurrence_id": occurrence.id,
+                    "member_id": m.id,
+                    "prompted_at": now,
+                    "next_question": 0,
+                    "remind_at": remind_at if remind_at > now else None,
+                    "late": False,
+                }
+                for m in chunk
+            ]
+            inserted = set((await session.execute(stmt, rows)).scalars())
+            items = [
+                (
+                    where.to_person(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
+                    question_message(
+                        occurrence.questions, where.channel_name, 0, greeting=f"Hi {display(m)}! "
+                    ),
+                )
+                for m in chunk
+                if m.id in inserted
+            ]
+            await outbox.enqueue_many(session, items, now)
+            asked += len(items)
+        return asked
