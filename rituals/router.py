@@ -66,6 +66,9 @@ NOT_YET = {
 }
 
 
+MID_ANSWER_COMMANDS = (c.StandupEdit, c.StandupAway, c.StandupBack, c.StandupStatus)
+
+
 class Rituals:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
@@ -76,42 +79,63 @@ class Rituals:
         self, actor: Actor, place: Place | None, text: str, *, delivery_id: str | None = None
     ) -> Reply | None:
         """Handle a typed command; returns the reply (also queued), or None for a redelivery."""
-        parsed = c.parse(text)
+        return await self._handle(actor, place, text, delivery_id, always_command=True)
+
+    async def direct_message(
+        self, actor: Actor, text: str, *, ref: str | None = None, delivery_id: str | None = None
+    ) -> Reply | None:
+        """A message typed to the bot in private: the answer it waits for, or a command."""
+        return await self._handle(actor, None, text, delivery_id, ref=ref)
+
+    async def line(self, actor: Actor, place: Place, text: str) -> Reply | None:
+        """A line typed where the channel and the private chat are one (the console).
+
+        Commands run in the channel; anything else is an answer, as in a direct message.
+        """
+        return await self._handle(actor, place, text, None)
+
+    async def _handle(
+        self,
+        actor: Actor,
+        place: Place | None,
+        text: str,
+        delivery_id: str | None,
+        *,
+        ref: str | None = None,
+        always_command: bool = False,
+    ) -> Reply | None:
+        close = None
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, place)
-            reply = await self._dispatch(ctx, parsed)
-            await self._queue_reply(session, actor, place, reply)
+            parsed = c.parse(text)
+            if always_command or await self._means_command(ctx, text, parsed):
+                reply = await self._dispatch(ctx, parsed)
+                target = place
+            else:
+                ctx.channel = None
+                answered = await self.standups.answering.answer(session, ctx.member, text, ref)
+                reply, close, target = Reply(answered.reply), answered.close, None
+            await self._queue_reply(session, actor, target, reply)
+        if close is not None:
+            await self.standups.closing.close_if_complete(close)
         for ritual_id in ctx.changed_rituals:
             self.rt.schedule_changed(ritual_id)
         self.rt.sent_later()
         return reply
 
-    async def direct_message(
-        self, actor: Actor, text: str, *, ref: str | None = None, delivery_id: str | None = None
-    ) -> Reply | None:
-        """A message typed to the bot in private: a command, or the answer it is waiting for.
+    async def _means_command(self, ctx: CommandContext, text: str, parsed: c.ParseResult) -> bool:
+        """Whether a line typed to the bot is a command rather than an answer.
 
-        Only a well-formed command (or one typed with a slash) counts as a command while an
-        answer is awaited, so "Help Maria debug the eval" is stored as an answer.
+        While the bot waits for an answer, only a slash command or one of the few commands
+        that make sense mid-answer counts, so "Backlog grooming" or "help Maria" are answers.
         """
-        if c.is_command(text):
-            return await self.command(actor, None, text, delivery_id=delivery_id)
-        async with self.rt.db.session() as session:
-            if not await self._first_delivery(session, actor.platform, delivery_id):
-                return None
-            ctx = await self._context(session, actor, None)
-            answering = self.standups.answering
-            if c.looks_like_command(text) and not await answering.pending(
-                session, ctx.member, ctx.now
-            ):
-                reply = await self._dispatch(ctx, c.parse(text))
-            else:
-                reply = Reply(await answering.answer(session, ctx.member, text, ref))
-            await self._queue_reply(session, actor, None, reply)
-        self.rt.sent_later()
-        return reply
+        if text.lstrip().startswith("/"):
+            return True
+        if await self.standups.answering.pending(ctx.session, ctx.member, ctx.now):
+            return isinstance(parsed, MID_ANSWER_COMMANDS)
+        return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
 
     async def message_edited(
         self, actor: Actor, ref: str, text: str, *, delivery_id: str | None = None

@@ -11,7 +11,6 @@ from typing import TextIO
 import structlog
 
 from handlers.console.port import PLATFORM, WORKSPACE
-from rituals.commands import is_command
 from rituals.identity import Actor, Place
 from rituals.router import Rituals
 
@@ -43,10 +42,7 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return
-        if is_command(text):
-            await self.rituals.command(self.actor, self.place, text)
-        else:
-            await self.rituals.direct_message(self.actor, text)
+        await self.rituals.line(self.actor, self.place, text)
 
     def _lines(self) -> asyncio.Queue[str]:
         """Lines read on a daemon thread, so a blocked read never holds up shutdown."""

@@ -7,7 +7,8 @@ summary, are applied one after the other instead of over each other.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,17 +18,28 @@ from rituals.runtime import Runtime
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import Closer, answerable
-from rituals.standup.roster import question_message, where_of
+from rituals.standup.roster import LOOKBACK, question_message, where_of
 from rituals.standup.settings import zone
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
-LOOKBACK = timedelta(hours=36)
 NOTHING_ASKED = Message(
     text="No stand-up is waiting for your answers right now.",
     context="`standup status` in a channel shows when the next one is; `help` lists commands.",
 )
 
 Found = tuple[Response, Occurrence, Ritual]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The reply, and the occurrence to summarize once this answer is committed, if any.
+
+    The summary runs in a transaction of its own so an answer never holds the occurrence
+    while waiting to update it.
+    """
+
+    reply: Message
+    close: int | None = None
 
 
 class Answering:
@@ -48,7 +60,7 @@ class Answering:
                         Response.prompted_at >= now - LOOKBACK,
                         answerable(now),
                     )
-                    .order_by(Response.prompted_at, Response.id)
+                    .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
                     .limit(1)
                 )
             ).first()
@@ -60,15 +72,11 @@ class Answering:
         return None
 
     async def _locked(self, session: AsyncSession, response_id: int, occurrence_id: int) -> Found:
-        """Re-read under lock: the occurrence shared (the summary waits), the response exclusive."""
-        occurrence = (
-            await session.execute(
-                select(Occurrence)
-                .where(Occurrence.id == occurrence_id)
-                .with_for_update(read=True)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
+        """Re-read under lock: the response exclusive first, then the occurrence shared.
+
+        Always in that order, and the summary's update of the occurrence happens in a
+        transaction of its own, so two of these never wait on each other in a circle.
+        """
         response = (
             await session.execute(
                 select(Response)
@@ -77,17 +85,25 @@ class Answering:
                 .execution_options(populate_existing=True)
             )
         ).scalar_one()
+        occurrence = (
+            await session.execute(
+                select(Occurrence)
+                .where(Occurrence.id == occurrence_id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
         return response, occurrence, ritual
 
     async def answer(
         self, session: AsyncSession, member: Member, text: str, ref: str | None
-    ) -> Message:
+    ) -> Answered:
         """Record the answer to the current question and ask the next, or wrap up."""
         now = self.rt.clock.now()
         found = await self.pending(session, member, now)
         if found is None:
-            return NOTHING_ASKED
+            return Answered(NOTHING_ASKED)
         response, occurrence, ritual = found
         questions = list(occurrence.questions)
         index = response.next_question
@@ -106,8 +122,9 @@ class Answering:
         response.next_question = index + 1
         where = await where_of(session, ritual)
         if response.next_question < len(questions):
-            return question_message(questions, where.channel_name, response.next_question)
+            return Answered(question_message(questions, where.channel_name, response.next_question))
         response.completed_at = now
+        close = None
         if occurrence.status == "summarized":
             response.late = True
             await self.closer.post_late(session, occurrence, member, where, now)
@@ -115,16 +132,20 @@ class Answering:
                 text=f"Thanks! The #{where.channel_name} summary was already out, "
                 "so your answers went into its thread."
             )
+        elif await self.closer.everyone_answered(session, ritual, occurrence):
+            close = occurrence.id
+            done = Message(
+                text=f"Thanks, that's everything! You were the last to answer, so the "
+                f"#{where.channel_name} summary is going out now."
+            )
         else:
-            if await self.closer.everyone_answered(session, ritual, occurrence):
-                await self.closer.summarize(session, occurrence, now)
             local_due = occurrence.summary_due_at.astimezone(zone(member.tz))
             done = Message(
                 text=f"Thanks, that's everything for #{where.channel_name}!",
                 context="Change an answer with `standup edit N new text` until the summary "
                 f"(~{local_due:%H:%M}).",
             )
-        return await self._then_next(session, member, now, done)
+        return Answered(await self._then_next(session, member, now, done), close=close)
 
     async def _then_next(
         self, session: AsyncSession, member: Member, now: datetime, done: Message

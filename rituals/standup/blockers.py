@@ -68,9 +68,12 @@ def read(text: str) -> BlockerAnswer:
     )
 
 
-def blocker_question_index(questions: list[str]) -> int:
-    """The question that asks about blockers: the one that says so, else the last."""
+def blocker_question_index(questions: list[str]) -> int | None:
+    """The question that asks about blockers (mentions blocking, impediments, being stuck).
+
+    None when no question does: then no answer is read as a blocker.
+    """
     for index, question in enumerate(questions):
         if GENERIC_QUESTION_HINT.search(question):
             return index
-    return len(questions) - 1
+    return None

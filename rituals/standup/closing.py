@@ -58,6 +58,17 @@ class Closer:
                 log.exception("summary failed", occurrence_id=occurrence_id)
         self.rt.sent_later()
 
+    async def close_if_complete(self, occurrence_id: int) -> None:
+        """Summarize now if everyone has answered: called after the last answer commits."""
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as session:
+            occurrence = await session.get_one(Occurrence, occurrence_id)
+            ritual = await session.get_one(Ritual, occurrence.ritual_id)
+            if occurrence.status == "open" and await self.everyone_answered(
+                session, ritual, occurrence
+            ):
+                await self.summarize(session, occurrence, now)
+
     async def _remind(self, session: AsyncSession, now: datetime) -> None:
         rows = await session.execute(
             select(Response, Occurrence, Member)
@@ -109,7 +120,7 @@ class Closer:
         )
         return bool(expected) and expected <= set(rows.scalars())
 
-    async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> bool:
+    async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> None:
         """Post the summary once: the status change from open is the claim."""
         claimed = await session.execute(
             update(Occurrence)
@@ -118,7 +129,7 @@ class Closer:
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return False
+            return
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
         where = await where_of(session, ritual)
         digest = await self.digest(session, ritual, occurrence)
@@ -139,7 +150,6 @@ class Closer:
             ]
             await outbox.enqueue_many(session, replies, now)
         await self._escalate(session, ritual, where, occurrence.local_date, now)
-        return True
 
     async def post_late(
         self,

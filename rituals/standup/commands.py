@@ -190,12 +190,18 @@ class StandupCommands:
         ritual.questions = list(cmd.questions)
         self._changed(ritual, ctx)
         listed = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(cmd.questions))
-        blocker = cfg.blocker_index(ritual) + 1
+        blocker = cfg.blocker_index(ritual)
+        ledger_note = (
+            f"Answers to question {blocker + 1} go into the blocker ledger."
+            if blocker is not None
+            else "No question asks about blockers, so the blocker ledger stays empty; "
+            "add one such as “Anything blocking you?” to track them."
+        )
         return Reply(
             Message(
                 text="Stand-up questions updated.",
                 sections=[Section(text=listed)],
-                context=f"Answers to question {blocker} go into the blocker ledger.",
+                context=ledger_note,
             ),
             public=True,
         )
@@ -287,18 +293,23 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
-        count, occurrence = await self.engine.starting.start_now(ctx.session, ritual, ctx.now)
+        count, occurrence, started = await self.engine.starting.start_now(
+            ctx.session, ritual, ctx.now
+        )
         if occurrence.status != "open":
             return say("Today's stand-up already ran; its summary is in the channel.")
         if count == 0:
             return say("Everyone in this stand-up has already been asked (or is away).")
-        reused = occurrence.started_at < ctx.now
-        lead = "Today's stand-up is already running; asked" if reused else "Stand-up started: asked"
+        lead = (
+            "Stand-up started: asked" if started else "Today's stand-up is already running; asked"
+        )
         return say(
             f"{lead} {count} {'person' if count == 1 else 'people'} by direct message.", public=True
         )
 
     async def status(self, ctx: CommandContext, _cmd: c.StandupStatus) -> Reply:
+        if ctx.channel is None:
+            return await self._my_standups(ctx)
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
@@ -324,6 +335,37 @@ class StandupCommands:
                 )
             )
         return Reply(message)
+
+    async def _my_standups(self, ctx: CommandContext) -> Reply:
+        """``standup status`` in private: every stand-up this person is in, and when next."""
+        rows = await ctx.session.execute(
+            select(Ritual)
+            .join(Participant, Participant.ritual_id == Ritual.id)
+            .where(Participant.member_id == ctx.member.id, Ritual.kind == KIND)
+        )
+        lines = []
+        for ritual in rows.scalars():
+            upcoming = next_run(cfg.schedule_of(ritual, ctx.member.tz), ctx.now)
+            when = (
+                "paused"
+                if ritual.paused
+                else upcoming.astimezone(cfg.zone(ctx.member.tz)).strftime("next %a %d %b %H:%M")
+                if upcoming
+                else "nothing scheduled"
+            )
+            name = ritual.channel.name or ritual.channel.external_id
+            lines.append(f"• #{name}: {ritual.at} {cfg.days_label(cfg.days_of(ritual))}, {when}")
+        if not lines:
+            return say(
+                "You are not in any stand-up yet.", context="Type `standup join` in a channel."
+            )
+        return Reply(
+            Message(
+                text="Your stand-ups",
+                sections=[Section(text="\n".join(lines))],
+                context=f"Times are yours ({ctx.member.tz}).",
+            )
+        )
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
         return Reply(

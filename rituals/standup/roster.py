@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from storage.models import Member, Participant, Ritual, Workspace
 from storage.outbox import Envelope
 
 KIND = "standup"
+LOOKBACK = timedelta(hours=36)  # how far back a run still takes prompts and answers
 
 
 @dataclass(frozen=True)

@@ -92,5 +92,5 @@ def summary_gap(ritual: Ritual) -> timedelta:
     return timedelta(hours=end.hour - start.hour, minutes=end.minute - start.minute)
 
 
-def blocker_index(ritual: Ritual) -> int:
+def blocker_index(ritual: Ritual) -> int | None:
     return blocker_question_index(list(ritual.questions))

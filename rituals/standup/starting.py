@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.runtime import Runtime
@@ -17,6 +17,7 @@ from rituals.schedule import local_date, local_instant, previous_run
 from rituals.standup import settings as cfg
 from rituals.standup.roster import (
     KIND,
+    LOOKBACK,
     display,
     participants,
     question_message,
@@ -29,7 +30,6 @@ from storage.queries import insert_ignoring_conflicts
 
 log = structlog.get_logger(__name__)
 
-LOOKBACK = timedelta(hours=36)
 CHUNK = 250  # members written per statement: bounds memory on large channels
 
 
@@ -55,8 +55,8 @@ class Starter:
             if now - due > self.rt.grace:
                 await self._record_missed(session, ritual, day, due, now)
                 return 0
-            occurrence = await self.occurrence_for(session, ritual, day, now)
-            if occurrence.status != "open":
+            occurrence, _ = await self.occurrence_for(session, ritual, day, now)
+            if occurrence.status != "open" or occurrence.summary_due_at <= now:
                 return 0
             people = [m for m in await participants(session, ritual.id) if m.tz == tz]
             count = await self.prompt_members(session, occurrence, ritual, people, now)
@@ -90,16 +90,20 @@ class Starter:
 
     async def start_now(
         self, session: AsyncSession, ritual: Ritual, now: datetime
-    ) -> tuple[int, Occurrence]:
-        """``standup now``: today's occurrence (made if need be), everyone not yet asked."""
+    ) -> tuple[int, Occurrence, bool]:
+        """``standup now``: today's occurrence (made if need be), everyone not yet asked.
+
+        Returns how many were asked, the occurrence, and whether this call started it.
+        """
         day = local_date(now, ritual.tz)
-        occurrence = await self.occurrence_for(
+        occurrence, started = await self.occurrence_for(
             session, ritual, day, now, nominal=now, summary_due=now + cfg.summary_gap(ritual)
         )
         if occurrence.status != "open":
-            return 0, occurrence
+            return 0, occurrence, False
         people = await participants(session, ritual.id)
-        return await self.prompt_members(session, occurrence, ritual, people, now), occurrence
+        asked = await self.prompt_members(session, occurrence, ritual, people, now)
+        return asked, occurrence, started
 
     async def occurrence_for(
         self,
@@ -110,8 +114,8 @@ class Starter:
         *,
         nominal: datetime | None = None,
         summary_due: datetime | None = None,
-    ) -> Occurrence:
-        """The ritual's occurrence for ``day``, created by exactly one caller.
+    ) -> tuple[Occurrence, bool]:
+        """The ritual's occurrence for ``day``, created (or revived) by exactly one caller.
 
         The scheduled summary waits until the set summary time has come in every
         participant's zone, so nobody is asked after the summary went out.
@@ -141,13 +145,32 @@ class Starter:
                 .execution_options(populate_existing=True)
             )
         ).scalar_one()
-        if created is not None:
+        revived = created is None and await self._revive(session, occurrence, values)
+        if created is not None or revived:
             OCCURRENCES_STARTED.labels(KIND).inc()
-            log.info("stand-up started", ritual_id=ritual.id, occurrence_id=created, day=str(day))
-        elif occurrence.status == "missed":
-            occurrence.status = "open"
-            occurrence.questions = list(ritual.questions)
-        return occurrence
+            log.info(
+                "stand-up started", ritual_id=ritual.id, occurrence_id=occurrence.id, day=str(day)
+            )
+        return occurrence, created is not None or revived
+
+    async def _revive(
+        self, session: AsyncSession, occurrence: Occurrence, values: dict[str, object]
+    ) -> bool:
+        """Start a run that was recorded as missed, as if it were new; one caller wins."""
+        if occurrence.status != "missed":
+            return False
+        fresh = {k: v for k, v in values.items() if k not in ("ritual_id", "local_date")}
+        result = await session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == occurrence.id, Occurrence.status == "missed")
+            .values(**fresh)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        for key, value in fresh.items():
+            setattr(occurrence, key, value)
+        return True
 
     async def _record_missed(
         self, session: AsyncSession, ritual: Ritual, day: date, due: datetime, now: datetime
@@ -195,6 +218,7 @@ class Starter:
             session, Response, ["occurrence_id", "member_id"]
         ).returning(Response.member_id)
         where = await where_of(session, ritual)
+        busy = await self._answering_elsewhere(session, occurrence, members, now)
         asked = 0
         for start in range(0, len(members), CHUNK):
             chunk = members[start : start + CHUNK]
@@ -218,8 +242,26 @@ class Starter:
                     ),
                 )
                 for m in chunk
-                if m.id in inserted
+                if m.id in inserted and m.id not in busy
             ]
             await outbox.enqueue_many(session, items, now)
-            asked += len(items)
+            asked += len(inserted)
         return asked
+
+    async def _answering_elsewhere(
+        self, session: AsyncSession, occurrence: Occurrence, members: list[Member], now: datetime
+    ) -> set[int]:
+        """People still answering another open stand-up: their first question here waits
+        until they finish that one, so each reply is for the question just asked."""
+        rows = await session.execute(
+            select(Response.member_id)
+            .join(Occurrence, Occurrence.id == Response.occurrence_id)
+            .where(
+                Response.member_id.in_([m.id for m in members]),
+                Response.completed_at.is_(None),
+                Response.prompted_at >= now - LOOKBACK,
+                Occurrence.status == "open",
+                Occurrence.id != occurrence.id,
+            )
+        )
+        return set(rows.scalars())

@@ -88,13 +88,17 @@ async def test_an_answer_that_starts_like_a_command_is_still_an_answer(db: Datab
     team = Team(db, MONDAY_0700)
     await standup(team)
     await team.type(ALICE, "standup now")
+    await team.type(BOB, "standup join")
     await team.dm(ALICE, "Help Maria debug the eval harness")
-    await team.dm(ALICE, "Backlog grooming with the PM")
-    assert "set up" not in await team.dm(ALICE, "/standup status")
+    await team.dm(ALICE, "Backlog")
+    assert "Your stand-ups" in await team.dm(ALICE, "/standup status")
+    await team.dm(ALICE, "retro start prep for Thursday")
     assert [text for _, text in await answers(db)] == [
         "Help Maria debug the eval harness",
-        "Backlog grooming with the PM",
+        "Backlog",
+        "retro start prep for Thursday",
     ]
+    assert "Updated" in await team.dm(ALICE, "standup edit 2 Backlog grooming with the PM")
 
 
 async def test_a_malformed_command_with_nothing_asked_gets_usage_help(db: Database) -> None:
@@ -175,3 +179,96 @@ async def test_edits_by_message_are_scoped_to_their_author(db: Database) -> None
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "dead")
         )
         assert failed.scalar_one() == 0
+
+
+async def test_a_second_standups_first_question_waits_for_the_first_to_finish(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team, CHANNEL, "ml done? | ml blockers?")
+    await standup(team, INFRA, "infra done? | infra blockers?")
+    await team.type(BOB, "standup join")
+    await team.bot.command(ALICE, CHANNEL, "standup now")
+    await team.bot.command(ALICE, INFRA, "standup now")
+    to_alice = [p.text for p in await team.deliver() if p.to == "alice"]
+    assert [t.split(":")[0] for t in to_alice] == [
+        "Hi Alice! Stand-up for #ml-team — question 1 of 2"
+    ]
+
+
+async def test_a_late_run_does_not_take_answers_meant_for_an_open_one(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team, CHANNEL, "ml done? | ml blockers?")
+    await team.bot.command(BOB, CHANNEL, "standup join")
+    await team.bot.command(ALICE, CHANNEL, "standup now")
+    await team.advance(timedelta(hours=4))  # #ml-team summarized; Alice never answered
+    await standup(team, INFRA, "infra done? | infra blockers?")
+    await team.bot.command(ALICE, INFRA, "standup now")
+    await team.dm(ALICE, "patched the k8s nodes")
+    assert await answers(db) == [("infra done?", "patched the k8s nodes")]
+
+
+async def test_late_answers_are_taken_for_twelve_hours_after_the_summary(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    await team.advance(timedelta(hours=4))
+    await team.advance(timedelta(hours=11, minutes=59))
+    await team.dm(BOB, "late but here")
+    await team.advance(timedelta(minutes=2))
+    assert "No stand-up is waiting" in await team.dm(ALICE, "good morning")
+    assert [text for _, text in await answers(db)] == ["late but here"]
+
+
+async def test_reminders_skip_people_who_went_away_or_left(db: Database) -> None:
+    carol = person("carol", "Europe/London")
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    for member in (BOB, carol):
+        await team.type(member, "standup join")
+    await team.type(ALICE, "standup now")
+    await team.type(BOB, "standup away")
+    await team.type(carol, "standup leave")
+    await team.deliver()
+    await team.advance(timedelta(minutes=90))
+    assert [p.to for p in await team.deliver() if "Reminder" in p.text] == ["alice"]
+
+
+async def test_a_missed_run_revived_later_gives_everyone_time_to_answer(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.at(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))  # down at 09:30 London
+    assert await team.bot.standups.catch_up() == 0
+    await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 New York
+    assert await team.bot.standups.prompt_due(1, "America/New_York") == 1
+    await team.at(datetime(2026, 11, 23, 14, 45, tzinfo=UTC))
+    assert not [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+
+    assert "asked 1 person" in await team.type(ALICE, "standup now")
+    await team.advance(timedelta(minutes=5))
+    assert not [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+
+
+async def test_quick_last_messages_and_simultaneous_last_answers_do_not_deadlock(
+    db: Database,
+) -> None:
+    carol = person("carol", "Europe/London")
+    for week in range(3):
+        team = Team(db, MONDAY_0700 + timedelta(days=7 * week))
+        if week == 0:
+            await standup(team, questions="done? | blockers?")
+            for member in (BOB, carol):
+                await team.type(member, "standup join")
+        await team.type(ALICE, "standup now")
+        await team.dm(BOB, "x")
+        await team.dm(BOB, "none")
+        await team.dm(carol, "y")
+        await team.dm(ALICE, "a")
+        await asyncio.gather(
+            team.dm(ALICE, "none"), team.dm(ALICE, "oh and thanks"), team.dm(carol, "none")
+        )
+        await team.bot.standups.sweep()
+        summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+        assert len(summary) == 1 and "3/3 answered" in summary[0].text, f"week {week}"
