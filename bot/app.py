@@ -46,6 +46,7 @@ class Bot:
 def build(
     settings: Settings,
     *,
+    console: bool = True,
     clock: Clock | None = None,
     out: TextIO = sys.stdout,
     read_line: Callable[[], str] | None = None,
@@ -55,30 +56,29 @@ def build(
     runtime = Runtime(db=db, clock=clock or SystemClock(), grace=grace)
     rituals = Rituals(runtime)
     ports: dict[str, ChatPort] = {}
-    console = None
-    if settings.console_enabled:
+    session = None
+    if settings.console_enabled and console:
         ports["console"] = ConsolePort(out, me=settings.console_user)
-        console = ConsoleSession(
+        session = ConsoleSession(
             rituals,
             user=settings.console_user,
             channel=settings.console_channel,
             tz=settings.console_tz,
             out=out,
+            url=settings.public_url,
             read_line=read_line,
         )
     delivery = Delivery(db, ports, runtime.clock)
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
-    return Bot(settings, db, runtime, rituals, delivery, scheduler, console)
+    return Bot(settings, db, runtime, rituals, delivery, scheduler, session)
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
     """Start-up and shut-down in order: database first, then delivery, then the scheduler."""
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
-        await bot.db.upgrade()
-        await secret_key(bot.db)
         yield
         await bot.db.dispose()
 
@@ -99,13 +99,44 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
     return [database, delivery, scheduler]
 
 
-async def run(settings: Settings, **kwargs: object) -> int:
+class StartupError(Exception):
+    """Start-up failed for a reason the operator can fix; the message is one line."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def prepare_database(db: Database) -> None:
+    """Migrate and make sure the secret key exists, or say in one line why not."""
+    try:
+        await db.upgrade()
+        await secret_key(db)
+    except Exception as exc:
+        await db.dispose()
+        raise StartupError(f"DATABASE_URL: cannot use the database: {_first_line(exc)}") from exc
+
+
+async def run(settings: Settings, *, console: bool | None = None, **kwargs: object) -> int:
     """Serve until a signal arrives or the console session ends."""
-    quiet = settings.console_enabled and "log_level" not in settings.model_fields_set
+    console_on = settings.console_enabled and (sys.stdin.isatty() if console is None else console)
+    quiet = console_on and "log_level" not in settings.model_fields_set
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
-    bot = build(settings, **kwargs)  # type: ignore[arg-type]
+    bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
+    await prepare_database(bot.db)
     app = init_app(db=bot.db, lifetimes=lifetimes(bot))
-    runner = await serve(app, settings.host, settings.port)
+    try:
+        runner = await serve(app, settings.host, settings.port)
+    except OSError as exc:
+        await bot.db.dispose()
+        where = f"{settings.host}:{settings.port}"
+        raise StartupError(f"HOST/PORT: cannot listen on {where}: {exc.strerror or exc}") from exc
+    if settings.console_enabled and not console_on:
+        log.warning(
+            "no platform credentials and no terminal: serving HTTP only "
+            "(set SLACK_* or MICROSOFT_* variables, or run in a terminal for the console)"
+        )
     log.info(
         "ritualbot running",
         url=settings.public_url,

@@ -37,8 +37,17 @@ def run(
     user: Annotated[str | None, typer.Option(help="Console: your user name.")] = None,
     channel: Annotated[str | None, typer.Option(help="Console: the channel name.")] = None,
     tz: Annotated[str | None, typer.Option(help="Console: your timezone (Area/City).")] = None,
+    console: Annotated[
+        bool | None,
+        typer.Option(
+            "--console/--no-console",
+            help="Console platform on or off; by default on when there are no platform "
+            "credentials and standard input is a terminal.",
+        ),
+    ] = None,
 ) -> None:
     """Start the web server, the scheduler and every configured platform (else the console)."""
+    from bot.app import StartupError
     from bot.app import run as run_bot
 
     if tz is not None and not is_timezone(tz):
@@ -47,7 +56,12 @@ def run(
         )
         raise typer.Exit(2)
     settings = _settings(console_user=user, console_channel=channel, console_tz=tz)
-    raise typer.Exit(asyncio.run(run_bot(settings)))
+    try:
+        code = asyncio.run(run_bot(settings, console=console))
+    except StartupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 @app.command()

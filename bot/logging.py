@@ -17,6 +17,8 @@ __all__ = ["LOG_FORMATS", "configure_logging"]
 LOG_FORMATS = ("console", "json")
 _HANDLER_NAME = "ritualbot"
 _CHATTY = ("apscheduler.executors",)
+# Their debug lines carry statement parameters, secrets included (the stored secret key).
+_NEVER_DEBUG = ("aiosqlite", "asyncpg")
 
 
 def _level(level: str) -> int:
@@ -87,6 +89,10 @@ def configure_logging(level: str, fmt: str) -> None:
     quiet = logging.DEBUG if number <= logging.DEBUG else logging.WARNING
     for name in _CHATTY:
         logging.getLogger(name).setLevel(quiet)
+    for name in _NEVER_DEBUG:
+        logging.getLogger(name).setLevel(max(number, logging.INFO))
+    for name in ("sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("aiohttp", "apscheduler", "sqlalchemy"):
         library = logging.getLogger(name)
         library.propagate = True

@@ -26,21 +26,22 @@ from storage.queries import insert_ignoring_conflicts
 log = structlog.get_logger(__name__)
 
 HELP = {
-    "": "Commands: `standup …`, `retro …`, `hypothesis …`, `backlog …`, `alerts …`. "
-    "Type a word alone (e.g. `standup`) for its commands.",
+    "": "Commands: `standup …` for stand-ups; `retro …`, `hypothesis …`, `backlog …` and "
+    "`alerts …` are coming soon. Type a word alone (e.g. `standup`) for its commands.",
     "standup": "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] "
     "[holidays CC|none] [format short|full] [escalate DAYS] · "
     "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
     "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
     "export [FROM] [TO] · edit N TEXT",
-    "retro": "retro start [title] · retro add well|improve|idea|action TEXT [anon] · "
+    "retro": "(coming soon) retro start [title] · retro add well|improve|idea|action TEXT [anon] · "
     "retro vote ID · retro close · retro actions",
-    "hypothesis": "hypothesis add We believe X will result in Y; we'll know when METRIC OP "
-    "TARGET [by YYYY-MM-DD] · hypothesis list · checkin ID STATUS TEXT · close ID OUTCOME",
-    "backlog": "backlog add [TYPE] [p0-p3] TITLE [@owner] · list · done ID · assign ID @user · "
-    "prio ID pN · sprint ID NAME · export",
-    "alerts": "alerts connect · alerts rule add MODEL METRIC OP THRESHOLD · alerts list · "
-    "alerts mute MODEL DURATION",
+    "hypothesis": "(coming soon) hypothesis add We believe X will result in Y; "
+    "we'll know when METRIC OP TARGET [by YYYY-MM-DD] · hypothesis list · "
+    "checkin ID STATUS TEXT · close ID OUTCOME",
+    "backlog": "(coming soon) backlog add [TYPE] [p0-p3] TITLE [@owner] · list · done ID · "
+    "assign ID @user · prio ID pN · sprint ID NAME · export",
+    "alerts": "(coming soon) alerts connect · alerts rule add MODEL METRIC OP THRESHOLD · "
+    "alerts list · alerts mute MODEL DURATION",
 }
 NOT_YET = {
     c.RetroStart: "retro",

@@ -29,7 +29,7 @@ class ConsolePort:
     async def post(
         self, workspace: str, channel: str, message: Message, *, thread: str | None = None
     ) -> Sent:
-        where = f"#{channel}" + (f" thread {thread}" if thread else "")
+        where = f"#{channel}" + (" ↳ thread" if thread else "")
         return self._print(where, message, channel)
 
     async def direct(self, workspace: str, user: str, message: Message) -> Sent:

@@ -16,9 +16,21 @@ from rituals.router import Rituals
 
 log = structlog.get_logger(__name__)
 
-BANNER = """ritualbot console — you are @{user} in #{channel} ({tz}).
+BANNER = """ritualbot console — you are @{user} in #{channel} ({tz}); web server at {url}.
 Type commands as you would in Slack (`standup setup at 09:30`, `standup now`, `help`);
 any other line is your answer to the question the bot asked you. `quit` or Ctrl-D leaves."""
+
+
+def _read_terminal_line() -> str:
+    """One line with line editing where the terminal has it; an empty string at the end."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline()
+    import readline  # noqa: F401  (imported for its side effect: arrow keys and history)
+
+    try:
+        return input() + "\n"
+    except EOFError:
+        return ""
 
 
 class ConsoleSession:
@@ -30,13 +42,15 @@ class ConsoleSession:
         channel: str,
         tz: str,
         out: TextIO,
+        url: str = "",
         read_line: Callable[[], str] | None = None,
     ) -> None:
         self.rituals = rituals
         self.actor = Actor(PLATFORM, WORKSPACE, user, user, tz)
         self.place = Place(channel, channel)
         self.out = out
-        self._read_line = read_line or sys.stdin.readline
+        self.url = url
+        self._read_line = read_line or _read_terminal_line
 
     async def handle(self, line: str) -> None:
         text = line.strip()
@@ -65,7 +79,10 @@ class ConsoleSession:
     async def run(self) -> None:
         """Read lines until EOF or `quit`; each is handled before the next is read."""
         self.out.write(
-            BANNER.format(user=self.actor.user, channel=self.place.channel, tz=self.actor.tz) + "\n"
+            BANNER.format(
+                user=self.actor.user, channel=self.place.channel, tz=self.actor.tz, url=self.url
+            )
+            + "\n"
         )
         self.out.flush()
         lines = self._lines()

@@ -7,6 +7,7 @@ untrusted input and only ever has to render one of two shapes.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import math
 import re
@@ -55,7 +56,7 @@ _PHRASES = (
 )
 _HYPOTHESIS_EXAMPLE = (
     "hypothesis add We believe dedup will result in cleaner labels; "
-    "we'll know when precision >= 0.9 by 2025-09-30 checkin weekly owner @ana"
+    "we'll know when precision >= 0.9 by 2030-09-30 checkin weekly owner @ana"
 )
 
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -465,8 +466,8 @@ _COMMANDS: dict[str, dict[str, tuple[Handler, str]]] = {
         "resume": (_fixed(m.StandupResume), "standup resume"),
         "back": (_fixed(m.StandupBack), "standup back"),
         "blockers": (_fixed(m.StandupBlockers), "standup blockers"),
-        "skip": (_fixed(m.StandupSkip, _date), "standup skip 2025-12-24"),
-        "away": (_standup_away, "standup away until 2025-08-15"),
+        "skip": (_fixed(m.StandupSkip, _date), "standup skip 2030-12-24"),
+        "away": (_standup_away, "standup away until 2030-08-15"),
         "resolve": (_fixed(m.StandupResolve, _id), "standup resolve 12"),
         "report": (_fixed(m.StandupReport, _days_back, optional=1), "standup report 14"),
         "export": (_standup_export, "standup export 2025-01-01 2025-03-31"),
@@ -521,11 +522,17 @@ def parse(text: str) -> Command | Usage:
             return Usage(f"no help on {_q(topic)}; topics are {', '.join(_COMMANDS)}", "help")
         return m.Help(topic)
     if ritual not in _COMMANDS:
-        return Usage(f"unknown command {_q(words[0])}; known words are {_KNOWN}", "help")
+        guess = difflib.get_close_matches(ritual, [*_COMMANDS, "help"], n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else f"; known words are {_KNOWN}"
+        return Usage(f"unknown command {_q(words[0])}{hint}", "help")
     if len(words) == 1 or (len(words) == 2 and words[1].lower() == "help"):
         return m.Help(ritual)
     table, sub = _COMMANDS[ritual], words[1].lower()
     if sub not in table:
+        guess = difflib.get_close_matches(sub, table, n=1)
+        if guess:
+            error = f"unknown {ritual} command {_q(words[1])}; did you mean {guess[0]!r}?"
+            return Usage(error, table[guess[0]][1], ritual)
         error = f"unknown {ritual} command {_q(words[1])}; use {', '.join(table)}"
         return Usage(error, next(iter(table.values()))[1], ritual)
     handler, example = table[sub]

@@ -176,7 +176,11 @@ class StandupCommands:
             sections.append(
                 Section(text="*Skipped dates*: " + ", ".join(sorted(ritual.skip_dates)))
             )
-        state = "Paused — `standup resume` to restart." if ritual.paused else f"Next: {next_line}"
+        state = (
+            "Paused — `standup resume` to restart."
+            if ritual.paused
+            else f"Next: {next_line} ({ritual.tz})"
+        )
         return Message(
             text=f"Stand-up for #{ritual.channel.name or ritual.channel.external_id}",
             sections=sections,
@@ -413,8 +417,8 @@ class StandupCommands:
         blocker.resolved_by = ctx.member.id
         age = (local_date(ctx.now, owner_ritual.tz) - blocker.opened_on).days
         return say(
-            f"Blocker #{blocker.id} resolved by {display(ctx.member)} after "
-            f"{plural(age, 'day')}: {blocker.text}",
+            f"Blocker #{blocker.id} resolved by {display(ctx.member)} "
+            f"{'the same day' if age == 0 else 'after ' + plural(age, 'day')}: {blocker.text}",
             public=True,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -78,11 +79,16 @@ def blockers_section(blockers: list[OpenBlocker]) -> Section:
     return Section(text="*Blockers*\n" + "\n".join(f"• {blocker_line(b)}" for b in blockers))
 
 
+def short_label(question: str) -> str:
+    """A question as a field label: its hint in brackets dropped."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", question).strip() or question
+
+
 def person_section(person: PersonAnswers) -> Section:
     title = f"*{person.name}*" + (" (late)" if person.late else "")
     return Section(
         text=title,
-        fields=[Field_(label=question, value=answer) for question, answer in person.answers],
+        fields=[Field_(label=short_label(q), value=answer) for q, answer in person.answers],
     )
 
 

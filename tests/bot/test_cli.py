@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -68,6 +69,7 @@ async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_pat
     proc = await asyncio.create_subprocess_exec(
         RITUALBOT,
         "run",
+        "--console",
         env=clean_env(tmp_path, PORT=str(port)),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -99,3 +101,49 @@ async def wait_for_health(http: aiohttp.ClientSession, url: str) -> dict[str, st
         except aiohttp.ClientConnectionError:
             await asyncio.sleep(0.05)
     raise AssertionError(f"{url} never answered")
+
+
+async def test_an_unusable_database_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/ritualbot_no_such_database"
+    code, _out, err = await run("run", "--no-console", env=clean_env(tmp_path, DATABASE_URL=url))
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert err.startswith("error: DATABASE_URL: cannot use the database:")
+    assert "ritualbot_no_such_database" in err
+
+
+async def test_a_port_in_use_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _out, err = await run("run", "--no-console", env=clean_env(tmp_path, PORT=str(port)))
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and "Traceback" not in err
+    assert last.startswith(f"error: HOST/PORT: cannot listen on 127.0.0.1:{port}")
+
+
+async def test_without_a_terminal_it_serves_http_until_told_to_stop(tmp_path: Path) -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        RITUALBOT,
+        "run",
+        env=clean_env(tmp_path, PORT=str(port)),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert (await wait_for_health(http, f"http://127.0.0.1:{port}/healthz"))[
+                "status"
+            ] == "ok"
+        assert proc.returncode is None
+        proc.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0
+    assert "serving HTTP only" in err.decode()

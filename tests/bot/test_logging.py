@@ -50,3 +50,19 @@ def test_the_level_filters_and_a_second_call_replaces_the_first(
 def test_bad_level_or_format_is_refused(level: str, fmt: str) -> None:
     with pytest.raises(ValueError):
         configure_logging(level, fmt)
+
+
+async def test_debug_logging_never_prints_statement_parameters(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from storage.app_settings import secret_key
+    from storage.db import Database
+
+    configure_logging("DEBUG", "json")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'secret.db'}")
+    try:
+        await db.upgrade()
+        key = await secret_key(db)
+    finally:
+        await db.dispose()
+    assert key not in capsys.readouterr().err

@@ -272,3 +272,10 @@ async def test_quick_last_messages_and_simultaneous_last_answers_do_not_deadlock
         await team.bot.standups.sweep()
         summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
         assert len(summary) == 1 and "3/3 answered" in summary[0].text, f"week {week}"
+
+
+async def test_a_near_miss_of_a_command_gets_a_suggestion_not_an_answer(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    reply = await team.dm(ALICE, "standpu now")
+    assert "did you mean 'standup'?" in reply
+    assert "No stand-up is waiting" in await team.dm(ALICE, "hello there")

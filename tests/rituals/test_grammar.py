@@ -205,6 +205,8 @@ BAD = [
     ("standup now\x00", "control characters"),
     ("standup now \x1b[31m", "control characters"),
     ("frobnicate", "known words are help, standup"),
+    ("standpu now", "did you mean 'standup'?"),
+    ("standup stauts", "did you mean 'status'?"),
     ("help me", "no help on 'me'"),
     ("standup frob", "unknown standup command 'frob'"),
     ("standup now please", "unexpected 'please'"),
