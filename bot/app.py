@@ -40,7 +40,16 @@ class Bot:
     delivery: Delivery
     scheduler: RitualScheduler
     console: ConsoleSession | None = None
+    routes: list[Callable[[web.Application], None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add_routes(self, app: web.Application) -> None:
+        for add in self.routes:
+            add(app)
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self.delivery.ports)
 
 
 def build(
@@ -68,11 +77,22 @@ def build(
             url=settings.public_url,
             read_line=read_line,
         )
+    routes: list[Callable[[web.Application], None]] = []
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        from handlers.slack.setup import single_workspace
+
+        edge, ports["slack"] = single_workspace(
+            rituals,
+            token=settings.slack_bot_token.get_secret_value(),
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            api_url=settings.slack_api_url,
+        )
+        routes.append(edge.routes)
     delivery = Delivery(db, ports, runtime.clock)
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
-    return Bot(settings, db, runtime, rituals, delivery, scheduler, session)
+    return Bot(settings, db, runtime, rituals, delivery, scheduler, session, routes)
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
@@ -125,7 +145,7 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
     await prepare_database(bot.db)
-    app = init_app(db=bot.db, lifetimes=lifetimes(bot))
+    app = init_app(db=bot.db, lifetimes=lifetimes(bot), extra_routes=bot.add_routes)
     try:
         runner = await serve(app, settings.host, settings.port)
     except OSError as exc:
@@ -140,7 +160,7 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
     log.info(
         "ritualbot running",
         url=settings.public_url,
-        platforms=["console"] if bot.console else [],
+        platforms=bot.platforms,
         database=bot.db.engine.url.render_as_string(hide_password=True),
     )
     loop = asyncio.get_running_loop()

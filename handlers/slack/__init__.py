@@ -1,0 +1,1 @@
+"""The Slack edge: slack-bolt in, Block Kit and the Web API out."""

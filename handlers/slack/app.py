@@ -1,0 +1,110 @@
+"""The Slack app: slack-bolt listeners that turn payloads into neutral ritual calls.
+
+Listeners run before the response (`process_before_response`), so whatever a request
+changes is committed before Slack gets its acknowledgement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.people import People
+from handlers.slack.port import PLATFORM
+from handlers.slack.render import action_name
+from rituals.identity import Actor, Place
+from rituals.router import Rituals
+
+COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
+
+
+def unescape(text: str) -> str:
+    """Slack escapes &, < and > in message text; the grammar wants them back (`recall >= 0.8`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+class SlackEdge:
+    def __init__(
+        self,
+        rituals: Rituals,
+        *,
+        token: str,
+        signing_secret: str,
+        client: AsyncWebClient,
+        clients: Callable[[str], Awaitable[AsyncWebClient]],
+    ) -> None:
+        self.rituals = rituals
+        self.people = People(clients)
+        self.app = AsyncApp(
+            token=token,
+            signing_secret=signing_secret,
+            client=client,
+            process_before_response=True,
+        )
+        for command in COMMANDS:
+            self.app.command(command)(self._on_command)
+        self.app.event("message")(self._on_message)
+        self.app.action(re.compile(".+"))(self._on_action)
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _actor(self, team: str, user: str, name: str = "") -> Actor:
+        profile = await self.people.profile(team, user, name)
+        return Actor(PLATFORM, team, user, profile.name, profile.tz)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        actor = await self._actor(
+            command["team_id"], command["user_id"], command.get("user_name", "")
+        )
+        place = Place(command["channel_id"], command.get("channel_name", ""))
+        text = f"{command['command']} {unescape(command.get('text', ''))}"
+        await self.rituals.command(actor, place, text)
+        await ack()
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        team = body.get("team_id") or event.get("team", "")
+        delivery = body.get("event_id")
+        subtype = event.get("subtype")
+        if subtype is None and event.get("user"):
+            actor = await self._actor(team, event["user"])
+            await self.rituals.direct_message(
+                actor, unescape(event.get("text", "")), ref=event.get("ts"), delivery_id=delivery
+            )
+        elif subtype == "message_changed":
+            changed = event.get("message") or {}
+            if changed.get("user") and not changed.get("bot_id"):
+                actor = await self._actor(team, changed["user"])
+                await self.rituals.message_edited(
+                    actor,
+                    changed.get("ts", ""),
+                    unescape(changed.get("text", "")),
+                    delivery_id=delivery,
+                )
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        team = (body.get("team") or {}).get("id", "")
+        user = body.get("user") or {}
+        actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
+        channel = (body.get("channel") or {}).get("id")
+        place = Place(channel, (body.get("channel") or {}).get("name", "")) if channel else None
+        await self.rituals.action(
+            actor,
+            place,
+            action_name(action.get("action_id", "")),
+            str(action.get("value", "")),
+            delivery_id=f"action:{action.get('action_ts', '')}:{user.get('id', '')}",
+        )
+        await ack()

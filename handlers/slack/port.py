@@ -1,0 +1,104 @@
+"""The Slack chat port: the Web API behind the outbox, its failures sorted for retrying."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.render import blocks, fallback
+from rituals.messages import Message
+from rituals.port import SendError, Sent
+
+PLATFORM = "slack"
+# Errors no retry can fix: the place or person is gone, or the bot may not post there.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "user_not_in_channel",
+        "account_inactive",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+
+
+class SlackPort:
+    platform = PLATFORM
+
+    def __init__(self, clients: Callable[[str], Awaitable[AsyncWebClient]]) -> None:
+        self._clients = clients
+
+    async def _call(self, workspace: str, method: str, **kwargs: Any) -> dict[str, Any]:
+        client = await self._clients(workspace)
+        try:
+            response = await client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise _send_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SendError(f"{method}: {type(exc).__name__}: {exc}") from exc
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def post(
+        self, workspace: str, channel: str, message: Message, *, thread: str | None = None
+    ) -> Sent:
+        body = await self._call(
+            workspace,
+            "chat.postMessage",
+            channel=channel,
+            text=fallback(message),
+            blocks=blocks(message),
+            **({"thread_ts": thread} if thread else {}),
+        )
+        return Sent(body.get("channel", channel), body.get("ts", ""))
+
+    async def direct(self, workspace: str, user: str, message: Message) -> Sent:
+        return await self.post(workspace, user, message)
+
+    async def update(self, workspace: str, sent: Sent, message: Message) -> Sent:
+        body = await self._call(
+            workspace,
+            "chat.update",
+            channel=sent.channel,
+            ts=sent.ref,
+            text=fallback(message),
+            blocks=blocks(message),
+        )
+        return Sent(body.get("channel", sent.channel), body.get("ts", sent.ref))
+
+    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+        body = await self._call(
+            workspace,
+            "chat.postEphemeral",
+            channel=channel,
+            user=user,
+            text=fallback(message),
+            blocks=blocks(message),
+        )
+        return Sent(channel, body.get("message_ts", ""))
+
+
+def _send_error(exc: SlackApiError) -> SendError:
+    response = exc.response
+    status = response.status_code
+    code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    if status == 429:
+        retry_after = float(
+            response.headers.get("Retry-After", response.headers.get("retry-after", 1))
+        )
+        return SendError(f"rate limited ({code or 429})", retry_after=retry_after)
+    if status >= 500:
+        return SendError(f"Slack answered HTTP {status}")
+    return SendError(code or f"HTTP {status}", permanent=code in PERMANENT)

@@ -1,0 +1,23 @@
+"""Builds the Slack edge from settings: one bot token, one workspace (OAuth comes later)."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.app import SlackEdge
+from handlers.slack.port import SlackPort
+from rituals.router import Rituals
+
+
+def single_workspace(
+    rituals: Rituals, *, token: str, signing_secret: str, api_url: str
+) -> tuple[SlackEdge, SlackPort]:
+    client = AsyncWebClient(token=token, base_url=api_url, timeout=15)
+
+    async def clients(_team: str) -> AsyncWebClient:
+        return client
+
+    edge = SlackEdge(
+        rituals, token=token, signing_secret=signing_secret, client=client, clients=clients
+    )
+    return edge, SlackPort(clients)

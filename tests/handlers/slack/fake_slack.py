@@ -1,0 +1,111 @@
+"""A small Slack Web API on 127.0.0.1 that records every call and can be told to fail."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    ok: bool = True
+
+
+@dataclass
+class FakeSlack:
+    team: str = "T1"
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[web.Response]] = field(default_factory=dict)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+
+    def add_user(self, user: str, name: str, tz: str) -> None:
+        self.users[user] = {
+            "id": user,
+            "name": name.lower(),
+            "tz": tz,
+            "deleted": False,
+            "is_bot": False,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def fail(
+        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+        for _ in range(times):
+            self.failures.setdefault(method, []).append(
+                web.json_response(body, status=status, headers=headers)
+            )
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return str(self.server.make_url("/api/"))
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    def posts(self) -> list[dict[str, Any]]:
+        """Messages that Slack accepted, in the order it accepted them."""
+        return [c.args for c in self.calls if c.method == "chat.postMessage" and c.ok]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        raw = await request.text()
+        if raw:
+            if request.content_type == "application/json":
+                args.update(json.loads(raw))
+            else:
+                args.update(parse_qsl(raw))
+        call = Call(method, args)
+        self.calls.append(call)
+        queued = self.failures.get(method)
+        if queued:
+            call.ok = False
+            return queued.pop(0)
+        answer = getattr(self, "_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(answer(args))
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": self.team, "user_id": BOT_USER, "bot_id": "BBOT"}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args["channel"]
+        if channel.startswith("U"):
+            channel = "D" + channel[1:]
+        return {"ok": True, "channel": channel, "ts": self._next_ts()}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+
+    def _chat_postEphemeral(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

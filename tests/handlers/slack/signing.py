@@ -1,0 +1,95 @@
+"""Slack request builders: bodies as Slack sends them, signed as Slack signs them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+SECRET = "test-signing-secret"
+
+
+def signature(body: str, timestamp: int, secret: str = SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def headers(
+    body: str, content_type: str, *, timestamp: int | None = None, secret: str = SECRET
+) -> dict[str, str]:
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": signature(body, stamp, secret),
+    }
+
+
+def slash(command: str, text: str, *, user: str, channel: str = "C1", team: str = "T1") -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "ml",
+            "channel_id": channel,
+            "channel_name": "ml-team",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "response_url": "https://hooks.invalid/commands/1",
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+def event(payload: dict[str, Any], *, event_id: str, team: str = "T1") -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": payload,
+        }
+    )
+
+
+def dm(user: str, text: str, *, ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel": "D" + user[1:],
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+    }
+
+
+def button(action_id: str, value: str, *, user: str, channel: str = "C1", team: str = "T1") -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "ml"},
+        "user": {"id": user, "name": user.lower(), "team_id": team},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "channel": {"id": channel, "name": "ml-team"},
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
