@@ -92,9 +92,18 @@ def db_upgrade() -> None:
 
 @manifest_app.command("slack")
 def manifest_slack() -> None:
-    """Print the Slack app manifest (not available yet)."""
-    typer.echo("error: the Slack platform is not available yet in this version", err=True)
-    raise typer.Exit(1)
+    """Print the Slack app manifest (YAML) for PUBLIC_URL, or for Socket Mode."""
+    import yaml
+
+    from handlers.slack.manifest import manifest
+
+    settings = _settings()
+    document = manifest(
+        settings.public_url,
+        socket_mode=settings.slack_socket_mode,
+        oauth=bool(settings.slack_client_id and settings.slack_client_secret),
+    )
+    typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 
 @manifest_app.command("teams")
