@@ -17,10 +17,13 @@ class ButtonStyle(StrEnum):
 
 
 class Button(BaseModel):
+    """``form`` buttons open a form where the platform has them; elsewhere they are hidden."""
+
     label: str
     action_id: str
     value: str = ""
     style: ButtonStyle = ButtonStyle.default
+    form: bool = False
 
 
 class Field_(BaseModel):
@@ -59,11 +62,37 @@ class Message(BaseModel):
             if section.text:
                 lines.append(section.text)
             lines.extend(f"{f.label}: {f.value}" for f in section.fields)
-        if self.buttons:
-            lines.append("  ".join(f"[{b.label}]" for b in self.buttons))
+        shown = [b for b in self.buttons if not b.form]
+        if shown:
+            lines.append("  ".join(f"[{b.label}]" for b in shown))
         if self.context:
             lines.append(self.context)
         return "\n".join(line for line in lines if line)
+
+
+class FormField(BaseModel):
+    """One input of a form; ``key`` names it in the submitted values."""
+
+    key: str
+    label: str
+    initial: str = ""
+    hint: str = ""
+    multiline: bool = False
+    optional: bool = False
+
+
+class Form(BaseModel):
+    """A dialog to fill in at once (a Slack modal, a Teams card): what errbot calls a card.
+
+    ``form_id`` and ``context`` come back with the submission, so the rituals know what
+    was filled in and for which occurrence or channel.
+    """
+
+    form_id: str
+    title: str
+    fields: list[FormField]
+    submit: str = "Save"
+    context: str = ""
 
 
 def text(body: str, *, context: str = "") -> Message:

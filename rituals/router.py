@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import commands as c
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.messages import Message
+from rituals.messages import Form, Message
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
+from rituals.standup import forms
 from rituals.standup.commands import StandupCommands
 from rituals.standup.engine import StandupEngine
 from rituals.telemetry import COMMANDS
@@ -137,6 +138,59 @@ class Rituals:
         if await self.standups.answering.pending(ctx.session, ctx.member, ctx.now):
             return isinstance(parsed, MID_ANSWER_COMMANDS)
         return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
+
+    async def open_form(
+        self, actor: Actor, place: Place | None, form_id: str, value: str
+    ) -> Form | Reply:
+        """The form a button or a bare command asks for; a reply when it cannot be shown."""
+        async with self.rt.db.session() as session:
+            ctx = await self._context(session, actor, place)
+            if form_id == forms.ANSWERS and value.isdigit():
+                found = await forms.answers_form(session, ctx.member, int(value))
+            elif form_id == forms.SETUP and ctx.channel is not None:
+                found = await forms.setup_form(session, ctx.channel, ctx.member)
+            else:
+                found = Message(text="That form is not available here.")
+            if isinstance(found, Form):
+                return found
+            reply = Reply(found)
+            await self._queue_reply(session, actor, None, reply)
+        self.rt.sent_later()
+        return reply
+
+    async def submit_form(
+        self,
+        actor: Actor,
+        form_id: str,
+        context: str,
+        values: dict[str, str],
+        *,
+        delivery_id: str | None = None,
+    ) -> Reply | dict[str, str] | None:
+        """A filled-in form: the reply, or errors by field (then nothing was stored)."""
+        if form_id == forms.SETUP:
+            text, errors = forms.setup_command(values)
+            if errors:
+                return errors
+            return await self.command(actor, Place(context), text, delivery_id=delivery_id)
+        if form_id != forms.ANSWERS:
+            return {"": "Unknown form."}
+        close = None
+        async with self.rt.db.session() as session:
+            ctx = await self._context(session, actor, None)
+            result = await forms.submit_answers(
+                session, self.standups.answering, ctx.member, context, values
+            )
+            if isinstance(result, dict):
+                return result
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            reply, close = Reply(result.reply), result.close
+            await self._queue_reply(session, actor, None, reply)
+        if close is not None:
+            await self.standups.closing.close_if_complete(close)
+        self.rt.sent_later()
+        return reply
 
     async def message_edited(
         self, actor: Actor, ref: str, text: str, *, delivery_id: str | None = None

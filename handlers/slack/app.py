@@ -17,11 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
-from handlers.slack.render import action_name
+from handlers.slack.render import action_name, modal, submitted
 from rituals.identity import Actor, Place
+from rituals.messages import Form
 from rituals.router import Rituals
+from rituals.standup import forms
 
 COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
+FORMS = frozenset({forms.ANSWERS, forms.SETUP})
 
 
 def unescape(text: str) -> str:
@@ -51,6 +54,8 @@ class SlackEdge:
             self.app.command(command)(self._on_command)
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(".+"))(self._on_action)
+        self.app.view(re.compile(".+"))(self._on_submit)
+        self.client = client
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/slack/events", self.handle)
@@ -68,9 +73,37 @@ class SlackEdge:
             command["team_id"], command["user_id"], command.get("user_name", "")
         )
         place = Place(command["channel_id"], command.get("channel_name", ""))
-        text = f"{command['command']} {unescape(command.get('text', ''))}"
-        await self.rituals.command(actor, place, text)
+        words = unescape(command.get("text", "")).strip()
+        if command["command"] == "/standup" and words.lower() == "setup":
+            await self._open(actor, place, forms.SETUP, "", command.get("trigger_id"))
+        else:
+            await self.rituals.command(actor, place, f"{command['command']} {words}")
         await ack()
+
+    async def _open(
+        self, actor: Actor, place: Place | None, form_id: str, value: str, trigger: str | None
+    ) -> None:
+        """Open a form as a modal; Slack allows it only within 3 s of the user's action."""
+        found = await self.rituals.open_form(actor, place, form_id, value)
+        if isinstance(found, Form) and trigger:
+            await self.client.views_open(trigger_id=trigger, view=modal(found))
+
+    async def _on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        team = (body.get("team") or {}).get("id", "")
+        user = body.get("user") or {}
+        actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
+        result = await self.rituals.submit_form(
+            actor,
+            view.get("callback_id", ""),
+            view.get("private_metadata", ""),
+            submitted(view),
+            delivery_id=f"view:{view.get('id', '')}:{view.get('hash', '')}",
+        )
+        if isinstance(result, dict):
+            errors = {key or "q0": message[:150] for key, message in result.items()}
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
@@ -100,11 +133,15 @@ class SlackEdge:
         actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
         channel = (body.get("channel") or {}).get("id")
         place = Place(channel, (body.get("channel") or {}).get("name", "")) if channel else None
-        await self.rituals.action(
-            actor,
-            place,
-            action_name(action.get("action_id", "")),
-            str(action.get("value", "")),
-            delivery_id=f"action:{action.get('action_ts', '')}:{user.get('id', '')}",
-        )
+        name, value = action_name(action.get("action_id", "")), str(action.get("value", ""))
+        if name in FORMS:
+            await self._open(actor, place, name, value, body.get("trigger_id"))
+        else:
+            await self.rituals.action(
+                actor,
+                place,
+                name,
+                value,
+                delivery_id=f"action:{action.get('action_ts', '')}:{user.get('id', '')}",
+            )
         await ack()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rituals.messages import ButtonStyle, Message
+from rituals.messages import ButtonStyle, Form, Message
 
 MAX_SECTION = 3000
 MAX_FIELDS = 10
@@ -45,7 +45,7 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         )
     if message.buttons:
         elements = []
-        for index, button in enumerate(message.buttons[:MAX_BUTTONS]):
+        for index, button in enumerate(message.buttons[:MAX_BUTTONS]):  # form ones too
             element: dict[str, Any] = {
                 "type": "button",
                 "text": {"type": "plain_text", "text": _clip(button.label, 75)},
@@ -69,3 +69,48 @@ def action_name(action_id: str) -> str:
 def fallback(message: Message) -> str:
     """The notification text Slack shows where blocks are not rendered."""
     return _clip(escape(message.text), 3000)
+
+
+def _plain(text: str, limit: int) -> dict[str, str]:
+    return {"type": "plain_text", "text": _clip(text, limit)}
+
+
+def modal(form: Form) -> dict[str, Any]:
+    """A form as a modal view; each field an input block named by its key."""
+    inputs = []
+    for field in form.fields:
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": field.multiline,
+        }
+        if field.initial:
+            element["initial_value"] = _clip(field.initial, 3000)
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": field.key,
+            "optional": field.optional,
+            "label": _plain(field.label, 2000),
+            "element": element,
+        }
+        if field.hint:
+            block["hint"] = _plain(field.hint, 2000)
+        inputs.append(block)
+    return {
+        "type": "modal",
+        "callback_id": form.form_id,
+        "private_metadata": form.context,
+        "title": _plain(form.title, 24),
+        "submit": _plain(form.submit, 24),
+        "close": _plain("Cancel", 24),
+        "blocks": inputs,
+    }
+
+
+def submitted(view: dict[str, Any]) -> dict[str, str]:
+    """The values of a submitted modal, by field key."""
+    values: dict[str, str] = {}
+    for key, actions in ((view.get("state") or {}).get("values") or {}).items():
+        value = (actions.get("value") or {}).get("value")
+        values[key] = value if isinstance(value, str) else ""
+    return values

@@ -17,6 +17,7 @@ from rituals.messages import Message, Section
 from rituals.runtime import Runtime
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
+from rituals.standup.closing import LATE_WINDOW as LATE
 from rituals.standup.closing import Closer, answerable
 from rituals.standup.roster import LOOKBACK, question_message, where_of
 from rituals.standup.settings import zone
@@ -107,6 +108,58 @@ class Answering:
         response, occurrence, ritual = found
         questions = list(occurrence.questions)
         index = response.next_question
+        await self._store(session, member, occurrence, ritual, response, index, text, ref, now)
+        response.next_question = index + 1
+        where = await where_of(session, ritual)
+        if response.next_question < len(questions):
+            return Answered(question_message(questions, where.channel_name, response.next_question))
+        return await self._complete(session, member, response, occurrence, ritual, now)
+
+    async def answer_all(
+        self, session: AsyncSession, member: Member, occurrence_id: int, texts: list[str]
+    ) -> Answered:
+        """Every answer of one stand-up at once (a form): new ones stored, changed ones edited."""
+        now = self.rt.clock.now()
+        response_id = (
+            await session.execute(
+                select(Response.id).where(
+                    Response.occurrence_id == occurrence_id, Response.member_id == member.id
+                )
+            )
+        ).scalar_one_or_none()
+        if response_id is None:
+            return Answered(Message(text="You were not asked in that stand-up."))
+        response, occurrence, ritual = await self._locked(session, response_id, occurrence_id)
+        late_ok = occurrence.summarized_at is not None and occurrence.summarized_at >= now - LATE
+        if occurrence.status != "open" and not (occurrence.status == "summarized" and late_ok):
+            return Answered(Message(text="That stand-up is closed; its answers can't change now."))
+        rows = await session.execute(select(Answer).where(Answer.response_id == response.id))
+        given = {a.question_index: a for a in rows.scalars()}
+        for index, text in enumerate(texts[: len(occurrence.questions)]):
+            if index not in given:
+                await self._store(
+                    session, member, occurrence, ritual, response, index, text, None, now
+                )
+            elif occurrence.status == "open" and given[index].text != text.strip():
+                await self._change(session, member, occurrence, ritual, given[index], text, now)
+        response.next_question = len(occurrence.questions)
+        if response.completed_at is not None:
+            return Answered(Message(text="Updated your answers."))
+        return await self._complete(session, member, response, occurrence, ritual, now)
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        member: Member,
+        occurrence: Occurrence,
+        ritual: Ritual,
+        response: Response,
+        index: int,
+        text: str,
+        ref: str | None,
+        now: datetime,
+    ) -> None:
+        questions = list(occurrence.questions)
         answer = Answer(
             response_id=response.id,
             question_index=index,
@@ -119,10 +172,33 @@ class Answering:
         await session.flush()
         if index == blocker_question_index(questions):
             await ledger.record(session, ritual.id, member, answer, occurrence.local_date, now)
-        response.next_question = index + 1
+
+    async def _change(
+        self,
+        session: AsyncSession,
+        member: Member,
+        occurrence: Occurrence,
+        ritual: Ritual,
+        answer: Answer,
+        text: str,
+        now: datetime,
+    ) -> None:
+        answer.text = text.strip()[:4000]
+        answer.edited_at = now
+        if answer.question_index == blocker_question_index(list(occurrence.questions)):
+            await ledger.reread(session, ritual.id, member, answer, occurrence.local_date, now)
+
+    async def _complete(
+        self,
+        session: AsyncSession,
+        member: Member,
+        response: Response,
+        occurrence: Occurrence,
+        ritual: Ritual,
+        now: datetime,
+    ) -> Answered:
+        """The last answer is in: thank, post late answers, or let the summary go out."""
         where = await where_of(session, ritual)
-        if response.next_question < len(questions):
-            return Answered(question_message(questions, where.channel_name, response.next_question))
         response.completed_at = now
         close = None
         if occurrence.status == "summarized":
@@ -198,10 +274,7 @@ class Answering:
         )
         if occurrence.status != "open":
             return Message(text="The summary is out, so those answers can no longer be edited.")
-        answer.text = text.strip()[:4000]
-        answer.edited_at = now
-        if answer.question_index == blocker_question_index(list(occurrence.questions)):
-            await ledger.reread(session, ritual.id, member, answer, occurrence.local_date, now)
+        await self._change(session, member, occurrence, ritual, answer, text, now)
         return Message(text=f"Updated your answer to “{answer.question}”.")
 
     async def _answer_to(

@@ -101,6 +101,7 @@ class Closer:
                 where.channel_name,
                 response.next_question,
                 greeting=f"Reminder: the summary goes out at {local_due:%H:%M}. ",
+                occurrence_id=occurrence.id,
             )
             envelope = where.to_person(member.external_id, dedup_key=f"remind:{response.id}")
             await outbox.enqueue(session, envelope, message, now)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rituals.messages import Message
+from rituals.messages import Button, Message
 from storage.models import Member, Participant, Ritual, Workspace
 from storage.outbox import Envelope
 
@@ -59,7 +59,29 @@ def display(member: Member) -> str:
 
 
 def question_message(
-    questions: list[str], channel_name: str, index: int, *, greeting: str = ""
+    questions: list[str],
+    channel_name: str,
+    index: int,
+    *,
+    greeting: str = "",
+    occurrence_id: int | None = None,
 ) -> Message:
+    """One question in a direct message; with ``occurrence_id``, a button for all at once."""
     header = f"{greeting}Stand-up for #{channel_name} — question {index + 1} of {len(questions)}"
-    return Message(text=f"{header}:\n{questions[index]}", context="Reply here with your answer.")
+    buttons = (
+        [
+            Button(
+                label="Answer all at once",
+                action_id="standup.answers",
+                value=str(occurrence_id),
+                form=True,
+            )
+        ]
+        if occurrence_id is not None
+        else []
+    )
+    return Message(
+        text=f"{header}:\n{questions[index]}",
+        buttons=buttons,
+        context="Reply here with your answer.",
+    )

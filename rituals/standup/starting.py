@@ -238,7 +238,11 @@ class Starter:
                 (
                     where.to_person(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
                     question_message(
-                        occurrence.questions, where.channel_name, 0, greeting=f"Hi {display(m)}! "
+                        occurrence.questions,
+                        where.channel_name,
+                        0,
+                        greeting=f"Hi {display(m)}! ",
+                        occurrence_id=occurrence.id,
                     ),
                 )
                 for m in chunk

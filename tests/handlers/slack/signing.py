@@ -93,3 +93,31 @@ def button(action_id: str, value: str, *, user: str, channel: str = "C1", team: 
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def submission(
+    callback_id: str, metadata: str, values: dict[str, str], *, user: str, team: str = "T1"
+) -> str:
+    """A view_submission as Slack posts it: each input block's value under its block id."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "ml"},
+        "user": {"id": user, "name": user.lower(), "team_id": team},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V123",
+            "hash": f"h{time.time():.6f}",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {
+                "values": {
+                    key: {"value": {"type": "plain_text_input", "value": value}}
+                    for key, value in values.items()
+                }
+            },
+        },
+    }
+    return urlencode({"payload": json.dumps(payload)})

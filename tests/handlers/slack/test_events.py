@@ -3,72 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.web import init_app
-from handlers.slack.setup import single_workspace
-from rituals.clock import FakeClock
-from rituals.delivery import Delivery
-from rituals.router import Rituals
-from rituals.runtime import Runtime
 from storage.db import Database
 from storage.models import Answer, InboundEvent, Ritual
 from tests.handlers.slack import signing
-from tests.handlers.slack.fake_slack import FakeSlack
-
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
-MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-class SlackTeam:
-    """Our app behind a real HTTP server, Slack's Web API faked, the clock in the test's hand."""
-
-    def __init__(
-        self, db: Database, slack: FakeSlack, http: TestClient, clock: FakeClock, delivery: Delivery
-    ):
-        self.db, self.slack, self.http, self.clock, self.delivery = db, slack, http, clock, delivery
-        self._ts = 0
-
-    async def post(self, body: str, content_type: str, **kw: object) -> int:
-        response = await self.http.post(
-            "/slack/events", data=body, headers=signing.headers(body, content_type, **kw)
-        )
-        return response.status
-
-    async def command(self, user: str, text: str, command: str = "/standup") -> int:
-        return await self.post(signing.slash(command, text, user=user), FORM)
-
-    async def dm(self, user: str, text: str, *, event_id: str | None = None) -> int:
-        self._ts += 1
-        ts = f"1700001000.{self._ts:06d}"
-        body = signing.event(signing.dm(user, text, ts=ts), event_id=event_id or f"Ev{ts}")
-        return await self.post(body, JSON)
-
-    async def deliver(self) -> None:
-        await self.delivery.drain()
-
-
-@pytest.fixture
-async def slack_team(db: Database) -> AsyncIterator[SlackTeam]:
-    slack = FakeSlack()
-    slack.add_user("UALICE", "Alice", "Europe/Berlin")
-    slack.add_user("UBOB", "Bob", "America/New_York")
-    api = await slack.start()
-    clock = FakeClock(MONDAY_0800)
-    rituals = Rituals(Runtime(db=db, clock=clock))
-    edge, port = single_workspace(
-        rituals, token="xoxb-test", signing_secret=signing.SECRET, api_url=api
-    )
-    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
-    async with TestClient(server) as http:
-        yield SlackTeam(db, slack, http, clock, Delivery(db, {"slack": port}, clock))
-    await slack.close()
+from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 
 
 async def count(db: Database, model) -> int:
