@@ -41,6 +41,9 @@ class Bot:
     scheduler: RitualScheduler
     console: ConsoleSession | None = None
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
+    connections: list[Callable[[web.Application], AsyncIterator[None]]] = field(
+        default_factory=list
+    )
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add_routes(self, app: web.Application) -> None:
@@ -78,21 +81,28 @@ def build(
             read_line=read_line,
         )
     routes: list[Callable[[web.Application], None]] = []
-    if settings.slack_bot_token and settings.slack_signing_secret:
+    connections: list[Callable[[web.Application], AsyncIterator[None]]] = []
+    secret = settings.slack_signing_secret
+    app_token = settings.slack_app_token
+    if settings.slack_bot_token and (secret or app_token):
         from handlers.slack.setup import single_workspace
+        from handlers.slack.socket import socket_mode
 
         edge, ports["slack"] = single_workspace(
             rituals,
             token=settings.slack_bot_token.get_secret_value(),
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            signing_secret=secret.get_secret_value() if secret else "",
             api_url=settings.slack_api_url,
         )
-        routes.append(edge.routes)
+        if secret:
+            routes.append(edge.routes)
+        if app_token:
+            connections.append(socket_mode(edge, app_token.get_secret_value()))
     delivery = Delivery(db, ports, runtime.clock)
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
-    return Bot(settings, db, runtime, rituals, delivery, scheduler, session, routes)
+    return Bot(settings, db, runtime, rituals, delivery, scheduler, session, routes, connections)
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
@@ -116,7 +126,7 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         yield
         bot.scheduler.shutdown()
 
-    return [database, delivery, scheduler]
+    return [database, delivery, scheduler, *bot.connections]
 
 
 class StartupError(Exception):

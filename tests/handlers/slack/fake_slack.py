@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 BOT_USER = "UBOT"
@@ -29,6 +30,9 @@ class FakeSlack:
     failures: dict[str, list[web.Response]] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add_user(self, user: str, name: str, tz: str) -> None:
         self.users[user] = {
@@ -53,6 +57,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/link", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return str(self.server.make_url("/api/"))
@@ -90,6 +95,37 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, then collects the app's acknowledgements."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.connected.set()
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                await self.acks.put(json.loads(message.data))
+        return socket
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "accepts_response_payload": kind != "events_api",
+                "payload": payload,
+            }
+        )
+
+    async def drop(self) -> None:
+        """Close the live socket as Slack does on a refresh or a network blip."""
+        self.connected.clear()
+        await self.sockets[-1].close()
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        assert self.server is not None
+        return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
 
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team_id": self.team, "user_id": BOT_USER, "bot_id": "BBOT"}
