@@ -1,0 +1,218 @@
+"""Slack acknowledgement benchmark: signed slash commands against our endpoint and a bare app.
+
+Each server runs in a process of its own with a fake Slack Web API beside it; this process
+sends the same signed `/standup` commands to both at the same concurrency and reports
+requests per second and latency percentiles, and the ratio between the two. Our commands
+write (`join` and `leave` alternate, each a committed change plus an outbox reply).
+
+Run: `.venv/bin/python bench/slack_ack.py [--requests N] [--concurrency C]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret"
+USERS = [f"U{n:04d}" for n in range(50)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def fake_slack(port: int) -> web.AppRunner:
+    """Just enough Web API for both apps: auth.test, users.info, and chat methods."""
+
+    async def answer(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B"}
+            )
+        if method == "users.info":
+            user = request.query.get("user", "U0")
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user": {"id": user, "name": user, "tz": "Europe/Berlin", "profile": {}},
+                }
+            )
+        return web.json_response({"ok": True, "channel": "C1", "ts": "1.1", "message_ts": "1.1"})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def serve_bare(port: int, api: str) -> None:
+    """The baseline: a slack-bolt app on aiohttp that does nothing but acknowledge."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-bench", base_url=api))
+
+    @bolt.command("/standup")
+    async def ack_only(ack) -> None:
+        await ack()
+
+    async def handle(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+async def serve_ours(port: int, api: str, database: str) -> None:
+    """ritualbot itself: settings from the environment, exactly as `ritualbot run` builds it."""
+    os.environ.update(
+        DATABASE_URL=database,
+        PORT=str(port),
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api,
+        RITUALBOT_LOG_LEVEL="WARNING",
+    )
+    from bot.app import run
+    from bot.settings import load_settings
+
+    await run(load_settings(), console=False)
+
+
+def signed(body: str) -> dict[str, str]:
+    from tests.handlers.slack.signing import headers
+
+    return headers(body, "application/x-www-form-urlencoded", secret=SECRET)
+
+
+async def wait_until_up(port: int) -> None:
+    for _ in range(400):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise SystemExit(f"server on {port} never came up")
+
+
+async def load(port: int, requests: int, concurrency: int) -> tuple[float, list[float]]:
+    from tests.handlers.slack.signing import slash
+
+    url = f"http://127.0.0.1:{port}/slack/events"
+    bodies = [
+        slash(
+            "/standup", "join" if n % 2 == 0 else "leave", user=USERS[n % len(USERS)], channel="C1"
+        )
+        for n in range(requests)
+    ]
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+
+    async def worker(http: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            async with http.post(url, data=body, headers=signed(body)) as response:
+                await response.read()
+                if response.status != 200:
+                    raise SystemExit(f"HTTP {response.status}: {await response.text()}")
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        warm = bodies[:concurrency]
+        for body in warm:
+            async with http.post(url, data=body, headers=signed(body)) as response:
+                await response.read()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies
+
+
+def report(name: str, requests: int, elapsed: float, latencies: list[float]) -> float:
+    cuts = statistics.quantiles(latencies, n=100)
+    rate = requests / elapsed
+    print(
+        f"{name:9s} {rate:8,.0f} req/s  p50 {cuts[49] * 1000:6.1f} ms  "
+        f"p99 {cuts[98] * 1000:6.1f} ms  ({requests} requests)"
+    )
+    return rate
+
+
+async def measure(
+    kind: str, requests: int, concurrency: int, tmp: Path
+) -> tuple[float, list[float]]:
+    port, api_port = free_port(), free_port()
+    args = [
+        sys.executable,
+        __file__,
+        "--serve",
+        kind,
+        "--port",
+        str(port),
+        "--api-port",
+        str(api_port),
+    ]
+    args += ["--database", f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"]
+    server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
+    try:
+        await wait_until_up(port)
+        return await load(port, requests, concurrency)
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        await fake_slack(args.api_port)
+        api = f"http://127.0.0.1:{args.api_port}/api/"
+        if args.serve == "bare":
+            await serve_bare(args.port, api)
+        else:
+            await serve_ours(args.port, api, args.database)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = await measure("bare", args.requests, args.concurrency, Path(tmp))
+        ours = await measure("ours", args.requests, args.concurrency, Path(tmp))
+    print(f"concurrency {args.concurrency}, signed /standup join|leave")
+    bare_rate = report("bare bolt", args.requests, *bare)
+    our_rate = report("ritualbot", args.requests, *ours)
+    print(f"ratio (ritualbot / bare bolt): throughput x{our_rate / bare_rate:.2f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(main())
