@@ -5,7 +5,8 @@ sends the same signed `/standup` commands to both at the same concurrency and re
 requests per second and latency percentiles, and the ratio between the two. Our commands
 write (`join` and `leave` alternate, each a committed change plus an outbox reply).
 
-Run: `.venv/bin/python bench/slack_ack.py [--requests N] [--concurrency C]`.
+Run: `.venv/bin/python bench/slack_ack.py [--requests N] [--concurrency C]`; set
+BENCH_DATABASE_URL to an empty PostgreSQL database to measure on it instead of SQLite.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ async def measure(
         "--api-port",
         str(api_port),
     ]
-    args += ["--database", f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"]
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"
+    args += ["--database", database]
     server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
     try:
         await wait_until_up(port)
