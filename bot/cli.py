@@ -91,7 +91,16 @@ def db_upgrade() -> None:
 
 
 @manifest_app.command("slack")
-def manifest_slack() -> None:
+def manifest_slack(
+    socket_mode: Annotated[
+        bool | None,
+        typer.Option(
+            "--socket-mode/--http",
+            help="Socket Mode (no public URL) or Events over HTTP; default: Socket Mode when "
+            "SLACK_APP_TOKEN is set.",
+        ),
+    ] = None,
+) -> None:
     """Print the Slack app manifest (YAML) for PUBLIC_URL, or for Socket Mode."""
     import yaml
 
@@ -100,7 +109,7 @@ def manifest_slack() -> None:
     settings = _settings()
     document = manifest(
         settings.public_url,
-        socket_mode=settings.slack_socket_mode,
+        socket_mode=bool(settings.slack_app_token) if socket_mode is None else socket_mode,
         oauth=bool(settings.slack_client_id and settings.slack_client_secret),
     )
     typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)

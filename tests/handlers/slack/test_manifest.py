@@ -56,3 +56,15 @@ def test_the_cli_prints_valid_yaml_for_the_configured_public_url() -> None:
     assert doc["settings"]["event_subscriptions"]["request_url"] == (
         "https://rituals.example.com/slack/events"
     )
+
+
+def test_the_cli_prints_a_socket_mode_manifest_on_request() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    result = subprocess.run(
+        [RITUALBOT, "manifest", "slack", "--socket-mode"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert yaml.safe_load(result.stdout)["settings"]["socket_mode_enabled"] is True
