@@ -37,7 +37,6 @@ class SlackEdge:
         self,
         rituals: Rituals,
         *,
-        token: str,
         signing_secret: str,
         client: AsyncWebClient,
         clients: Callable[[str], Awaitable[AsyncWebClient]],
@@ -45,7 +44,6 @@ class SlackEdge:
         self.rituals = rituals
         self.people = People(clients)
         self.app = AsyncApp(
-            token=token,
             signing_secret=signing_secret,
             client=client,
             process_before_response=True,

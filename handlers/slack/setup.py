@@ -17,7 +17,5 @@ def single_workspace(
     async def clients(_team: str) -> AsyncWebClient:
         return client
 
-    edge = SlackEdge(
-        rituals, token=token, signing_secret=signing_secret, client=client, clients=clients
-    )
+    edge = SlackEdge(rituals, signing_secret=signing_secret, client=client, clients=clients)
     return edge, SlackPort(clients)
