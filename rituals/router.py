@@ -139,6 +139,12 @@ class Rituals:
             return isinstance(parsed, MID_ANSWER_COMMANDS)
         return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
 
+    async def home(self, actor: Actor) -> Message:
+        """What a person's own page shows; read-only."""
+        async with self.rt.db.session() as session:
+            ctx = await self._context(session, actor, None)
+            return await self.standup_commands.home(ctx)
+
     async def open_form(
         self, actor: Actor, place: Place | None, form_id: str, value: str
     ) -> Form | Reply:

@@ -10,18 +10,22 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
-from handlers.slack.render import action_name, modal, submitted
+from handlers.slack.render import action_name, blocks, modal, submitted
 from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals
 from rituals.standup import forms
+
+log = structlog.get_logger(__name__)
 
 COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
 FORMS = frozenset({forms.ANSWERS, forms.SETUP})
@@ -53,6 +57,7 @@ class SlackEdge:
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(".+"))(self._on_action)
         self.app.view(re.compile(".+"))(self._on_submit)
+        self.app.event("app_home_opened")(self._on_home)
         self.client = client
 
     def routes(self, app: web.Application) -> None:
@@ -124,6 +129,20 @@ class SlackEdge:
                     unescape(changed.get("text", "")),
                     delivery_id=delivery,
                 )
+
+    async def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Publish the person's App Home when they open it."""
+        if event.get("tab", "home") != "home":
+            return
+        team = body.get("team_id", "")
+        actor = await self._actor(team, event.get("user", ""))
+        page = await self.rituals.home(actor)
+        try:
+            await self.client.views_publish(
+                user_id=actor.user, view={"type": "home", "blocks": blocks(page)}
+            )
+        except SlackApiError as exc:
+            log.warning("home tab not published", user=actor.user, error=str(exc))
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         team = (body.get("team") or {}).get("id", "")

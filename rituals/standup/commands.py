@@ -342,23 +342,7 @@ class StandupCommands:
 
     async def _my_standups(self, ctx: CommandContext) -> Reply:
         """``standup status`` in private: every stand-up this person is in, and when next."""
-        rows = await ctx.session.execute(
-            select(Ritual)
-            .join(Participant, Participant.ritual_id == Ritual.id)
-            .where(Participant.member_id == ctx.member.id, Ritual.kind == KIND)
-        )
-        lines = []
-        for ritual in rows.scalars():
-            upcoming = next_run(cfg.schedule_of(ritual, ctx.member.tz), ctx.now)
-            when = (
-                "paused"
-                if ritual.paused
-                else upcoming.astimezone(cfg.zone(ctx.member.tz)).strftime("next %a %d %b %H:%M")
-                if upcoming
-                else "nothing scheduled"
-            )
-            name = ritual.channel.name or ritual.channel.external_id
-            lines.append(f"• #{name}: {ritual.at} {cfg.days_label(cfg.days_of(ritual))}, {when}")
+        lines = await self.my_standup_lines(ctx)
         if not lines:
             return say(
                 "You are not in any stand-up yet.", context="Type `standup join` in a channel."
@@ -369,6 +353,51 @@ class StandupCommands:
                 sections=[Section(text="\n".join(lines))],
                 context=f"Times are yours ({ctx.member.tz}).",
             )
+        )
+
+    async def my_standup_lines(self, ctx: CommandContext) -> list[str]:
+        rows = await ctx.session.execute(
+            select(Ritual)
+            .join(Participant, Participant.ritual_id == Ritual.id)
+            .where(Participant.member_id == ctx.member.id, Ritual.kind == KIND)
+        )
+        lines = []
+        for ritual in rows.scalars():
+            upcoming = next_run(cfg.schedule_of(ritual, ctx.member.tz), ctx.now)
+            if ritual.paused:
+                when = "paused"
+            elif upcoming:
+                when = upcoming.astimezone(cfg.zone(ctx.member.tz)).strftime("next %a %d %b %H:%M")
+            else:
+                when = "nothing scheduled"
+            name = ritual.channel.name or ritual.channel.external_id
+            lines.append(f"• #{name}: {ritual.at} {cfg.days_label(cfg.days_of(ritual))}, {when}")
+        return lines
+
+    async def home(self, ctx: CommandContext) -> Message:
+        """A person's own page (Slack's App Home): their stand-ups and their open blockers."""
+        lines = await self.my_standup_lines(ctx)
+        mine = await ctx.session.execute(
+            select(Blocker, Ritual)
+            .join(Ritual, Ritual.id == Blocker.ritual_id)
+            .where(Blocker.member_id == ctx.member.id, Blocker.resolved_at.is_(None))
+            .order_by(Blocker.opened_on)
+        )
+        blockers = [
+            f"• #{b.id} in #{r.channel.name or r.channel.external_id}: {b.text} "
+            f"({age_label((local_date(ctx.now, r.tz) - b.opened_on).days)})"
+            for b, r in mine.all()
+        ]
+        return Message(
+            text=f"Hi {display(ctx.member)} — your rituals",
+            sections=[
+                Section(
+                    text="*Stand-ups*\n"
+                    + ("\n".join(lines) or "None yet: `/standup join` in a channel.")
+                ),
+                Section(text="*Your open blockers*\n" + ("\n".join(blockers) or "None. 🎉")),
+            ],
+            context=f"Times are yours ({ctx.member.tz}).",
         )
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:

@@ -146,6 +146,9 @@ class FakeSlack:
         view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
         return {"ok": True, "view": {"id": f"V{next(self._ts)}", **view}}
 
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "VHOME"}}
+
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

@@ -146,3 +146,17 @@ async def test_server_errors_are_retried_until_delivered(slack_team: SlackTeam) 
         team.clock.advance(timedelta(seconds=10))
     assert len(team.slack.posts()) == 1
     assert sum(not c.ok for c in team.slack.calls) == 3
+
+
+async def test_opening_the_app_home_publishes_the_persons_page(slack_team: SlackTeam) -> None:
+    team = slack_team
+    await team.command("UALICE", "setup at 09:30")
+    await team.command("UALICE", "now")
+    for text in ("a", "b", "stuck on the eval cluster"):
+        await team.dm("UALICE", text)
+    opened = {"type": "app_home_opened", "user": "UALICE", "channel": "DALICE", "tab": "home"}
+    assert await team.post(signing.event(opened, event_id="EvHOME"), JSON) == 200
+    [published] = team.slack.called("views.publish")
+    assert published["user_id"] == "UALICE"
+    text = str(published["view"]["blocks"])
+    assert "#ml-team: 09:30 Mon–Fri" in text and "stuck on the eval cluster" in text
