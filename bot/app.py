@@ -98,7 +98,7 @@ def build(
             routes.append(edge.routes)
         if app_token:
             connections.append(socket_mode(edge, app_token.get_secret_value()))
-    delivery = Delivery(db, ports, runtime.clock)
+    delivery = Delivery(db, ports, runtime.clock, lane_interval={"slack": timedelta(seconds=1)})
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed

@@ -38,6 +38,7 @@ class _Outcome:
     row: OutboxMessage
     sent: Sent | None = None
     waiting: bool = False
+    wait_until: datetime | None = None
     error: str = ""
     permanent: bool = False
     retry_after: float | None = None
@@ -95,7 +96,10 @@ class Delivery:
         send_timeout: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
         worker_id: str | None = None,
+        lane_interval: Mapping[str, timedelta] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``lane_interval`` paces each platform's channels (Slack: about one a second)."""
         self.db = db
         self.ports = dict(ports)
         self.clock = clock
@@ -107,6 +111,10 @@ class Delivery:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self.lane_interval = dict(lane_interval or {})
+        self._sleep = sleep
+        self._last_sent: dict[str, datetime] = {}
+        self._paused: dict[tuple[str, str], datetime] = {}
 
     def wake(self) -> None:
         """Ask the running loop to drain now instead of at its next poll."""
@@ -161,8 +169,13 @@ class Delivery:
     async def _send(self, row: OutboxMessage, parents: dict[int, OutboxMessage]) -> _Outcome:
         port = self.ports[row.platform]
         message = Message.model_validate(row.payload)
+        workspace = (row.platform, row.workspace)
         try:
             async with self._limit:
+                paused_until = self._paused.get(workspace)
+                if paused_until is not None and paused_until > self.clock.now():
+                    return _Outcome(row, waiting=True, wait_until=paused_until)
+                await self._pace(row)
                 sent = await asyncio.wait_for(
                     self._dispatch(port, row, message, parents),
                     self.send_timeout.total_seconds(),
@@ -170,6 +183,9 @@ class Delivery:
         except _NotReady:
             return _Outcome(row, waiting=True)
         except SendError as exc:
+            if exc.retry_after is not None:
+                until = self.clock.now() + timedelta(seconds=exc.retry_after)
+                self._paused[workspace] = max(until, self._paused.get(workspace, until))
             return _Outcome(
                 row, error=exc.reason, permanent=exc.permanent, retry_after=exc.retry_after
             )
@@ -178,7 +194,26 @@ class Delivery:
         except Exception as exc:  # any port failure becomes a retry
             return _Outcome(row, error=f"{type(exc).__name__}: {exc}")
         MESSAGES_SENT.labels(row.platform).inc()
+        self._last_sent[row.lane] = self.clock.now()
         return _Outcome(row, sent=sent)
+
+    async def _pace(self, row: OutboxMessage) -> None:
+        """Keep a lane to the platform's pace: wait out the rest of its interval, if any.
+
+        A rate limit (429) pauses the whole workspace instead, so the rest of a fan-out
+        does not run into the same limit message after message.
+        """
+        interval = self.lane_interval.get(row.platform)
+        if interval is None:
+            return
+        last = self._last_sent.get(row.lane)
+        if last is not None:
+            wait = (last + interval - self.clock.now()).total_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+        if len(self._last_sent) > 50_000:
+            horizon = self.clock.now() - interval
+            self._last_sent = {k: v for k, v in self._last_sent.items() if v > horizon}
 
     async def _dispatch(
         self,
@@ -218,8 +253,10 @@ class Delivery:
                 session,
                 row.id,
                 worker=self.worker_id,
-                error="waiting for the message it refers to",
-                retry_at=now + PARENT_WAIT,
+                error="rate limited: the workspace is paused"
+                if outcome.wait_until
+                else "waiting for the message it refers to",
+                retry_at=outcome.wait_until or now + PARENT_WAIT,
                 attempts=row.attempts,
             )
             return

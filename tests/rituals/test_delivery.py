@@ -241,3 +241,40 @@ async def test_a_send_that_hangs_is_retried_after_the_send_timeout(db: Database)
     assert await delivery.drain() == 0
     [row] = await rows(db)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "no answer within 0.05s")
+
+
+class Sleeps:
+    """Stands in for asyncio.sleep: records each wait and moves the fake clock by it."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(round(seconds, 3))
+        self.clock.advance(timedelta(seconds=seconds))
+
+
+async def test_each_lane_is_paced_to_the_platforms_interval(db: Database) -> None:
+    clock = FakeClock(T0)
+    port, sleeps = RecordingPort(), Sleeps(clock)
+    delivery = Delivery(
+        db, {PLATFORM: port}, clock, lane_interval={PLATFORM: timedelta(seconds=1)}, sleep=sleeps
+    )
+    await queue(db, *[(to_channel("C1"), f"c1-{n}") for n in range(3)], (to_person("bob"), "dm"))
+    await delivery.drain()
+    assert [p.text for p in port.to("C1")] == ["c1-0", "c1-1", "c1-2"]
+    assert sleeps.waits == [1.0, 1.0]  # the DM lane never waited
+
+
+async def test_a_rate_limit_pauses_the_whole_workspace_until_retry_after(db: Database) -> None:
+    clock, port, _ = setup(db)
+    await queue(db, *[(to_person(f"u{n}"), f"dm {n}") for n in range(5)])
+    port.fail_next = [SendError("ratelimited", retry_after=30)]
+    delivery_one_at_a_time = Delivery(db, {PLATFORM: port}, clock, concurrency=1)
+    await delivery_one_at_a_time.drain()
+    attempts_while_paused = len(port.log)
+    assert attempts_while_paused == 0
+    assert {r.next_attempt_at for r in await rows(db)} == {T0 + timedelta(seconds=30)}
+    clock.advance(timedelta(seconds=30))
+    assert await delivery_one_at_a_time.drain() == 5
