@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, select, update
 
-from rituals.clock import FakeClock
+from rituals.clock import Clock, FakeClock
 from rituals.delivery import Delivery
 from rituals.identity import Actor, Place
 from rituals.messages import Message
@@ -105,12 +105,15 @@ class StatementCounter:
         self.count += 1
 
 
-async def prepare(url: str, members: int) -> tuple[Database, Rituals, FakeClock]:
+async def prepare(
+    url: str, members: int, *, platform: str = "bench", clock: Clock | None = None
+) -> tuple[Database, Rituals, Clock]:
+    """A channel's stand-up with ``members`` participants (the lead included), replies sent."""
     db = Database(url)
     await db.upgrade()
-    clock = FakeClock(START)
+    clock = clock or FakeClock(START)
     rituals = Rituals(Runtime(db=db, clock=clock))
-    lead = Actor("bench", "W", "lead", "Lead", "UTC")
+    lead = Actor(platform, "W", "lead", "Lead", "UTC")
     await rituals.command(lead, PLACE, "standup setup at 09:30 tz UTC")
     async with db.session() as session:
         ritual = (await session.execute(select(Ritual))).scalar_one()

@@ -117,9 +117,11 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         task = asyncio.create_task(bot.delivery.run(stop))
         yield
         stop.set()
-        await task
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(bot.delivery.drain(), timeout=5)
+        try:
+            await asyncio.wait_for(task, timeout=5)
+            await asyncio.wait_for(bot.delivery.drain(), timeout=2)
+        except TimeoutError:
+            log.warning("stopped with messages still queued; they go out at the next start")
 
     async def scheduler(_app: web.Application) -> AsyncIterator[None]:
         await bot.scheduler.start()

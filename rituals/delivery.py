@@ -120,14 +120,15 @@ class Delivery:
         """Ask the running loop to drain now instead of at its next poll."""
         self._wake.set()
 
-    async def drain(self) -> int:
-        """Send until nothing is ready; returns how many messages were delivered."""
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Send until nothing is ready (or ``stop`` is set); returns how many were delivered."""
         total = 0
-        while True:
+        while stop is None or not stop.is_set():
             sent, claimed = await self.drain_once()
             total += sent
             if claimed == 0:
-                return total
+                break
+        return total
 
     async def drain_once(self) -> tuple[int, int]:
         """Claim one batch of lane heads and send it; returns (delivered, claimed)."""
@@ -284,7 +285,7 @@ class Delivery:
         """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval."""
         while not stop.is_set():
             try:
-                await self.drain()
+                await self.drain(stop)
             except Exception:  # a database hiccup must not end delivery
                 log.exception("outbox drain failed")
             self._wake.clear()

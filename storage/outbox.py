@@ -33,7 +33,14 @@ class Envelope:
 
     @property
     def lane(self) -> str:
-        place = f"dm:{self.user}" if self.op == "direct" else f"ch:{self.channel}"
+        """Messages of one lane go out in order: a channel, a person's DM, or the private
+        replies one person gets in one channel (those need no place in the channel's queue)."""
+        if self.op == "direct":
+            place = f"dm:{self.user}"
+        elif self.op == "ephemeral":
+            place = f"eph:{self.channel}:{self.user}"
+        else:
+            place = f"ch:{self.channel}"
         return f"{self.platform}:{self.workspace}:{place}"
 
 

@@ -21,3 +21,27 @@ def test_fanout_benchmark_runs_and_reports_its_figures() -> None:
     assert "ritualbot prompts=30 " in result.stdout
     assert "baseline  prompts=30 " in result.stdout
     assert "ratio (ritualbot / baseline)" in result.stdout
+
+
+def test_slack_benchmarks_run_and_report_their_figures() -> None:
+    root = BENCH.parent
+    fanout = subprocess.run(
+        [sys.executable, "-m", "bench.slack_fanout", "--members", "40", "--per-second", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=root,
+    )
+    assert fanout.returncode == 0, fanout.stderr
+    assert "delivered 41 in" in fanout.stdout and "time / floor x" in fanout.stdout
+    ack = subprocess.run(
+        [sys.executable, str(BENCH / "slack_ack.py"), "--requests", "100", "--concurrency", "4"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=root,
+    )
+    assert ack.returncode == 0, ack.stderr
+    assert "ratio (ritualbot / bare bolt): throughput x" in ack.stdout
