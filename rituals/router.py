@@ -78,10 +78,22 @@ class Rituals:
         self.standup_commands = StandupCommands(self.standups)
 
     async def command(
-        self, actor: Actor, place: Place | None, text: str, *, delivery_id: str | None = None
+        self,
+        actor: Actor,
+        place: Place | None,
+        text: str,
+        *,
+        delivery_id: str | None = None,
+        reply_inline: bool = False,
     ) -> Reply | None:
-        """Handle a typed command; returns the reply (also queued), or None for a redelivery."""
-        return await self._handle(actor, place, text, delivery_id, always_command=True)
+        """Handle a typed command; returns the reply, or None for a redelivery.
+
+        The reply is queued for sending unless ``reply_inline`` says the edge shows a
+        private reply itself (Slack answers a slash command in its acknowledgement).
+        """
+        return await self._handle(
+            actor, place, text, delivery_id, always_command=True, reply_inline=reply_inline
+        )
 
     async def direct_message(
         self, actor: Actor, text: str, *, ref: str | None = None, delivery_id: str | None = None
@@ -105,6 +117,7 @@ class Rituals:
         *,
         ref: str | None = None,
         always_command: bool = False,
+        reply_inline: bool = False,
     ) -> Reply | None:
         close = None
         async with self.rt.db.session() as session:
@@ -119,7 +132,8 @@ class Rituals:
                 ctx.channel = None
                 answered = await self.standups.answering.answer(session, ctx.member, text, ref)
                 reply, close, target = Reply(answered.reply), answered.close, None
-            await self._queue_reply(session, actor, target, reply)
+            if not (reply_inline and not reply.public):
+                await self._queue_reply(session, actor, target, reply)
         if close is not None:
             await self.standups.closing.close_if_complete(close)
         for ritual_id in ctx.changed_rituals:
@@ -138,6 +152,12 @@ class Rituals:
         if await self.standups.answering.pending(ctx.session, ctx.member, ctx.now):
             return isinstance(parsed, MID_ANSWER_COMMANDS)
         return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
+
+    async def tell(self, actor: Actor, text: str) -> None:
+        """A short private note from an edge to one person, sent like any other reply."""
+        async with self.rt.db.session() as session:
+            await self._queue_reply(session, actor, None, say(text))
+        self.rt.sent_later()
 
     async def home(self, actor: Actor) -> Message:
         """What a person's own page shows; read-only."""
@@ -207,6 +227,8 @@ class Rituals:
                 return None
             ctx = await self._context(session, actor, None)
             message = await self.standups.answering.edit(session, ctx.member, ref=ref, text=text)
+            if message is None:
+                return None
             reply = Reply(message)
             await self._queue_reply(session, actor, None, reply)
         self.rt.sent_later()

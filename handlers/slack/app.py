@@ -10,6 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -19,21 +20,24 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
-from handlers.slack.render import action_name, blocks, modal, submitted
+from handlers.slack.render import (
+    action_name,
+    blocks,
+    fallback,
+    from_slack,
+    modal,
+    submitted,
+)
 from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals
 from rituals.standup import forms
 
 log = structlog.get_logger(__name__)
+ANSWER_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
 FORMS = frozenset({forms.ANSWERS, forms.SETUP})
-
-
-def unescape(text: str) -> str:
-    """Slack escapes &, < and > in message text; the grammar wants them back (`recall >= 0.8`)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 class SlackEdge:
@@ -76,20 +80,35 @@ class SlackEdge:
             command["team_id"], command["user_id"], command.get("user_name", "")
         )
         place = Place(command["channel_id"], command.get("channel_name", ""))
-        words = unescape(command.get("text", "")).strip()
+        words = from_slack(command.get("text", "")).strip()
         if command["command"] == "/standup" and words.lower() == "setup":
             await self._open(actor, place, forms.SETUP, "", command.get("trigger_id"))
+            await ack()
+            return
+        reply = await self.rituals.command(
+            actor, place, f"{command['command']} {words}", reply_inline=True
+        )
+        if reply is not None and not reply.public:
+            await ack(text=fallback(reply.message), blocks=blocks(reply.message))
         else:
-            await self.rituals.command(actor, place, f"{command['command']} {words}")
-        await ack()
+            await ack()
 
     async def _open(
         self, actor: Actor, place: Place | None, form_id: str, value: str, trigger: str | None
     ) -> None:
         """Open a form as a modal; Slack allows it only within 3 s of the user's action."""
         found = await self.rituals.open_form(actor, place, form_id, value)
-        if isinstance(found, Form) and trigger:
+        if not isinstance(found, Form) or not trigger:
+            return
+        try:
             await self.client.views_open(trigger_id=trigger, view=modal(found))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("form not opened", form=form_id, error=str(exc))
+            await self.rituals.tell(
+                actor,
+                "Slack did not open the form in time; please try again, or type the "
+                "command instead (for example `/standup setup at 09:30`).",
+            )
 
     async def _on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         team = (body.get("team") or {}).get("id", "")
@@ -103,30 +122,37 @@ class SlackEdge:
             delivery_id=f"view:{view.get('id', '')}:{view.get('hash', '')}",
         )
         if isinstance(result, dict):
-            errors = {key or "q0": message[:150] for key, message in result.items()}
+            known = set(((view.get("state") or {}).get("values") or {}).keys())
+            first = next(iter(sorted(k for k in known if k)), "")
+            errors = {
+                (key if key in known else first): message[:150] for key, message in result.items()
+            }
             await ack(response_action="errors", errors=errors)
         else:
             await ack()
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Direct messages to the bot: answers (text, or text with a file) and their edits."""
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
         team = body.get("team_id") or event.get("team", "")
         delivery = body.get("event_id")
         subtype = event.get("subtype")
-        if subtype is None and event.get("user"):
+        if subtype in ANSWER_SUBTYPES and event.get("user") and not event.get("thread_ts"):
             actor = await self._actor(team, event["user"])
             await self.rituals.direct_message(
-                actor, unescape(event.get("text", "")), ref=event.get("ts"), delivery_id=delivery
+                actor, from_slack(event.get("text", "")), ref=event.get("ts"), delivery_id=delivery
             )
-        elif subtype == "message_changed":
+        elif subtype == "message_changed" and not event.get("hidden"):
             changed = event.get("message") or {}
-            if changed.get("user") and not changed.get("bot_id"):
+            before = (event.get("previous_message") or {}).get("text")
+            edited = changed.get("edited") and changed.get("text") != before
+            if edited and changed.get("user") and not changed.get("bot_id"):
                 actor = await self._actor(team, changed["user"])
                 await self.rituals.message_edited(
                     actor,
                     changed.get("ts", ""),
-                    unescape(changed.get("text", "")),
+                    from_slack(changed.get("text", "")),
                     delivery_id=delivery,
                 )
 

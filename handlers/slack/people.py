@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 TTL_SECONDS = 3600.0
+FAILURE_TTL_SECONDS = 60.0
+LOOKUP_SECONDS = 1.5
 
 
 @dataclass(frozen=True)
@@ -30,16 +34,22 @@ class People:
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
 
     async def profile(self, team: str, user: str, fallback_name: str = "") -> Profile:
-        """The cached profile; when Slack cannot be asked, what the payload said."""
+        """The cached profile; when Slack cannot be asked in time, what the payload said.
+
+        The wait is short because Slack wants its acknowledgement within 3 s; a failure is
+        remembered for a minute so an outage does not slow every request.
+        """
         key = (team, user)
         hit = self._cache.get(key)
         if hit is not None and self._now() - hit[0] < TTL_SECONDS:
             return hit[1]
         try:
             client = await self._clients(team)
-            response = await client.users_info(user=user)
-        except (SlackApiError, OSError, TimeoutError):
-            return Profile(fallback_name or user, None)
+            response = await asyncio.wait_for(client.users_info(user=user), LOOKUP_SECONDS)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+            unknown = Profile(fallback_name, None)
+            self._cache[key] = (self._now() - TTL_SECONDS + FAILURE_TTL_SECONDS, unknown)
+            return unknown
         data = response.get("user") or {}
         profile = data.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or data.get("name") or user

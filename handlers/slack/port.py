@@ -31,8 +31,17 @@ PERMANENT = frozenset(
         "message_not_found",
         "cant_update_message",
         "edit_window_closed",
+        "invalid_arguments",
+        "invalid_blocks_format",
+        "msg_blocks_too_long",
+        "no_text",
+        "missing_scope",
+        "not_allowed_token_type",
+        "too_many_attachments",
     }
 )
+# The app's credentials are wrong: every message would fail alike until someone fixes them.
+CREDENTIALS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive_app"})
 
 
 class SlackPort:

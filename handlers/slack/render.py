@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rituals.messages import ButtonStyle, Form, Message
@@ -12,9 +13,37 @@ MAX_FIELD = 2000
 MAX_BUTTONS = 25
 
 
+USER_ID = re.compile(r"(?<![\w@])@([UW][A-Z0-9]{2,})\b")
+SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters, so user text cannot ping @channel or forge links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters, so user text cannot ping @channel or forge links.
+
+    Then ``@U123`` user ids, which the rituals keep in plain text, become real mentions.
+    """
+    safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return USER_ID.sub(r"<@\1>", safe)
+
+
+def _markup(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):
+        return target
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!subteam^"):
+        return label or "@team"
+    if target.startswith("!"):
+        return f"@{target[1:]}"
+    return f"{label} ({target})" if label and label != target else target
+
+
+def from_slack(text: str) -> str:
+    """Slack's message markup as plain text: mentions as ``@U123``, links spelled out."""
+    plain = SLACK_MARKUP.sub(_markup, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -25,19 +54,44 @@ def _mrkdwn(text: str, limit: int = MAX_SECTION) -> dict[str, str]:
     return {"type": "mrkdwn", "text": _clip(escape(text), limit)}
 
 
+MAX_BLOCKS = 50
+
+
+def _chunks(text: str, limit: int = MAX_SECTION - 200) -> list[str]:
+    """Long text cut at line ends into pieces a section can hold (escaping may grow it)."""
+    pieces, current = [], ""
+    for line in text.splitlines():
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + len(line) + 1 > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _text_sections(text: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": _mrkdwn(piece)} for piece in _chunks(text)]
+
+
 def blocks(message: Message) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(message.text)}]
+    """Block Kit for a message, within Slack's limits: long text split, not cut."""
+    out: list[dict[str, Any]] = _text_sections(message.text or " ")
     for section in message.sections:
-        block: dict[str, Any] = {"type": "section"}
         if section.text:
-            block["text"] = _mrkdwn(section.text)
-        if section.fields:
-            block["fields"] = [
-                _mrkdwn(f"*{f.label}*\n{f.value}", MAX_FIELD) for f in section.fields[:MAX_FIELDS]
-            ]
-        if "text" not in block and "fields" not in block:
-            continue
-        out.append(block)
+            out.extend(_text_sections(section.text))
+        for start in range(0, len(section.fields), MAX_FIELDS):
+            group = section.fields[start : start + MAX_FIELDS]
+            out.append(
+                {
+                    "type": "section",
+                    "fields": [_mrkdwn(f"*{f.label}*\n{f.value}", MAX_FIELD) for f in group],
+                }
+            )
     if message.attachment is not None:
         body = _clip(message.attachment.content, MAX_SECTION - 40)
         out.append(
@@ -58,6 +112,10 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         out.append({"type": "actions", "elements": elements})
     if message.context:
         out.append({"type": "context", "elements": [_mrkdwn(message.context)]})
+    if len(out) > MAX_BLOCKS:
+        hidden = len(out) - (MAX_BLOCKS - 1)
+        note = f"{hidden} more parts are not shown; see the thread or the export."
+        out = [*out[: MAX_BLOCKS - 1], {"type": "context", "elements": [_mrkdwn(note)]}]
     return out
 
 

@@ -250,8 +250,11 @@ class Answering:
         question: int | None = None,
         ref: str | None = None,
         channel: Channel | None = None,
-    ) -> Message:
-        """Change an answer before the summary; only the person who gave it can."""
+    ) -> Message | None:
+        """Change an answer before the summary; only the person who gave it can.
+
+        An edited message that was no answer of this person's (by ``ref``) gets no reply.
+        """
         now = self.rt.clock.now()
         if ref is not None:
             answer = (
@@ -263,7 +266,7 @@ class Answering:
                 )
             ).scalar_one_or_none()
             if answer is None:
-                return Message(text="That message is not one of your stand-up answers.")
+                return None
         else:
             answer = await self._answer_to(session, member, question or 1, channel, now)
             if answer is None:

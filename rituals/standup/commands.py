@@ -401,11 +401,10 @@ class StandupCommands:
         )
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
-        return Reply(
-            await self.engine.answering.edit(
-                ctx.session, ctx.member, question=cmd.question, text=cmd.text, channel=ctx.channel
-            )
+        edited = await self.engine.answering.edit(
+            ctx.session, ctx.member, question=cmd.question, text=cmd.text, channel=ctx.channel
         )
+        return Reply(edited or Message(text="That is not one of your answers."))
 
     # --- blockers and reports ---------------------------------------------------------
 

@@ -56,12 +56,19 @@ async def test_a_whole_standup_over_slack(slack_team: SlackTeam) -> None:
         assert tz.scalar_one() == "Europe/Berlin"
 
 
-async def test_replies_to_commands_are_ephemeral(slack_team: SlackTeam) -> None:
-    await slack_team.command("UALICE", "status")
-    await slack_team.deliver()
-    [reply] = slack_team.slack.called("chat.postEphemeral")
-    assert reply["user"] == "UALICE" and reply["channel"] == "C1"
+async def test_a_private_reply_comes_back_in_the_commands_acknowledgement(
+    slack_team: SlackTeam,
+) -> None:
+    body = signing.slash("/standup", "status", user="UALICE")
+    response = await slack_team.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    reply = await response.json()
+    assert response.status == 200
     assert "no stand-up in this channel" in reply["text"].lower()
+    assert reply["blocks"][0]["type"] == "section"
+    await slack_team.deliver()
+    assert slack_team.slack.called("chat.postEphemeral") == []
 
 
 async def test_a_forged_signature_is_refused_and_stores_nothing(slack_team: SlackTeam) -> None:
@@ -160,3 +167,80 @@ async def test_opening_the_app_home_publishes_the_persons_page(slack_team: Slack
     assert published["user_id"] == "UALICE"
     text = str(published["view"]["blocks"])
     assert "#ml-team: 09:30 Mon–Fri" in text and "stuck on the eval cluster" in text
+
+
+def edited(user: str, ts: str, before: str, after: str, **extra: object) -> dict:
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D" + user[1:],
+        "channel_type": "im",
+        "message": {
+            "type": "message",
+            "user": user,
+            "text": after,
+            "ts": ts,
+            "edited": {"user": user},
+        },
+        "previous_message": {"type": "message", "user": user, "text": before, "ts": ts},
+        "ts": "1700009999.000001",
+        **extra,
+    }
+
+
+async def test_editing_an_answer_in_slack_changes_it_and_unfurls_do_not(
+    slack_team: SlackTeam,
+) -> None:
+    team = slack_team
+    await team.command("UALICE", "setup at 09:30")
+    await team.command("UBOB", "join")
+    await team.command("UALICE", "now")
+    body = signing.event(
+        signing.dm("UALICE", "frist draft", ts="1700003000.000001"), event_id="Ev1"
+    )
+    await team.post(body, JSON)
+    change = edited("UALICE", "1700003000.000001", "frist draft", "first draft")
+    await team.post(signing.event(change, event_id="Ev2"), JSON)
+    unfurl = edited("UALICE", "1700003000.000001", "first draft", "first draft", hidden=True)
+    await team.post(signing.event(unfurl, event_id="Ev3"), JSON)
+    stranger = edited("UALICE", "1700000000.999999", "hello", "hello there")
+    await team.post(signing.event(stranger, event_id="Ev4"), JSON)
+    async with team.db.session() as session:
+        assert (await session.execute(select(Answer.text))).scalar_one() == "first draft"
+    await team.deliver()
+    to_alice = [p["text"] for p in team.slack.posts() if p["channel"] == "UALICE"]
+    assert sum("Updated your answer" in t for t in to_alice) == 1
+    assert not any("not one of your" in t for t in to_alice)
+
+
+async def test_an_answer_sent_with_a_file_counts_and_mentions_become_ids(
+    slack_team: SlackTeam,
+) -> None:
+    team = slack_team
+    await team.command("UALICE", "setup at 09:30")
+    await team.command("UALICE", "questions Blockers?")
+    await team.command("UBOB", "join")
+    await team.command("UALICE", "now")
+    message = signing.dm("UALICE", "waiting on <@UBOB> for <https://x.test/run|the run>", ts="1.5")
+    message["subtype"] = "file_share"
+    await team.post(signing.event(message, event_id="EvFile"), JSON)
+    async with team.db.session() as session:
+        text = (await session.execute(select(Answer.text))).scalar_one()
+    assert text == "waiting on @UBOB for the run (https://x.test/run)"
+
+
+async def test_a_slack_outage_during_users_info_does_not_lose_the_command(
+    slack_team: SlackTeam,
+) -> None:
+    team = slack_team
+    team.slack.fail("users.info", 500, times=5)
+    assert await team.command("UALICE", "setup at 09:30") == 200
+    assert await count(team.db, Ritual) == 1
+
+
+async def test_a_form_slack_would_not_open_gets_a_fallback_note(slack_team: SlackTeam) -> None:
+    team = slack_team
+    team.slack.fail("views.open", 500)
+    assert await team.command("UALICE", "setup") == 200
+    await team.deliver()
+    assert any("did not open the form" in p["text"] for p in team.slack.posts())
