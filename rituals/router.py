@@ -68,6 +68,11 @@ NOT_YET = {
 }
 
 
+def inline(reply: Reply) -> bool:
+    """A reply an edge may show itself, right away: private, and with no file to send."""
+    return not reply.public and reply.message.attachment is None
+
+
 MID_ANSWER_COMMANDS = (c.StandupEdit, c.StandupAway, c.StandupBack, c.StandupStatus)
 
 
@@ -132,7 +137,7 @@ class Rituals:
                 ctx.channel = None
                 answered = await self.standups.answering.answer(session, ctx.member, text, ref)
                 reply, close, target = Reply(answered.reply), answered.close, None
-            if not (reply_inline and not reply.public):
+            if not (reply_inline and inline(reply)):
                 await self._queue_reply(session, actor, target, reply)
         if close is not None:
             await self.standups.closing.close_if_complete(close)

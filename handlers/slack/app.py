@@ -30,7 +30,7 @@ from handlers.slack.render import (
 )
 from rituals.identity import Actor, Place
 from rituals.messages import Form
-from rituals.router import Rituals
+from rituals.router import Rituals, inline
 from rituals.standup import forms
 
 log = structlog.get_logger(__name__)
@@ -88,7 +88,7 @@ class SlackEdge:
         reply = await self.rituals.command(
             actor, place, f"{command['command']} {words}", reply_inline=True
         )
-        if reply is not None and not reply.public:
+        if reply is not None and inline(reply):
             await ack(text=fallback(reply.message), blocks=blocks(reply.message))
         else:
             await ack()

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.render import blocks, fallback
@@ -60,9 +60,34 @@ class SlackPort:
             raise SendError(f"{method}: {type(exc).__name__}: {exc}") from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
+    async def _upload(self, workspace: str, channel: str, message: Message) -> Sent:
+        """A message with a file (the CSV export): the file, with the text as its comment."""
+        attachment = message.attachment
+        assert attachment is not None
+        client = await self._clients(workspace)
+        if channel.startswith(("U", "W")):
+            opened = await self._call(workspace, "conversations.open", users=channel)
+            channel = (opened.get("channel") or {}).get("id", channel)
+        try:
+            response = await client.files_upload_v2(
+                channel=channel,
+                content=attachment.content,
+                filename=attachment.filename,
+                title=attachment.filename,
+                initial_comment=fallback(message),
+            )
+        except SlackApiError as exc:
+            raise _send_error(exc) from exc
+        except (SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
+            raise SendError(f"file upload: {type(exc).__name__}: {exc}") from exc
+        file_id = str((response.get("file") or {}).get("id", ""))
+        return Sent(channel, file_id)
+
     async def post(
         self, workspace: str, channel: str, message: Message, *, thread: str | None = None
     ) -> Sent:
+        if message.attachment is not None and thread is None:
+            return await self._upload(workspace, channel, message)
         body = await self._call(
             workspace,
             "chat.postMessage",
@@ -88,6 +113,8 @@ class SlackPort:
         return Sent(body.get("channel", sent.channel), body.get("ts", sent.ref))
 
     async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+        if message.attachment is not None:
+            return await self._upload(workspace, user, message)
         body = await self._call(
             workspace,
             "chat.postEphemeral",

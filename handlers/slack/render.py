@@ -92,11 +92,6 @@ def blocks(message: Message) -> list[dict[str, Any]]:
                     "fields": [_mrkdwn(f"*{f.label}*\n{f.value}", MAX_FIELD) for f in group],
                 }
             )
-    if message.attachment is not None:
-        body = _clip(message.attachment.content, MAX_SECTION - 40)
-        out.append(
-            {"type": "section", "text": _mrkdwn(f"{message.attachment.filename}\n```{body}```")}
-        )
     if message.buttons:
         elements = []
         for index, button in enumerate(message.buttons[:MAX_BUTTONS]):  # form ones too

@@ -244,3 +244,21 @@ async def test_a_form_slack_would_not_open_gets_a_fallback_note(slack_team: Slac
     assert await team.command("UALICE", "setup") == 200
     await team.deliver()
     assert any("did not open the form" in p["text"] for p in team.slack.posts())
+
+
+async def test_the_export_arrives_as_a_csv_file_in_a_direct_message(slack_team: SlackTeam) -> None:
+    team = slack_team
+    await team.command("UALICE", "setup at 09:30")
+    await team.command("UBOB", "join")
+    await team.command("UALICE", "now")
+    long_answer = "x" * 2500
+    for text in (long_answer, long_answer, "none"):
+        await team.dm("UALICE", text)
+    assert await team.command("UALICE", "export") == 200
+    await team.deliver()
+    [completed] = team.slack.called("files.completeUploadExternal")
+    assert completed["channel_id"] == "DALICE"
+    [content] = team.slack.uploads.values()
+    rows = content.decode().splitlines()
+    assert rows[0].startswith("date,channel,member_id") and len(rows) == 4
+    assert long_answer in rows[1]  # nothing cut, unlike a message's 3,000 characters
