@@ -112,8 +112,13 @@ class RitualScheduler:
     async def resync(self) -> None:
         """Rebuild the jobs of rituals changed since last time, here or by another process.
 
-        A ritual's jobs depend on its settings (its version) and on its participants' zones.
+        A ritual's jobs depend on its settings (its version) and on its participants' zones;
+        channel rosters are refreshed first, as they change who takes part.
         """
+        try:
+            await self.rituals.standups.membership.sync_all()
+        except Exception:  # a platform outage must not stop the schedule
+            log.exception("roster sync failed")
         async with self.rituals.rt.db.session() as session:
             rows = await session.execute(
                 select(Ritual.id, Ritual.version).where(Ritual.kind == KIND)
@@ -136,6 +141,10 @@ class RitualScheduler:
                 await self.sync(ritual_id)
 
     async def sync(self, ritual_id: int) -> None:
+        try:
+            await self.rituals.standups.membership.sync(ritual_id)
+        except Exception:  # a platform outage must not stop the schedule
+            log.exception("roster sync failed", ritual_id=ritual_id)
         async with self._lock:
             async with self.rituals.rt.db.session() as session:
                 ritual = await session.get(Ritual, ritual_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rituals.clock import Clock
+from rituals.roster import Roster
 from rituals.standup.summary import PlainSummarizer, Summarizer
 from storage.db import Database
 
@@ -25,3 +26,4 @@ class Runtime:
     grace: timedelta = timedelta(hours=1)
     sent_later: Callable[[], None] = _nothing
     schedule_changed: Callable[[int], None] = _nothing
+    rosters: dict[str, Roster] = field(default_factory=dict)

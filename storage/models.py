@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from storage.types import UTCDateTime
 
@@ -66,8 +67,13 @@ class Member(Base):
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     away_since: Mapped[date | None]
     away_until: Mapped[date | None]
+    status_away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status_away_until: Mapped[date | None]
 
     def is_away(self, day: date) -> bool:
+        """Away by their own word (`standup away`) or by their platform status (out of office)."""
+        if self.status_away and (self.status_away_until is None or day <= self.status_away_until):
+            return True
         if self.away_since is None or day < self.away_since:
             return False
         return self.away_until is None or day <= self.away_until

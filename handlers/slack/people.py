@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -16,10 +19,39 @@ FAILURE_TTL_SECONDS = 60.0
 LOOKUP_SECONDS = 1.5
 
 
+OUT_EMOJI = frozenset(
+    {
+        ":palm_tree:",
+        ":airplane:",
+        ":face_with_thermometer:",
+        ":sick:",
+        ":mask:",
+        ":beach_with_umbrella:",
+    }
+)
+OUT_TEXT = re.compile(r"\b(ooo|out of (the )?office|vacation|holiday|on leave|pto|sick)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
     tz: str | None
+    human: bool = True
+    away: bool = False
+    away_until: date | None = None
+
+
+def out_of_office(profile: dict[str, Any], now: float) -> tuple[bool, date | None]:
+    """Whether a Slack status says the person is out, and until when if it expires."""
+    emoji = profile.get("status_emoji") or ""
+    text = profile.get("status_text") or ""
+    expires = int(profile.get("status_expiration") or 0)
+    if not (emoji in OUT_EMOJI or OUT_TEXT.search(text)):
+        return False, None
+    if expires and expires <= now:
+        return False, None
+    until = datetime.fromtimestamp(expires, UTC).date() if expires else None
+    return True, until
 
 
 class People:
@@ -28,9 +60,11 @@ class People:
         clients: Callable[[str], Awaitable[AsyncWebClient]],
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._clients = clients
         self._now = monotonic
+        self._wall = wall
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
 
     async def profile(self, team: str, user: str, fallback_name: str = "") -> Profile:
@@ -53,6 +87,8 @@ class People:
         data = response.get("user") or {}
         profile = data.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or data.get("name") or user
-        result = Profile(name=name, tz=data.get("tz"))
+        away, until = out_of_office(profile, self._wall())
+        human = not (data.get("is_bot") or data.get("deleted") or user == "USLACKBOT")
+        result = Profile(name=name, tz=data.get("tz"), human=human, away=away, away_until=until)
         self._cache[key] = (self._now(), result)
         return result

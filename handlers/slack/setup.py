@@ -1,11 +1,15 @@
-"""Builds the Slack edge from settings: one bot token, one workspace (OAuth comes later)."""
+"""Builds the Slack edge from settings: one bot token, one workspace (OAuth comes later).
+
+It also registers Slack's channel roster with the rituals, so stand-ups follow channels.
+"""
 
 from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.app import SlackEdge
-from handlers.slack.port import SlackPort
+from handlers.slack.port import PLATFORM, SlackPort
+from handlers.slack.roster import SlackRoster
 from rituals.router import Rituals
 
 
@@ -18,4 +22,5 @@ def single_workspace(
         return client
 
     edge = SlackEdge(rituals, signing_secret=signing_secret, client=client, clients=clients)
+    rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
     return edge, SlackPort(clients)

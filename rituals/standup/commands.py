@@ -69,6 +69,14 @@ class StandupCommands:
         ritual.updated_at = ctx.now
         ctx.changed_rituals.add(ritual.id)
 
+    def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:
+        """Remember who left, so a channel roster does not add them back."""
+        options = dict(ritual.options or {})
+        left = set(options.get("left", []))
+        left = left | {user} if out else left - {user}
+        options["left"] = sorted(left)
+        ritual.options = options
+
     # --- settings ---------------------------------------------------------------------
 
     async def setup(self, ctx: CommandContext, cmd: c.StandupSetup) -> Reply:
@@ -214,6 +222,7 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
+        self._opt(ritual, ctx.member.external_id, out=False)
         exists = await ctx.session.get(Participant, (ritual.id, ctx.member.id))
         if exists:
             return say("You are already in this stand-up.")
@@ -229,6 +238,7 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
+        self._opt(ritual, ctx.member.external_id, out=True)
         result = await ctx.session.execute(
             delete(Participant).where(
                 Participant.ritual_id == ritual.id, Participant.member_id == ctx.member.id

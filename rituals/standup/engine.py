@@ -9,6 +9,7 @@ from __future__ import annotations
 from rituals.runtime import Runtime
 from rituals.standup.answering import Answering
 from rituals.standup.closing import Closer
+from rituals.standup.membership import Membership
 from rituals.standup.starting import Starter
 
 
@@ -18,6 +19,7 @@ class StandupEngine:
         self.starting = Starter(runtime)
         self.closing = Closer(runtime)
         self.answering = Answering(runtime, self.closing)
+        self.membership = Membership(runtime)
 
     async def prompt_due(self, ritual_id: int, tz: str) -> int:
         return await self.starting.prompt_due(ritual_id, tz)

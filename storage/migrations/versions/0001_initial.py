@@ -98,6 +98,8 @@ def upgrade() -> None:
         sa.Column("tz", sa.String(length=64), nullable=False),
         sa.Column("away_since", sa.Date(), nullable=True),
         sa.Column("away_until", sa.Date(), nullable=True),
+        sa.Column("status_away", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("status_away_until", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspace.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("workspace_id", "external_id"),

@@ -34,15 +34,18 @@ class FakeSlack:
     acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)
 
-    def add_user(self, user: str, name: str, tz: str) -> None:
+    def add_user(self, user: str, name: str, tz: str, **extra: Any) -> None:
+        status = extra.pop("status", {})
         self.users[user] = {
             "id": user,
             "name": name.lower(),
             "tz": tz,
             "deleted": False,
             "is_bot": False,
-            "profile": {"display_name": name, "real_name": name},
+            "profile": {"display_name": name, "real_name": name, **status},
+            **extra,
         }
 
     def fail(
@@ -164,6 +167,17 @@ class FakeSlack:
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.channels.get(args.get("channel", ""), [])
+        cursor = int(args.get("cursor") or 0)
+        page = members[cursor : cursor + 2]  # small pages, so paging is exercised
+        more = cursor + 2 < len(members)
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": str(cursor + 2) if more else ""},
+        }
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + args["users"][1:]}}

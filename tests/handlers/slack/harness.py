@@ -27,9 +27,16 @@ class SlackTeam:
     """Our app behind a real HTTP server, Slack's Web API faked, the clock in the test's hand."""
 
     def __init__(
-        self, db: Database, slack: FakeSlack, http: TestClient, clock: FakeClock, delivery: Delivery
+        self,
+        db: Database,
+        slack: FakeSlack,
+        http: TestClient,
+        clock: FakeClock,
+        delivery: Delivery,
+        rituals: Rituals,
     ):
-        self.db, self.slack, self.http, self.clock, self.delivery = db, slack, http, clock, delivery
+        self.db, self.slack, self.http, self.clock = db, slack, http, clock
+        self.delivery, self.rituals = delivery, rituals
         self._ts = 0
 
     async def post(self, body: str, content_type: str, **kw: object) -> int:
@@ -64,5 +71,5 @@ async def running(db: Database) -> AsyncIterator[SlackTeam]:
     )
     server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
     async with TestClient(server) as http:
-        yield SlackTeam(db, slack, http, clock, Delivery(db, {"slack": port}, clock))
+        yield SlackTeam(db, slack, http, clock, Delivery(db, {"slack": port}, clock), rituals)
     await slack.close()
