@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -24,7 +23,21 @@ from storage.models import Blocker, Member, Occurrence, Participant, Response, R
 NO_STANDUP = "There is no stand-up in this channel yet."
 SETUP_HINT = "Start one with `standup setup at 09:30 days mon-fri`."
 
-Handler = Callable[[CommandContext, Any], Awaitable[Reply]]
+Handler = Callable[..., Awaitable[Reply]]
+ABOUT_THE_STANDUP = frozenset(
+    {
+        c.StandupQuestions,
+        c.StandupJoin,
+        c.StandupLeave,
+        c.StandupSkip,
+        c.StandupPause,
+        c.StandupResume,
+        c.StandupNow,
+        c.StandupBlockers,
+        c.StandupReport,
+        c.StandupExport,
+    }
+)
 
 
 class StandupCommands:
@@ -54,7 +67,14 @@ class StandupCommands:
         return type(command) in self._handlers
 
     async def handle(self, ctx: CommandContext, command: c.Command) -> Reply:
-        return await self._handlers[type(command)](ctx, command)
+        """Run a command; those about the channel's stand-up get it, or learn there is none."""
+        handler = self._handlers[type(command)]
+        if type(command) not in ABOUT_THE_STANDUP:
+            return await handler(ctx, command)
+        ritual = await self._ritual(ctx)
+        if ritual is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
+        return await handler(ctx, command, ritual)
 
     async def _ritual(self, ctx: CommandContext) -> Ritual | None:
         if ctx.channel is None:
@@ -195,10 +215,9 @@ class StandupCommands:
             context=state,
         )
 
-    async def questions(self, ctx: CommandContext, cmd: c.StandupQuestions) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def questions(
+        self, ctx: CommandContext, cmd: c.StandupQuestions, ritual: Ritual
+    ) -> Reply:
         ritual.questions = list(cmd.questions)
         self._changed(ritual, ctx)
         listed = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(cmd.questions))
@@ -218,10 +237,7 @@ class StandupCommands:
             public=True,
         )
 
-    async def join(self, ctx: CommandContext, _cmd: c.StandupJoin) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def join(self, ctx: CommandContext, _cmd: c.StandupJoin, ritual: Ritual) -> Reply:
         self._opt(ritual, ctx.member.external_id, out=False)
         exists = await ctx.session.get(Participant, (ritual.id, ctx.member.id))
         if exists:
@@ -234,10 +250,7 @@ class StandupCommands:
             public=True,
         )
 
-    async def leave(self, ctx: CommandContext, _cmd: c.StandupLeave) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def leave(self, ctx: CommandContext, _cmd: c.StandupLeave, ritual: Ritual) -> Reply:
         self._opt(ritual, ctx.member.external_id, out=True)
         result = await ctx.session.execute(
             delete(Participant).where(
@@ -249,10 +262,7 @@ class StandupCommands:
         self._changed(ritual, ctx)
         return say(f"{display(ctx.member)} left the stand-up.", public=True)
 
-    async def skip(self, ctx: CommandContext, cmd: c.StandupSkip) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def skip(self, ctx: CommandContext, cmd: c.StandupSkip, ritual: Ritual) -> Reply:
         today = local_date(ctx.now, ritual.tz)
         if cmd.day < today:
             return say(
@@ -264,16 +274,13 @@ class StandupCommands:
         self._changed(ritual, ctx)
         return say(f"No stand-up on {cmd.day:%a %d %b %Y}.", public=True)
 
-    async def pause(self, ctx: CommandContext, _cmd: c.StandupPause) -> Reply:
-        return await self._set_paused(ctx, True)
+    async def pause(self, ctx: CommandContext, _cmd: c.StandupPause, ritual: Ritual) -> Reply:
+        return await self._set_paused(ctx, ritual, True)
 
-    async def resume(self, ctx: CommandContext, _cmd: c.StandupResume) -> Reply:
-        return await self._set_paused(ctx, False)
+    async def resume(self, ctx: CommandContext, _cmd: c.StandupResume, ritual: Ritual) -> Reply:
+        return await self._set_paused(ctx, ritual, False)
 
-    async def _set_paused(self, ctx: CommandContext, paused: bool) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def _set_paused(self, ctx: CommandContext, ritual: Ritual, paused: bool) -> Reply:
         if ritual.paused == paused:
             return say(f"The stand-up is already {'paused' if paused else 'running'}.")
         ritual.paused = paused
@@ -303,10 +310,7 @@ class StandupCommands:
 
     # --- running ----------------------------------------------------------------------
 
-    async def now(self, ctx: CommandContext, _cmd: c.StandupNow) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def now(self, ctx: CommandContext, _cmd: c.StandupNow, ritual: Ritual) -> Reply:
         count, occurrence, started = await self.engine.starting.start_now(
             ctx.session, ritual, ctx.now
         )
@@ -418,10 +422,7 @@ class StandupCommands:
 
     # --- blockers and reports ---------------------------------------------------------
 
-    async def blockers(self, ctx: CommandContext, _cmd: c.StandupBlockers) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def blockers(self, ctx: CommandContext, _cmd: c.StandupBlockers, ritual: Ritual) -> Reply:
         view = await ledger.view(ctx.session, ritual.id, local_date(ctx.now, ritual.tz))
         if not view:
             return say("No open blockers. 🎉")
@@ -460,10 +461,7 @@ class StandupCommands:
             public=True,
         )
 
-    async def report(self, ctx: CommandContext, cmd: c.StandupReport) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def report(self, ctx: CommandContext, cmd: c.StandupReport, ritual: Ritual) -> Reply:
         end = local_date(ctx.now, ritual.tz)
         start = end - timedelta(days=cmd.days - 1)
         people = await participation(ctx.session, ritual.id, start, end)
@@ -488,10 +486,7 @@ class StandupCommands:
             )
         )
 
-    async def export(self, ctx: CommandContext, cmd: c.StandupExport) -> Reply:
-        ritual = await self._ritual(ctx)
-        if ritual is None:
-            return say(NO_STANDUP, context=SETUP_HINT)
+    async def export(self, ctx: CommandContext, cmd: c.StandupExport, ritual: Ritual) -> Reply:
         content, count = await export_csv(ctx.session, ritual, cmd.start, cmd.end)
         span = f"{cmd.start or 'the start'} to {cmd.end or 'today'}"
         name = f"standup-{ritual.channel.name or ritual.channel.external_id}.csv"
