@@ -3,41 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Channel, Member, Workspace
+from storage.models import Base, Channel, Member, Workspace
 from storage.queries import insert_ignoring_conflicts
+
+Row = TypeVar("Row", bound=Base)
+
+
+async def _ensure(
+    session: AsyncSession, model: type[Row], keys: dict[str, Any], **fresh: Any
+) -> Row:
+    """The row with ``keys``, inserted with ``fresh`` if new; concurrent callers agree on one."""
+    stmt = insert_ignoring_conflicts(session, model, list(keys))
+    await session.execute(stmt.values(**keys, **fresh))
+    query = select(model).where(*(getattr(model, k) == v for k, v in keys.items()))
+    return (await session.execute(query)).scalar_one()
 
 
 async def workspace(
     session: AsyncSession, platform: str, external_id: str, now: datetime
 ) -> Workspace:
-    stmt = insert_ignoring_conflicts(session, Workspace, ["platform", "external_id"])
-    await session.execute(
-        stmt.values(platform=platform, external_id=external_id, name="", created_at=now)
-    )
-    row = await session.execute(
-        select(Workspace).where(
-            Workspace.platform == platform, Workspace.external_id == external_id
-        )
-    )
-    return row.scalar_one()
+    keys = {"platform": platform, "external_id": external_id}
+    return await _ensure(session, Workspace, keys, name="", created_at=now)
 
 
 async def channel(session: AsyncSession, workspace_id: int, external_id: str, name: str) -> Channel:
-    stmt = insert_ignoring_conflicts(session, Channel, ["workspace_id", "external_id"])
-    await session.execute(
-        stmt.values(workspace_id=workspace_id, external_id=external_id, name=name)
-    )
-    found = (
-        await session.execute(
-            select(Channel).where(
-                Channel.workspace_id == workspace_id, Channel.external_id == external_id
-            )
-        )
-    ).scalar_one()
+    keys = {"workspace_id": workspace_id, "external_id": external_id}
+    found = await _ensure(session, Channel, keys, name=name)
     if name and found.name != name:
         found.name = name
     return found
@@ -47,17 +43,8 @@ async def member(
     session: AsyncSession, workspace_id: int, external_id: str, name: str, tz: str | None
 ) -> Member:
     """The member row, its name and timezone refreshed from what the platform said now."""
-    stmt = insert_ignoring_conflicts(session, Member, ["workspace_id", "external_id"])
-    await session.execute(
-        stmt.values(workspace_id=workspace_id, external_id=external_id, name=name, tz=tz or "UTC")
-    )
-    found = (
-        await session.execute(
-            select(Member).where(
-                Member.workspace_id == workspace_id, Member.external_id == external_id
-            )
-        )
-    ).scalar_one()
+    keys = {"workspace_id": workspace_id, "external_id": external_id}
+    found = await _ensure(session, Member, keys, name=name, tz=tz or "UTC")
     if name and found.name != name:
         found.name = name
     if tz and found.tz != tz:
