@@ -84,7 +84,19 @@ def build(
     connections: list[Callable[[web.Application], AsyncIterator[None]]] = []
     secret = settings.slack_signing_secret
     app_token = settings.slack_app_token
-    if settings.slack_bot_token and (secret or app_token):
+    if settings.slack_client_id and settings.slack_client_secret and secret:
+        from handlers.slack.setup import multi_workspace
+
+        edge, ports["slack"] = multi_workspace(
+            rituals,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            signing_secret=secret.get_secret_value(),
+            api_url=settings.slack_api_url,
+            public_url=settings.public_url,
+        )
+        routes.append(edge.routes)
+    elif settings.slack_bot_token and (secret or app_token):
         from handlers.slack.setup import single_workspace
         from handlers.slack.socket import socket_mode
 

@@ -241,3 +241,31 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SlackInstallation(Base):
+    """A workspace that installed the Slack app (OAuth), with the bot token to act there."""
+
+    __tablename__ = "slack_installation"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[str] = mapped_column(String(32))
+    team_name: Mapped[str] = mapped_column(String(200), default="")
+    app_id: Mapped[str] = mapped_column(String(32), default="")
+    bot_token: Mapped[str] = mapped_column(Text)
+    bot_id: Mapped[str] = mapped_column(String(32))
+    bot_user_id: Mapped[str] = mapped_column(String(32))
+    bot_scopes: Mapped[str] = mapped_column(Text, default="")
+    installer_user_id: Mapped[str] = mapped_column(String(32), default="")
+    installed_at: Mapped[datetime]
+
+
+class OAuthState(Base):
+    """An OAuth `state` handed out at install and accepted once, before it expires."""
+
+    __tablename__ = "oauth_state"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]

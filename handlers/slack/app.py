@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -48,13 +49,18 @@ class SlackEdge:
         signing_secret: str,
         client: AsyncWebClient,
         clients: Callable[[str], Awaitable[AsyncWebClient]],
+        oauth: AsyncOAuthSettings | None = None,
     ) -> None:
+        """One workspace when ``client`` carries its token; with ``oauth``, any that install."""
         self.rituals = rituals
         self.people = People(clients)
+        self._clients = clients
         self.app = AsyncApp(
             signing_secret=signing_secret,
             client=client,
             process_before_response=True,
+            oauth_settings=oauth,
+            installation_store=oauth.installation_store if oauth else None,
         )
         for command in COMMANDS:
             self.app.command(command)(self._on_command)
@@ -62,10 +68,34 @@ class SlackEdge:
         self.app.action(re.compile(".+"))(self._on_action)
         self.app.view(re.compile(".+"))(self._on_submit)
         self.app.event("app_home_opened")(self._on_home)
-        self.client = client
+        self.app.event("app_uninstalled")(self._on_uninstalled)
+        self.app.event("tokens_revoked")(self._on_uninstalled)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/slack/events", self.handle)
+        flow = self.app.oauth_flow
+        if flow is not None:
+            app.router.add_get(flow.install_path, self.install)
+            app.router.add_get(flow.redirect_uri_path, self.oauth_redirect)
+
+    async def install(self, request: web.Request) -> web.Response:
+        """The "Add to Slack" start: redirects to Slack with a fresh state."""
+        assert self.app.oauth_flow is not None
+        response = await self.app.oauth_flow.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def oauth_redirect(self, request: web.Request) -> web.Response:
+        """Slack sends the installer back here; the token is exchanged and stored."""
+        assert self.app.oauth_flow is not None
+        response = await self.app.oauth_flow.handle_callback(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        store = self.app.installation_store
+        if store is not None:
+            await store.async_delete_bot(
+                enterprise_id=body.get("enterprise_id"), team_id=body.get("team_id")
+            )
 
     async def handle(self, request: web.Request) -> web.Response:
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
@@ -101,7 +131,8 @@ class SlackEdge:
         if not isinstance(found, Form) or not trigger:
             return
         try:
-            await self.client.views_open(trigger_id=trigger, view=modal(found))
+            client = await self._clients(actor.workspace)
+            await client.views_open(trigger_id=trigger, view=modal(found))
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("form not opened", form=form_id, error=str(exc))
             await self.rituals.tell(
@@ -164,7 +195,8 @@ class SlackEdge:
         actor = await self._actor(team, event.get("user", ""))
         page = await self.rituals.home(actor)
         try:
-            await self.client.views_publish(
+            client = await self._clients(actor.workspace)
+            await client.views_publish(
                 user_id=actor.user, view={"type": "home", "blocks": blocks(page)}
             )
         except SlackApiError as exc:

@@ -14,6 +14,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rituals.port import SendError
+
 TTL_SECONDS = 3600.0
 FAILURE_TTL_SECONDS = 60.0
 LOOKUP_SECONDS = 1.5
@@ -80,7 +82,7 @@ class People:
         try:
             client = await self._clients(team)
             response = await asyncio.wait_for(client.users_info(user=user), LOOKUP_SECONDS)
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+        except (SlackApiError, SendError, aiohttp.ClientError, OSError, TimeoutError):
             unknown = Profile(fallback_name, None)
             self._cache[key] = (self._now() - TTL_SECONDS + FAILURE_TTL_SECONDS, unknown)
             return unknown

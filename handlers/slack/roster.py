@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
+from rituals.port import SendError
 from rituals.roster import Person
 
 log = structlog.get_logger(__name__)
@@ -33,7 +34,7 @@ class SlackRoster:
             return hit[1]
         try:
             ids = await self._member_ids(workspace, channel)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except (SlackApiError, SendError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("channel members unavailable", channel=channel, error=str(exc))
             return None
         people = []

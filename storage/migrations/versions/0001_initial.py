@@ -237,8 +237,33 @@ def upgrade() -> None:
     with op.batch_alter_table("blocker", schema=None) as batch_op:
         batch_op.create_index("ix_blocker_open", ["ritual_id", "resolved_at"], unique=False)
 
+    op.create_table(
+        "slack_installation",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("team_name", sa.String(length=200), nullable=False),
+        sa.Column("app_id", sa.String(length=32), nullable=False),
+        sa.Column("bot_token", sa.Text(), nullable=False),
+        sa.Column("bot_id", sa.String(length=32), nullable=False),
+        sa.Column("bot_user_id", sa.String(length=32), nullable=False),
+        sa.Column("bot_scopes", sa.Text(), nullable=False),
+        sa.Column("installer_user_id", sa.String(length=32), nullable=False),
+        sa.Column("installed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("enterprise_id", "team_id"),
+    )
+    op.create_table(
+        "oauth_state",
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("state"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("oauth_state")
+    op.drop_table("slack_installation")
 
     with op.batch_alter_table("blocker", schema=None) as batch_op:
         batch_op.drop_index("ix_blocker_open")

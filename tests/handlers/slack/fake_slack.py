@@ -20,6 +20,7 @@ class Call:
     method: str
     args: dict[str, Any]
     ok: bool = True
+    token: str = ""
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/upload/{file}", self._upload)
+        app.router.add_post("/respond", self._respond)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return str(self.server.make_url("/api/"))
@@ -87,7 +89,8 @@ class FakeSlack:
                 args.update(json.loads(raw))
             else:
                 args.update(parse_qsl(raw))
-        call = Call(method, args)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        call = Call(method, args, token=token)
         self.calls.append(call)
         queued = self.failures.get(method)
         if queued:
@@ -151,6 +154,11 @@ class FakeSlack:
         view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
         return {"ok": True, "view": {"id": f"V{next(self._ts)}", **view}}
 
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A slash command's response_url."""
+        self.calls.append(Call("response_url", await request.json()))
+        return web.Response(text="ok")
+
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file"]] = await request.read()
         return web.Response(text="OK")
@@ -167,6 +175,23 @@ class FakeSlack:
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = {"c-team2": "T2"}.get(args.get("code", ""))
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "access_token": f"xoxb-{team.lower()}",
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": "UBOT2",
+            "team": {"id": team, "name": "Second team"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "UINSTALL"},
+        }
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self.channels.get(args.get("channel", ""), [])

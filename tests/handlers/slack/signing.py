@@ -28,7 +28,15 @@ def headers(
     }
 
 
-def slash(command: str, text: str, *, user: str, channel: str = "C1", team: str = "T1") -> str:
+def slash(
+    command: str,
+    text: str,
+    *,
+    user: str,
+    channel: str = "C1",
+    team: str = "T1",
+    response_url: str = "https://hooks.invalid/commands/1",
+) -> str:
     return urlencode(
         {
             "token": "legacy",
@@ -40,7 +48,7 @@ def slash(command: str, text: str, *, user: str, channel: str = "C1", team: str 
             "user_name": user.lower(),
             "command": command,
             "text": text,
-            "response_url": "https://hooks.invalid/commands/1",
+            "response_url": response_url,
             "trigger_id": "1.2.3",
         }
     )

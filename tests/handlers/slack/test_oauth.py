@@ -1,0 +1,122 @@
+"""Multi-workspace install: OAuth against the fake Slack, tokens kept apart per workspace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.web import init_app
+from handlers.slack.setup import multi_workspace
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.router import Rituals
+from rituals.runtime import Runtime
+from storage.db import Database
+from storage.models import Channel, Ritual, SlackInstallation, Workspace
+from tests.handlers.slack import signing
+from tests.handlers.slack.fake_slack import FakeSlack
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class Installer:
+    def __init__(self, http: TestClient, slack: FakeSlack, delivery: Delivery, db: Database):
+        self.http, self.slack, self.delivery, self.db = http, slack, delivery, db
+
+    async def start(self) -> tuple[str, str]:
+        """Open /slack/install: the authorize link's state, and the state cookie."""
+        response = await self.http.get("/slack/install", allow_redirects=False)
+        page = await response.text()
+        link = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', page)
+        assert response.status in (200, 302) and (link or response.headers.get("Location"))
+        url = link.group(1).replace("&amp;", "&") if link else response.headers["Location"]
+        query = parse_qs(urlparse(url).query)
+        assert query["client_id"] == ["cid"]
+        assert "commands" in query["scope"][0]
+        return query["state"][0], response.cookies["slack-app-oauth-state"].value
+
+    async def finish(self, code: str, state: str, cookie: str) -> int:
+        response = await self.http.get(
+            f"/slack/oauth_redirect?code={code}&state={state}",
+            headers={"Cookie": f"slack-app-oauth-state={cookie}"},
+            allow_redirects=False,
+        )
+        return response.status
+
+
+@pytest.fixture
+async def installer(db: Database) -> AsyncIterator[Installer]:
+    slack = FakeSlack()
+    slack.add_user("UCARA", "Cara", "Asia/Tokyo")
+    api = await slack.start()
+    clock = FakeClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    rituals = Rituals(Runtime(db=db, clock=clock))
+    edge, port = multi_workspace(
+        rituals,
+        client_id="cid",
+        client_secret="csecret",
+        signing_secret=signing.SECRET,
+        api_url=api,
+        public_url="https://bot.example.org",
+    )
+    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
+    async with TestClient(server) as http:
+        yield Installer(http, slack, Delivery(db, {"slack": port}, clock), db)
+    await slack.close()
+
+
+async def test_a_workspace_installs_and_then_uses_its_own_token(installer: Installer) -> None:
+    state, cookie = await installer.start()
+    assert await installer.finish("c-team2", state, cookie) == 200
+    async with installer.db.session() as session:
+        row = (await session.execute(select(SlackInstallation))).scalar_one()
+    assert (row.team_id, row.bot_token) == ("T2", "xoxb-t2")
+
+    body = signing.slash("/standup", "setup at 09:30", user="UCARA", team="T2")
+    response = await installer.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    assert response.status == 200
+    await installer.delivery.drain()
+    [post] = [c for c in installer.slack.calls if c.method == "chat.postMessage"]
+    assert post.token == "xoxb-t2"
+    async with installer.db.session() as session:
+        teams = (
+            await session.execute(
+                select(Workspace.external_id)
+                .join(Channel, Channel.workspace_id == Workspace.id)
+                .join(Ritual, Ritual.channel_id == Channel.id)
+            )
+        ).all()
+    assert teams == [("T2",)]
+
+
+async def test_a_state_is_good_once_and_a_forged_one_never(installer: Installer) -> None:
+    state, cookie = await installer.start()
+    assert await installer.finish("c-team2", "forged-state", cookie) != 200
+    assert await installer.finish("c-team2", state, cookie) == 200
+    assert await installer.finish("c-team2", state, cookie) != 200
+    async with installer.db.session() as session:
+        assert len((await session.execute(select(SlackInstallation))).all()) == 1
+
+
+async def test_a_workspace_that_never_installed_changes_nothing(installer: Installer) -> None:
+    assert installer.slack.server is not None
+    respond = str(installer.slack.server.make_url("/respond"))
+    body = signing.slash(
+        "/standup", "setup at 09:30", user="UCARA", team="T9", response_url=respond
+    )
+    response = await installer.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    assert response.status == 200
+    [told] = installer.slack.called("response_url")
+    assert "install" in told["text"].lower()
+    async with installer.db.session() as session:
+        assert (await session.execute(select(Ritual))).all() == []
