@@ -87,6 +87,9 @@ async def serve_bare(port: int, api: str) -> None:
 
 async def serve_ours(port: int, api: str, database: str) -> None:
     """ritualbot itself: settings from the environment, exactly as `ritualbot run` builds it."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_")):
+            del os.environ[name]
     os.environ.update(
         DATABASE_URL=database,
         PORT=str(port),

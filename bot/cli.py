@@ -41,8 +41,8 @@ def run(
         bool | None,
         typer.Option(
             "--console/--no-console",
-            help="Console platform on or off; by default on when there are no platform "
-            "credentials and standard input is a terminal.",
+            help="Console platform on or off when no platform credentials are set; by "
+            "default on when standard input is a terminal. Ignored with credentials.",
         ),
     ] = None,
 ) -> None:
@@ -66,7 +66,7 @@ def run(
 
 @app.command()
 def demo() -> None:
-    """Run a scripted week of stand-ups on a temporary database with a simulated clock."""
+    """Run four scripted days of a stand-up on a temporary database with a simulated clock."""
     from bot.demo import main as run_demo
 
     raise typer.Exit(asyncio.run(run_demo()))

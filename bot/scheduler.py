@@ -138,13 +138,15 @@ class RitualScheduler:
             del self._seen[ritual_id]
         for ritual_id, signature in current.items():
             if self._seen.get(ritual_id) != signature:
-                await self.sync(ritual_id)
+                await self.sync(ritual_id, roster=False)
 
-    async def sync(self, ritual_id: int) -> None:
-        try:
-            await self.rituals.standups.membership.sync(ritual_id)
-        except Exception:  # a platform outage must not stop the schedule
-            log.exception("roster sync failed", ritual_id=ritual_id)
+    async def sync(self, ritual_id: int, *, roster: bool = True) -> None:
+        """Rebuild one ritual's jobs; its channel roster first unless just refreshed."""
+        if roster:
+            try:
+                await self.rituals.standups.membership.sync(ritual_id)
+            except Exception:  # a platform outage must not stop the schedule
+                log.exception("roster sync failed", ritual_id=ritual_id)
         async with self._lock:
             async with self.rituals.rt.db.session() as session:
                 ritual = await session.get(Ritual, ritual_id)

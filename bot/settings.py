@@ -367,6 +367,20 @@ class Settings(BaseSettings):
                 "MICROSOFT_APP_TENANT_ID: expected a tenant id when MICROSOFT_APP_TYPE "
                 "is SingleTenant"
             )
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError(
+                "SLACK_CLIENT_SECRET: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together"
+            )
+        if self.slack_client_id and not self.slack_signing_secret:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET: expected a signing secret with SLACK_CLIENT_ID "
+                "(installs over OAuth arrive over HTTP)"
+            )
+        if self.slack_bot_token and not (self.slack_signing_secret or self.slack_app_token):
+            raise ValueError(
+                "SLACK_SIGNING_SECRET: expected it (or SLACK_APP_TOKEN for Socket Mode) "
+                "with SLACK_BOT_TOKEN"
+            )
         return self
 
     @property

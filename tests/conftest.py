@@ -61,6 +61,15 @@ async def _migrate(url: str) -> None:
     await db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_platform_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests build their platforms explicitly; credentials of the machine must not leak in
+    (slack-bolt, for one, reads SLACK_* variables by itself)."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -6,8 +6,10 @@ changes is committed before Slack gets its acknowledgement.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -35,10 +37,21 @@ from rituals.router import Rituals, inline
 from rituals.standup import forms
 
 log = structlog.get_logger(__name__)
-ANSWER_SUBTYPES = (None, "file_share", "thread_broadcast")
+ANSWER_SUBTYPES = (None, "file_share")
 
 COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
 FORMS = frozenset({forms.ANSWERS, forms.SETUP})
+
+
+@contextlib.contextmanager
+def _environment_without(*names: str) -> Iterator[None]:
+    """Hide variables from slack-bolt, which would otherwise turn OAuth on by itself when
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set; our settings choose the mode."""
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 class SlackEdge:
@@ -55,13 +68,15 @@ class SlackEdge:
         self.rituals = rituals
         self.people = People(clients)
         self._clients = clients
-        self.app = AsyncApp(
-            signing_secret=signing_secret,
-            client=client,
-            process_before_response=True,
-            oauth_settings=oauth,
-            installation_store=oauth.installation_store if oauth else None,
-        )
+        hidden = () if oauth else ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+        with _environment_without(*hidden):
+            self.app = AsyncApp(
+                signing_secret=signing_secret,
+                client=client,
+                process_before_response=True,
+                oauth_settings=oauth,
+                installation_store=oauth.installation_store if oauth else None,
+            )
         for command in COMMANDS:
             self.app.command(command)(self._on_command)
         self.app.event("message")(self._on_message)
@@ -90,9 +105,13 @@ class SlackEdge:
         response = await self.app.oauth_flow.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+    async def _on_uninstalled(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Forget a workspace's bot token when the app is removed or the token revoked."""
         store = self.app.installation_store
-        if store is not None:
+        revoked_bot = event.get("type") == "app_uninstalled" or (event.get("tokens") or {}).get(
+            "bot"
+        )
+        if store is not None and revoked_bot:
             await store.async_delete_bot(
                 enterprise_id=body.get("enterprise_id"), team_id=body.get("team_id")
             )

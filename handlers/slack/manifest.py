@@ -23,7 +23,7 @@ BOT_SCOPES = [
     "groups:read",
     "files:write",
 ]
-BOT_EVENTS = ["message.im", "app_home_opened"]
+BOT_EVENTS = ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
 def manifest(public_url: str, *, socket_mode: bool = False, oauth: bool = False) -> dict[str, Any]:

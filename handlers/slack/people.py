@@ -41,6 +41,7 @@ class Profile:
     human: bool = True
     away: bool = False
     away_until: date | None = None
+    known: bool = True  # False when Slack could not be asked: nothing above is certain
 
 
 def out_of_office(profile: dict[str, Any], now: float) -> tuple[bool, date | None]:
@@ -83,7 +84,7 @@ class People:
             client = await self._clients(team)
             response = await asyncio.wait_for(client.users_info(user=user), LOOKUP_SECONDS)
         except (SlackApiError, SendError, aiohttp.ClientError, OSError, TimeoutError):
-            unknown = Profile(fallback_name, None)
+            unknown = Profile(fallback_name, None, known=False)
             self._cache[key] = (self._now() - TTL_SECONDS + FAILURE_TTL_SECONDS, unknown)
             return unknown
         data = response.get("user") or {}

@@ -130,11 +130,11 @@ def _send_error(exc: SlackApiError) -> SendError:
     response = exc.response
     status = response.status_code
     code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
-    if status == 429:
-        retry_after = float(
-            response.headers.get("Retry-After", response.headers.get("retry-after", 1))
-        )
-        return SendError(f"rate limited ({code or 429})", retry_after=retry_after)
+    if status == 429 or code == "ratelimited":
+        header = response.headers.get("Retry-After") or response.headers.get("retry-after") or 1
+        return SendError(f"rate limited ({code or 429})", retry_after=float(header))
     if status >= 500:
         return SendError(f"Slack answered HTTP {status}")
+    if code in CREDENTIALS:
+        return SendError(f"{code}: check the Slack token", retry_after=300)
     return SendError(code or f"HTTP {status}", permanent=code in PERMANENT)

@@ -40,6 +40,8 @@ class SlackRoster:
         people = []
         for user in ids:
             profile = await self._people.profile(workspace, user)
+            if not profile.known:
+                return None  # keep the current participants rather than guess who is human
             if profile.human:
                 people.append(
                     Person(user, profile.name, profile.tz, profile.away, profile.away_until)

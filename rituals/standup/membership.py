@@ -43,7 +43,7 @@ class Membership:
                 return False
             where = await where_of(session, ritual)
         roster = self.rt.rosters.get(where.platform)
-        if roster is None or (ritual.options or {}).get("roster") == "explicit":
+        if roster is None:
             return False
         people = await roster.members(where.workspace, where.channel)
         if people is None:

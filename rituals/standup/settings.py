@@ -13,7 +13,6 @@ from storage.models import Ritual
 
 DEFAULT_AT = time(9, 30)
 DEFAULT_DAYS = (1, 2, 3, 4, 5)
-DEFAULT_SUMMARY_GAP = timedelta(hours=3)
 DEFAULTS: dict[str, Any] = {
     "reminder_minutes": 90,
     "escalate_after_days": 2,

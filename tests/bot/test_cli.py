@@ -21,7 +21,8 @@ def free_port() -> int:
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    ours = ("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_", "HOST", "PORT", "PUBLIC_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         RITUALBOT_CONSOLE_TZ="Europe/Berlin",

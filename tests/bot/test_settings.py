@@ -202,10 +202,13 @@ def test_slack_api_url_gets_trailing_slash() -> None:
     [
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, True, False),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, True, True),
-        ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"}, True, False),
-        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, False),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"},
+            True,
+            False,
+        ),
         ({"SLACK_APP_TOKEN": "xapp-1"}, False, False),
-        ({"SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1.2"}, False, False),
+        ({"SLACK_SIGNING_SECRET": "s"}, False, False),
     ],
 )
 def test_slack_enabled(env: dict[str, str], slack: bool, socket_mode: bool) -> None:
@@ -234,8 +237,28 @@ def test_llm_enabled(env: dict[str, str], enabled: bool) -> None:
     assert load_settings(env).llm_enabled is enabled
 
 
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_CLIENT_ID": "1.2"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"}, "SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_incomplete_slack_credentials_are_refused(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    assert str(refused.value).startswith(f"{variable}:")
+
+
 def test_secrets_are_hidden_in_repr() -> None:
-    s = load_settings({"SLACK_BOT_TOKEN": "xoxb-hidden", "RITUALBOT_SECRET_KEY": "k" * 32})
+    s = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-hidden",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "RITUALBOT_SECRET_KEY": "k" * 32,
+        }
+    )
     assert "xoxb-hidden" not in repr(s)
     assert s.slack_bot_token is not None
     assert s.slack_bot_token.get_secret_value() == "xoxb-hidden"
