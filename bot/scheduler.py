@@ -76,6 +76,8 @@ class RitualScheduler:
         self._seen: dict[int, tuple[int, tuple[str, ...]]] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._dirty: set[int] = set()
+        self._running: set[int] = set()
 
     async def start(self) -> None:
         self.aps.add_listener(self._missed, EVENT_JOB_MISSED)
@@ -99,11 +101,29 @@ class RitualScheduler:
             self.aps.shutdown(wait=False)
 
     def changed(self, ritual_id: int) -> None:
-        """Runtime callback: a command changed this ritual, so rebuild its jobs now."""
+        """Runtime callback: a command changed this ritual, so rebuild its jobs soon.
+
+        Changes that arrive while a rebuild is pending or running fold into one more
+        rebuild, so a burst of joins costs two rebuilds, not one each.
+        """
         self._seen.pop(ritual_id, None)
-        task = asyncio.get_running_loop().create_task(self.sync(ritual_id))
+        if ritual_id in self._dirty:
+            return
+        self._dirty.add(ritual_id)
+        if ritual_id in self._running:
+            return
+        task = asyncio.get_running_loop().create_task(self._rebuild(ritual_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _rebuild(self, ritual_id: int) -> None:
+        self._running.add(ritual_id)
+        try:
+            while ritual_id in self._dirty:
+                self._dirty.discard(ritual_id)
+                await self.sync(ritual_id)
+        finally:
+            self._running.discard(ritual_id)
 
     async def settled(self) -> None:
         """Wait for job rebuilds that :meth:`changed` started."""

@@ -85,3 +85,26 @@ def test_a_job_rebuilt_just_after_its_run_time_still_runs_it() -> None:
     assert trigger.get_next_fire_time(None, just_after + timedelta(hours=2)) == datetime(
         2026, 11, 24, 9, 30, tzinfo=UTC
     )
+
+
+async def test_a_burst_of_changes_ends_with_the_jobs_of_the_last_state(
+    sqlite_db: Database,
+) -> None:
+    team = Team(sqlite_db, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    scheduler = RitualScheduler(team.bot)
+    team.runtime.schedule_changed = scheduler.changed
+    await team.type(ALICE, "standup setup at 09:30 tz Europe/Berlin")
+    await scheduler.start()
+    try:
+        for _ in range(3):
+            await team.type(BOB, "standup join")
+            await team.type(BOB, "standup leave")
+        await team.type(BOB, "standup join")
+        await scheduler.settled()
+        await scheduler.settled()
+        assert {j for j in scheduler.jobs() if j.startswith("standup:")} == {
+            "standup:1:Europe/Berlin",
+            "standup:1:America/New_York",
+        }
+    finally:
+        scheduler.shutdown()
