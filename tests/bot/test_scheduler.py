@@ -43,8 +43,9 @@ async def test_jobs_are_rebuilt_from_the_database_on_change(sqlite_db: Database)
     team = Team(sqlite_db, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
     scheduler = RitualScheduler(team.bot)
     team.runtime.schedule_changed = scheduler.changed
-    await team.type(ALICE, "standup setup at 09:30 tz Europe/Berlin")
     await scheduler.start()
+    await team.type(ALICE, "standup setup at 09:30 tz Europe/Berlin")
+    await scheduler.settled()
     try:
         assert set(scheduler.jobs()) == {"standup:1:Europe/Berlin", "sweep", "resync"}
 
@@ -93,8 +94,8 @@ async def test_a_burst_of_changes_ends_with_the_jobs_of_the_last_state(
     team = Team(sqlite_db, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
     scheduler = RitualScheduler(team.bot)
     team.runtime.schedule_changed = scheduler.changed
-    await team.type(ALICE, "standup setup at 09:30 tz Europe/Berlin")
     await scheduler.start()
+    await team.type(ALICE, "standup setup at 09:30 tz Europe/Berlin")
     try:
         for _ in range(3):
             await team.type(BOB, "standup join")
