@@ -73,6 +73,19 @@ def inline(reply: Reply) -> bool:
     return not reply.public and reply.message.attachment is None
 
 
+def means_command(text: str, parsed: c.ParseResult, *, waiting: bool) -> bool:
+    """Whether a line typed to the bot is a command rather than an answer.
+
+    While the bot waits for an answer, only a slash command or one of the few commands
+    that make sense mid-answer counts, so "Backlog grooming" or "help Maria" are answers.
+    """
+    if text.lstrip().startswith("/"):
+        return True
+    if waiting:
+        return isinstance(parsed, MID_ANSWER_COMMANDS)
+    return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
+
+
 MID_ANSWER_COMMANDS = (c.StandupEdit, c.StandupAway, c.StandupBack, c.StandupStatus)
 
 
@@ -130,12 +143,16 @@ class Rituals:
                 return None
             ctx = await self._context(session, actor, place)
             parsed = c.parse(text)
-            if always_command or await self._means_command(ctx, text, parsed):
+            answering = self.standups.answering
+            found = None
+            if not always_command and not text.lstrip().startswith("/"):
+                found = await answering.pending(session, ctx.member, ctx.now)
+            if always_command or means_command(text, parsed, waiting=found is not None):
                 reply = await self._dispatch(ctx, parsed)
                 target = place
             else:
                 ctx.channel = None
-                answered = await self.standups.answering.answer(session, ctx.member, text, ref)
+                answered = await answering.answer_pending(session, ctx.member, found, text, ref)
                 reply, close, target = Reply(answered.reply), answered.close, None
             if not (reply_inline and inline(reply)):
                 await self._queue_reply(session, actor, target, reply)
@@ -145,18 +162,6 @@ class Rituals:
             self.rt.schedule_changed(ritual_id)
         self.rt.sent_later()
         return reply
-
-    async def _means_command(self, ctx: CommandContext, text: str, parsed: c.ParseResult) -> bool:
-        """Whether a line typed to the bot is a command rather than an answer.
-
-        While the bot waits for an answer, only a slash command or one of the few commands
-        that make sense mid-answer counts, so "Backlog grooming" or "help Maria" are answers.
-        """
-        if text.lstrip().startswith("/"):
-            return True
-        if await self.standups.answering.pending(ctx.session, ctx.member, ctx.now):
-            return isinstance(parsed, MID_ANSWER_COMMANDS)
-        return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
 
     async def tell(self, actor: Actor, text: str) -> None:
         """A short private note from an edge to one person, sent like any other reply."""

@@ -101,10 +101,16 @@ class Answering:
         self, session: AsyncSession, member: Member, text: str, ref: str | None
     ) -> Answered:
         """Record the answer to the current question and ask the next, or wrap up."""
-        now = self.rt.clock.now()
-        found = await self.pending(session, member, now)
+        found = await self.pending(session, member, self.rt.clock.now())
+        return await self.answer_pending(session, member, found, text, ref)
+
+    async def answer_pending(
+        self, session: AsyncSession, member: Member, found: Found | None, text: str, ref: str | None
+    ) -> Answered:
+        """:meth:`answer` for a caller that already looked up (and locked) what is pending."""
         if found is None:
             return Answered(NOTHING_ASKED)
+        now = self.rt.clock.now()
         response, occurrence, ritual = found
         questions = list(occurrence.questions)
         index = response.next_question

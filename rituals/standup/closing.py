@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Message
@@ -88,13 +88,16 @@ class Closer:
                 Response.remind_at <= now,
             )
         )
+        places: dict[int, Where] = {}
         for response, occurrence, member in rows.all():
             if member.is_away(occurrence.local_date):
                 continue
             if not await claim_unset(session, Response.reminded_at, response.id, now):
                 continue
-            ritual = await session.get_one(Ritual, occurrence.ritual_id)
-            where = await where_of(session, ritual)
+            where = places.get(occurrence.ritual_id)
+            if where is None:
+                ritual = await session.get_one(Ritual, occurrence.ritual_id)
+                where = places[occurrence.ritual_id] = await where_of(session, ritual)
             local_due = occurrence.summary_due_at.astimezone(cfg.zone(member.tz))
             message = question_message(
                 occurrence.questions,
@@ -188,11 +191,19 @@ class Closer:
             select(Response).where(Response.occurrence_id == occurrence.id)
         )
         responses = {r.member_id: r for r in rows.scalars()}
+        given: dict[int, list[tuple[str, str]]] = {}
+        for member_id, question, text in await session.execute(
+            select(Response.member_id, Answer.question, Answer.text)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.occurrence_id == occurrence.id)
+            .order_by(Answer.question_index)
+        ):
+            given.setdefault(member_id, []).append((question, text))
         answered, missing, away = [], [], []
         for member in await participants(session, ritual.id):
             response = responses.get(member.id)
             if response is not None and response.completed_at is not None:
-                answers = await self.answers_of(session, occurrence.id, member.id)
+                answers = given.get(member.id, [])
                 answered.append(PersonAnswers(display(member), answers, late=response.late))
             elif member.is_away(day):
                 away.append(display(member))
@@ -241,13 +252,19 @@ class Closer:
     ) -> Member | None:
         """The person the blocker names (by id or name), else the stand-up's lead."""
         if blocker.unblocker:
-            name = blocker.unblocker.casefold()
-            people = await session.execute(
-                select(Member).where(Member.workspace_id == ritual.channel.workspace_id)
+            name = blocker.unblocker.lower()
+            named = await session.execute(
+                select(Member)
+                .where(
+                    Member.workspace_id == ritual.channel.workspace_id,
+                    or_(func.lower(Member.external_id) == name, func.lower(Member.name) == name),
+                )
+                .order_by(func.lower(Member.external_id) != name, Member.id)
+                .limit(1)
             )
-            for person in people.scalars():
-                if name in {person.external_id.casefold(), (person.name or "").casefold()}:
-                    return person
+            person = named.scalar_one_or_none()
+            if person is not None:
+                return person
         if ritual.lead_member_id is not None:
             return await session.get(Member, ritual.lead_member_id)
         return None

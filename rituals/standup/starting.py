@@ -120,6 +120,15 @@ class Starter:
         The scheduled summary waits until the set summary time has come in every
         participant's zone, so nobody is asked after the summary went out.
         """
+        existing = (
+            await session.execute(
+                select(Occurrence)
+                .where(Occurrence.ritual_id == ritual.id, Occurrence.local_date == day)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if existing is not None and existing.status != "missed":
+            return existing, False
         if summary_due is None:
             zones = {ritual.tz, *[m.tz for m in await participants(session, ritual.id)]}
             summary_at = cfg.parse_hhmm(ritual.summary_at)
