@@ -222,6 +222,7 @@ class OutboxMessage(Base):
     sent_ref: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    via: Mapped[str | None] = mapped_column(Text)
 
 
 class InboundEvent(Base):
@@ -234,6 +235,32 @@ class InboundEvent(Base):
     platform: Mapped[str] = mapped_column(String(16))
     delivery_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime]
+
+
+class JournalEntry(Base):
+    """A verified inbound request stored before it is acknowledged and handled after.
+
+    The platform gets its acknowledgement as soon as the row is committed; a worker handles
+    rows lane by lane (one person's requests in order) and deletes them when done.
+    """
+
+    __tablename__ = "inbound_journal"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_id"),
+        Index("ix_inbound_journal_lane", "lane", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
 
 
 class AppSetting(Base):
