@@ -68,7 +68,9 @@ class NullPort:
     async def update(self, workspace: str, sent: Sent, message: Message) -> Sent:
         return await self._take()
 
-    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+    async def ephemeral(
+        self, workspace: str, channel: str, user: str, message: Message, *, via: str | None = None
+    ) -> Sent:
         return await self._take()
 
 

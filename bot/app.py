@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.web import init_app, serve
 from handlers.console.port import ConsolePort
 from handlers.console.session import ConsoleSession
+from handlers.journal import Journal
 from rituals.clock import Clock, SystemClock
 from rituals.delivery import Delivery
 from rituals.port import ChatPort
@@ -39,6 +40,7 @@ class Bot:
     rituals: Rituals
     delivery: Delivery
     scheduler: RitualScheduler
+    journal: Journal
     console: ConsoleSession | None = None
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
     connections: list[Callable[[web.Application], AsyncIterator[None]]] = field(
@@ -67,6 +69,7 @@ def build(
     grace = timedelta(seconds=settings.misfire_grace_seconds)
     runtime = Runtime(db=db, clock=clock or SystemClock(), grace=grace)
     rituals = Rituals(runtime)
+    journal = Journal(db, runtime.clock)
     ports: dict[str, ChatPort] = {}
     session = None
     if settings.console_enabled and console:
@@ -94,6 +97,7 @@ def build(
             signing_secret=secret.get_secret_value(),
             api_url=settings.slack_api_url,
             public_url=settings.public_url,
+            journal=journal,
         )
         routes.append(edge.routes)
     elif settings.slack_bot_token and (secret or app_token):
@@ -105,6 +109,7 @@ def build(
             token=settings.slack_bot_token.get_secret_value(),
             signing_secret=secret.get_secret_value() if secret else "",
             api_url=settings.slack_api_url,
+            journal=journal,
         )
         if secret:
             routes.append(edge.routes)
@@ -114,11 +119,14 @@ def build(
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
-    return Bot(settings, db, runtime, rituals, delivery, scheduler, session, routes, connections)
+    return Bot(
+        settings, db, runtime, rituals, delivery, scheduler, journal, session, routes, connections
+    )
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
-    """Start-up and shut-down in order: database first, then delivery, then the scheduler."""
+    """Start-up and shut-down in order: the database, delivery, the journal's worker (which
+    queues replies for delivery), then the scheduler."""
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -135,12 +143,22 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         except TimeoutError:
             log.warning("stopped with messages still queued; they go out at the next start")
 
+    async def journal(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.journal.run(stop))
+        yield
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=5)
+        except TimeoutError:
+            log.warning("stopped with requests still stored; they are handled at the next start")
+
     async def scheduler(_app: web.Application) -> AsyncIterator[None]:
         await bot.scheduler.start()
         yield
         bot.scheduler.shutdown()
 
-    return [database, delivery, scheduler, *bot.connections]
+    return [database, delivery, journal, scheduler, *bot.connections]
 
 
 class StartupError(Exception):

@@ -7,6 +7,7 @@ operational endpoints behave the same whichever platforms are enabled.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
@@ -101,6 +102,11 @@ def init_app(
 
 class _AccessLogger(AbstractAccessLogger):
     """Access lines in the structlog format, with route templates so no token reaches the log."""
+
+    @property
+    def enabled(self) -> bool:
+        """Skipped outright unless access lines would be shown: each costs the fast path."""
+        return logging.getLogger(__name__).isEnabledFor(logging.INFO)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         fields = {

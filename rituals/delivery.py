@@ -226,7 +226,9 @@ class Delivery:
         if row.op == "direct":
             return await port.direct(row.workspace, row.user or "", message)
         if row.op == "ephemeral":
-            return await port.ephemeral(row.workspace, row.channel or "", row.user or "", message)
+            return await port.ephemeral(
+                row.workspace, row.channel or "", row.user or "", message, via=row.via
+            )
         if row.op == "update":
             parent = parents.get(row.update_of or 0)
             if parent is None or parent.status == "dead":

@@ -18,7 +18,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class Place:
-    """The channel a command was typed in."""
+    """The channel a command was typed in.
+
+    ``reply_to`` is the platform's own return address for private replies to that command
+    (Slack's response_url), which reaches the person even where the bot is not a member.
+    """
 
     channel: str
     name: str = ""
+    reply_to: str | None = None

@@ -50,6 +50,9 @@ class ChatPort(Protocol):
         """Replace a message the bot posted earlier."""
         ...
 
-    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
-        """Show a message in a channel to one person only."""
+    async def ephemeral(
+        self, workspace: str, channel: str, user: str, message: Message, *, via: str | None = None
+    ) -> Sent:
+        """Show a message in a channel to one person only; ``via`` is the return address
+        the platform gave with the command (see `Place.reply_to`), when there is one."""
         ...

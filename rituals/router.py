@@ -318,7 +318,12 @@ class Rituals:
             envelope = Envelope(actor.platform, actor.workspace, "post", channel=place.channel)
         else:
             envelope = Envelope(
-                actor.platform, actor.workspace, "ephemeral", channel=place.channel, user=actor.user
+                actor.platform,
+                actor.workspace,
+                "ephemeral",
+                channel=place.channel,
+                user=actor.user,
+                via=place.reply_to,
             )
         await outbox.enqueue(session, envelope, reply.message, now)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 COMMANDS = Counter(
     "ritualbot_commands_total", "Commands handled", ["platform", "ritual", "outcome"]
@@ -16,4 +16,15 @@ OCCURRENCES_STARTED = Counter(
 )
 OCCURRENCES_MISSED = Counter(
     "ritualbot_occurrences_missed_total", "Occurrences skipped past the grace period", ["kind"]
+)
+JOURNAL_HANDLED = Counter(
+    "ritualbot_journal_handled_total",
+    "Requests handled after their acknowledgement",
+    ["platform", "outcome"],
+)
+JOURNAL_LAG = Histogram(
+    "ritualbot_journal_lag_seconds",
+    "Time from a request's acknowledgement to its handling",
+    ["platform"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )

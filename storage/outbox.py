@@ -30,6 +30,7 @@ class Envelope:
     thread_of: int | None = None
     update_of: int | None = None
     dedup_key: str | None = None
+    via: str | None = None
 
     @property
     def lane(self) -> str:
@@ -56,6 +57,7 @@ def _row(envelope: Envelope, message: Message, now: datetime) -> dict[str, Any]:
         "update_of": envelope.update_of,
         "payload": message.model_dump(mode="json", exclude_defaults=True),
         "dedup_key": envelope.dedup_key,
+        "via": envelope.via,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

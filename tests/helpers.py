@@ -60,7 +60,9 @@ class RecordingPort:
     async def update(self, workspace: str, sent: Sent, message: Message) -> Sent:
         return self._take("update", sent.channel, message, sent.ref)
 
-    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+    async def ephemeral(
+        self, workspace: str, channel: str, user: str, message: Message, *, via: str | None = None
+    ) -> Sent:
         return self._take("ephemeral", f"{channel}/{user}", message)
 
     def to(self, who: str) -> list[Posted]:

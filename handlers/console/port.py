@@ -40,5 +40,7 @@ class ConsolePort:
         self._print(f"edited {sent.ref}", message, sent.channel)
         return sent
 
-    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+    async def ephemeral(
+        self, workspace: str, channel: str, user: str, message: Message, *, via: str | None = None
+    ) -> Sent:
         return self._print(f"#{channel}, only you", message, channel)

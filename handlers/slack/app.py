@@ -1,7 +1,9 @@
 """The Slack app: slack-bolt listeners that turn payloads into neutral ritual calls.
 
-Listeners run before the response (`process_before_response`), so whatever a request
-changes is committed before Slack gets its acknowledgement.
+Over HTTP, the door checks Slack's signature and stores what can wait in the journal, which
+is acknowledged once committed and handed back to bolt afterwards (`from_journal`). What must
+be answered on the spot, and everything over Socket Mode, runs the listeners before the
+response (`process_before_response`), so what it changes is committed before the ack too.
 """
 
 from __future__ import annotations
@@ -9,18 +11,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import aiohttp
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.journal import Journal
+from handlers.slack.door import later
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
 from handlers.slack.render import (
@@ -35,12 +41,16 @@ from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals, inline
 from rituals.standup import forms
+from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
 ANSWER_SUBTYPES = (None, "file_share")
 
 COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
 FORMS = frozenset({forms.ANSWERS, forms.SETUP})
+# Button action ids and commands that open a modal, which Slack allows only within 3 s.
+OPENS_FORM = FORMS | {"/standup setup"}
+STORED = "ritualbot_stored"
 
 
 @contextlib.contextmanager
@@ -63,17 +73,26 @@ class SlackEdge:
         client: AsyncWebClient,
         clients: Callable[[str], Awaitable[AsyncWebClient]],
         oauth: AsyncOAuthSettings | None = None,
+        journal: Journal | None = None,
     ) -> None:
-        """One workspace when ``client`` carries its token; with ``oauth``, any that install."""
+        """One workspace when ``client`` carries its token; with ``oauth``, any that install.
+
+        Without a ``journal`` every request is handled before it is acknowledged.
+        """
         self.rituals = rituals
         self.people = People(clients)
         self._clients = clients
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None
+        self.journal = journal
+        if journal is not None:
+            journal.handles(PLATFORM, self.from_journal)
         hidden = () if oauth else ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
         with _environment_without(*hidden):
             self.app = AsyncApp(
                 signing_secret=signing_secret,
                 client=client,
                 process_before_response=True,
+                request_verification_enabled=False,
                 oauth_settings=oauth,
                 installation_store=oauth.installation_store if oauth else None,
             )
@@ -117,27 +136,72 @@ class SlackEdge:
             )
 
     async def handle(self, request: web.Request) -> web.Response:
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        """The door: check the signature, then store and acknowledge, or handle now."""
+        journal = self.journal
+        with journal.door() if journal else contextlib.nullcontext():
+            body = await request.text()
+            headers = request.headers
+            if not self._signed(body, headers):
+                return web.json_response({"error": "invalid request"}, status=401)
+            content_type = headers.get("Content-Type", "")
+            arrival = later(body, content_type, opens_form=OPENS_FORM) if journal else None
+            if journal is None or arrival is None:
+                try:
+                    bolt_request = await to_bolt_request(request)
+                except ValueError:
+                    return web.json_response({"error": "malformed body"}, status=400)
+                return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+            await journal.append(arrival)
+            return web.Response(status=200)
+
+    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
+        """Slack's signature over the body, within its 5-minute window (no secret: nothing
+        over HTTP is trusted; Socket Mode needs none)."""
+        stamp = headers.get("X-Slack-Request-Timestamp")
+        signature = headers.get("X-Slack-Signature")
+        return self._verifier is not None and self._verifier.is_valid(body, stamp, signature)
+
+    async def from_journal(self, entry: JournalEntry) -> None:
+        """Handle a stored request as bolt would have on arrival; raise to have it retried."""
+        request = AsyncBoltRequest(
+            body=entry.body, headers={"content-type": entry.content_type}, context={STORED: True}
+        )
+        response = await self.app.async_dispatch(request)
+        if response.status >= 500:
+            raise RuntimeError(f"Slack request {entry.delivery_id} failed: {response.body}")
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
         profile = await self.people.profile(team, user, name)
         return Actor(PLATFORM, team, user, profile.name, profile.tz)
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: Any, command: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A slash command: answered inside the ack when handled on arrival (Socket Mode),
+        else privately through the command's response_url."""
+        stored = bool(context.get(STORED))
         actor = await self._actor(
             command["team_id"], command["user_id"], command.get("user_name", "")
         )
-        place = Place(command["channel_id"], command.get("channel_name", ""))
+        place = Place(
+            command["channel_id"],
+            command.get("channel_name", ""),
+            reply_to=command.get("response_url") if stored else None,
+        )
         words = from_slack(command.get("text", "")).strip()
         if command["command"] == "/standup" and words.lower() == "setup":
             await self._open(actor, place, forms.SETUP, "", command.get("trigger_id"))
             await ack()
             return
+        trigger = command.get("trigger_id")
         reply = await self.rituals.command(
-            actor, place, f"{command['command']} {words}", reply_inline=True
+            actor,
+            place,
+            f"{command['command']} {words}",
+            delivery_id=f"command:{trigger}" if trigger else None,
+            reply_inline=not stored,
         )
-        if reply is not None and inline(reply):
+        if reply is not None and inline(reply) and not stored:
             await ack(text=fallback(reply.message), blocks=blocks(reply.message))
         else:
             await ack()

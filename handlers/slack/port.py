@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from handlers.slack.render import blocks, fallback
 from rituals.messages import Message
@@ -112,9 +113,13 @@ class SlackPort:
         )
         return Sent(body.get("channel", sent.channel), body.get("ts", sent.ref))
 
-    async def ephemeral(self, workspace: str, channel: str, user: str, message: Message) -> Sent:
+    async def ephemeral(
+        self, workspace: str, channel: str, user: str, message: Message, *, via: str | None = None
+    ) -> Sent:
         if message.attachment is not None:
             return await self._upload(workspace, user, message)
+        if via and await self._respond(via, message):
+            return Sent(channel, "")
         body = await self._call(
             workspace,
             "chat.postEphemeral",
@@ -124,6 +129,22 @@ class SlackPort:
             blocks=blocks(message),
         )
         return Sent(channel, body.get("message_ts", ""))
+
+    async def _respond(self, url: str, message: Message) -> bool:
+        """Answer a slash command through its response_url; False when the URL no longer
+        works (used up or expired after 30 minutes), so the caller falls back."""
+        try:
+            response = await AsyncWebhookClient(url, timeout=10).send(
+                text=fallback(message), blocks=blocks(message), response_type="ephemeral"
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SendError(f"response_url: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429:
+            retry = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            raise SendError("rate limited (response_url)", retry_after=float(retry or 1))
+        if response.status_code >= 500:
+            raise SendError(f"response_url: HTTP {response.status_code}")
+        return response.status_code == 200
 
 
 def _send_error(exc: SlackApiError) -> SendError:

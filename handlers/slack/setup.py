@@ -8,6 +8,7 @@ from __future__ import annotations
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.journal import Journal
 from handlers.slack.app import SlackEdge
 from handlers.slack.installations import DatabaseInstallationStore, DatabaseStateStore
 from handlers.slack.manifest import BOT_SCOPES
@@ -18,14 +19,21 @@ from rituals.router import Rituals
 
 
 def single_workspace(
-    rituals: Rituals, *, token: str, signing_secret: str, api_url: str
+    rituals: Rituals,
+    *,
+    token: str,
+    signing_secret: str,
+    api_url: str,
+    journal: Journal | None = None,
 ) -> tuple[SlackEdge, SlackPort]:
     client = AsyncWebClient(token=token, base_url=api_url, timeout=15)
 
     async def clients(_team: str) -> AsyncWebClient:
         return client
 
-    edge = SlackEdge(rituals, signing_secret=signing_secret, client=client, clients=clients)
+    edge = SlackEdge(
+        rituals, signing_secret=signing_secret, client=client, clients=clients, journal=journal
+    )
     rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
     return edge, SlackPort(clients)
 
@@ -39,6 +47,7 @@ def multi_workspace(
     api_url: str,
     public_url: str,
     authorization_url: str | None = None,
+    journal: Journal | None = None,
 ) -> tuple[SlackEdge, SlackPort]:
     """Any workspace may install the app (`/slack/install`); each uses its own bot token."""
     db = rituals.rt.db
@@ -69,6 +78,7 @@ def multi_workspace(
         client=AsyncWebClient(base_url=api_url, timeout=15),
         clients=clients,
         oauth=oauth,
+        journal=journal,
     )
     rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
     return edge, SlackPort(clients)

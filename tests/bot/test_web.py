@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -150,7 +151,10 @@ async def test_lifetimes_run_in_order_and_unwind(db: Database) -> None:
     assert events == ["start a", "start b", "stop b", "stop a"]
 
 
-async def test_serve_listens_and_logs_route_templates(db: Database) -> None:
+async def test_serve_listens_and_logs_route_templates(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.web")
     runner = await serve(init_app(db=db, extra_routes=extra), "127.0.0.1", 0)
     try:
         host, port = runner.addresses[0][:2]
@@ -180,3 +184,21 @@ async def test_serve_reports_busy_port(db: Database) -> None:
             await serve(init_app(db=db), "127.0.0.1", port)
     finally:
         await first.cleanup()
+
+
+async def test_access_lines_cost_nothing_when_the_level_hides_them(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.web")
+    runner = await serve(init_app(db=db, extra_routes=extra), "127.0.0.1", 0)
+    try:
+        host, port = runner.addresses[0][:2]
+        with capture_logs() as logs:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://{host}:{port}/healthz") as response,
+            ):
+                assert response.status == 200
+    finally:
+        await runner.cleanup()
+    assert [entry for entry in logs if entry["event"] == "request"] == []

@@ -69,6 +69,12 @@ class FakeSlack:
         await self.server.start_server()
         return str(self.server.make_url("/api/"))
 
+    @property
+    def respond_url(self) -> str:
+        """Where slash commands built by the tests say to send their private replies."""
+        assert self.server is not None
+        return str(self.server.make_url("/respond"))
+
     async def close(self) -> None:
         if self.server is not None:
             await self.server.close()
@@ -155,7 +161,10 @@ class FakeSlack:
         return {"ok": True, "view": {"id": f"V{next(self._ts)}", **view}}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        """A slash command's response_url."""
+        """A slash command's response_url; a queued failure answers like an expired URL."""
+        queued = self.failures.get("response_url")
+        if queued:
+            return queued.pop(0)
         self.calls.append(Call("response_url", await request.json()))
         return web.Response(text="ok")
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import init_app
+from handlers.journal import Journal
 from handlers.slack.setup import single_workspace
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
@@ -34,19 +35,27 @@ class SlackTeam:
         clock: FakeClock,
         delivery: Delivery,
         rituals: Rituals,
+        journal: Journal,
     ):
         self.db, self.slack, self.http, self.clock = db, slack, http, clock
-        self.delivery, self.rituals = delivery, rituals
+        self.delivery, self.rituals, self.journal = delivery, rituals, journal
         self._ts = 0
 
     async def post(self, body: str, content_type: str, **kw: object) -> int:
+        """Send a signed request and let the journal's worker handle what it stored."""
         response = await self.http.post(
             "/slack/events", data=body, headers=signing.headers(body, content_type, **kw)
         )
+        await self.journal.drain()
         return response.status
 
     async def command(self, user: str, text: str, command: str = "/standup") -> int:
-        return await self.post(signing.slash(command, text, user=user), FORM)
+        body = signing.slash(command, text, user=user, response_url=self.slack.respond_url)
+        return await self.post(body, FORM)
+
+    def private_replies(self) -> list[str]:
+        """Texts that reached a person through their commands' response_urls."""
+        return [c.args.get("text", "") for c in self.slack.calls if c.method == "response_url"]
 
     async def dm(self, user: str, text: str, *, event_id: str | None = None) -> int:
         self._ts += 1
@@ -66,10 +75,12 @@ async def running(db: Database) -> AsyncIterator[SlackTeam]:
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
     rituals = Rituals(Runtime(db=db, clock=clock))
+    journal = Journal(db, clock)
     edge, port = single_workspace(
-        rituals, token="xoxb-test", signing_secret=signing.SECRET, api_url=api
+        rituals, token="xoxb-test", signing_secret=signing.SECRET, api_url=api, journal=journal
     )
     server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
+    delivery = Delivery(db, {"slack": port}, clock)
     async with TestClient(server) as http:
-        yield SlackTeam(db, slack, http, clock, Delivery(db, {"slack": port}, clock), rituals)
+        yield SlackTeam(db, slack, http, clock, delivery, rituals, journal)
     await slack.close()

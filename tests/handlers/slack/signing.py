@@ -36,6 +36,7 @@ def slash(
     channel: str = "C1",
     team: str = "T1",
     response_url: str = "https://hooks.invalid/commands/1",
+    trigger_id: str | None = None,
 ) -> str:
     return urlencode(
         {
@@ -49,7 +50,7 @@ def slash(
             "command": command,
             "text": text,
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id or f"{time.time_ns()}.{user}",
         }
     )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from aiohttp import web
 from sqlalchemy import func, select
 
 from storage.db import Database
-from storage.models import Answer, InboundEvent, Ritual
+from storage.models import Answer, InboundEvent, JournalEntry, Ritual
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 
@@ -16,6 +17,12 @@ from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 async def count(db: Database, model) -> int:
     async with db.session() as session:
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def delivered(db: Database, delivery_id: str) -> int:
+    async with db.session() as session:
+        stmt = select(func.count()).where(InboundEvent.delivery_id == delivery_id)
+        return (await session.execute(stmt)).scalar_one()
 
 
 async def test_url_verification_answers_the_challenge(slack_team: SlackTeam) -> None:
@@ -56,19 +63,54 @@ async def test_a_whole_standup_over_slack(slack_team: SlackTeam) -> None:
         assert tz.scalar_one() == "Europe/Berlin"
 
 
-async def test_a_private_reply_comes_back_in_the_commands_acknowledgement(
+async def test_a_command_is_stored_and_acknowledged_before_it_is_handled(
     slack_team: SlackTeam,
 ) -> None:
-    body = signing.slash("/standup", "status", user="UALICE")
+    body = signing.slash("/standup", "setup at 09:30", user="UALICE")
     response = await slack_team.http.post(
         "/slack/events", data=body, headers=signing.headers(body, FORM)
     )
-    reply = await response.json()
     assert response.status == 200
-    assert "no stand-up in this channel" in reply["text"].lower()
-    assert reply["blocks"][0]["type"] == "section"
+    assert await response.text() == ""
+    assert await count(slack_team.db, JournalEntry) == 1
+    assert await count(slack_team.db, Ritual) == 0
+    await slack_team.journal.drain()
+    assert await count(slack_team.db, Ritual) == 1
+    assert await count(slack_team.db, JournalEntry) == 0
+
+
+async def test_a_private_reply_goes_back_through_the_commands_response_url(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "status") == 200
     await slack_team.deliver()
+    (reply,) = [c.args for c in slack_team.slack.calls if c.method == "response_url"]
+    assert "no stand-up in this channel" in reply["text"].lower()
+    assert reply["response_type"] == "ephemeral"
+    assert reply["blocks"][0]["type"] == "section"
     assert slack_team.slack.called("chat.postEphemeral") == []
+
+
+async def test_an_expired_response_url_falls_back_to_an_ephemeral_message(
+    slack_team: SlackTeam,
+) -> None:
+    slack_team.slack.failures["response_url"] = [web.Response(status=404, text="expired_url")]
+    assert await slack_team.command("UALICE", "status") == 200
+    await slack_team.deliver()
+    (fallback,) = slack_team.slack.called("chat.postEphemeral")
+    assert fallback["user"] == "UALICE"
+    assert "no stand-up in this channel" in fallback["text"].lower()
+
+
+async def test_a_command_that_opens_a_form_is_handled_on_arrival(slack_team: SlackTeam) -> None:
+    body = signing.slash("/standup", "setup", user="UALICE")
+    response = await slack_team.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    assert response.status == 200
+    assert await count(slack_team.db, JournalEntry) == 0
+    (opened,) = slack_team.slack.called("views.open")
+    assert opened["view"]["type"] == "modal"
 
 
 async def test_a_forged_signature_is_refused_and_stores_nothing(slack_team: SlackTeam) -> None:
@@ -106,8 +148,24 @@ async def test_an_event_delivered_three_times_is_stored_once(slack_team: SlackTe
             hdrs |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         response = await team.http.post("/slack/events", data=body, headers=hdrs)
         assert response.status == 200
+        assert await count(team.db, JournalEntry) == 1
+    await team.journal.drain()
     assert await count(team.db, Answer) == 1
-    assert await count(team.db, InboundEvent) == 1
+    assert await delivered(team.db, "EvSAME") == 1
+
+
+async def test_an_event_redelivered_after_it_was_handled_changes_nothing(
+    slack_team: SlackTeam,
+) -> None:
+    team = slack_team
+    await team.command("UALICE", "setup at 09:30")
+    await team.command("UBOB", "join")
+    await team.command("UALICE", "now")
+    for _ in range(2):
+        assert await team.dm("UBOB", "my answer", event_id="EvLATE") == 200
+        assert await count(team.db, JournalEntry) == 0
+    assert await count(team.db, Answer) == 1
+    assert await delivered(team.db, "EvLATE") == 1
 
 
 async def test_the_resolve_button_resolves_the_blocker(slack_team: SlackTeam) -> None:

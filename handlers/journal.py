@@ -1,0 +1,186 @@
+"""Acknowledge first, handle after: the door every edge's HTTP requests pass through.
+
+A platform waits only for the request to be committed to the journal; concurrent requests
+share one INSERT and one commit (group commit). A worker then hands each stored request back
+to its edge, one person's requests in order, while the door keeps priority: handling yields
+whenever requests are waiting for their acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+
+import structlog
+
+from rituals.clock import Clock
+from rituals.telemetry import JOURNAL_HANDLED, JOURNAL_LAG
+from storage import journal
+from storage.db import Database
+from storage.journal import Arrival
+from storage.models import JournalEntry
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[JournalEntry], Awaitable[None]]
+MAX_ATTEMPTS = 5
+# Under a steady stream of requests the worker still handles one entry this often.
+YIELD_AT_MOST = 0.25
+
+
+class Journal:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        batch: int = 50,
+        lease: timedelta = timedelta(minutes=5),
+        poll: float = 5.0,
+    ) -> None:
+        self.db, self.clock = db, clock
+        self._handlers: dict[str, Handler] = {}
+        self._batch, self._lease, self._poll = batch, lease, poll
+        self._worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._at_door = 0
+        self._door_idle = asyncio.Event()
+        self._door_idle.set()
+
+    def handles(self, platform: str, handler: Handler) -> None:
+        """Who handles a platform's stored requests: its edge, as if they had just arrived."""
+        self._handlers[platform] = handler
+
+    @contextlib.contextmanager
+    def door(self) -> Iterator[None]:
+        """Mark a request as waiting for its acknowledgement, so handling makes way for it."""
+        self._at_door += 1
+        self._door_idle.clear()
+        try:
+            yield
+        finally:
+            self._at_door -= 1
+            if self._at_door == 0:
+                self._door_idle.set()
+
+    async def append(self, arrival: Arrival) -> None:
+        """Store one request; returns once it is committed (raises if it could not be)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((arrival, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await future
+
+    async def _write(self) -> None:
+        """Commit whatever arrived since the last commit, until nothing waits."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.session() as session:
+                    await journal.append(session, [a for a, _ in batch], self.clock.now())
+            except Exception as exc:
+                log.error("journal write failed", error=str(exc), requests=len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+                self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle stored requests until ``stop``; wakes on arrivals, polls for other
+        processes' leftovers and retries."""
+        while not stop.is_set():
+            try:
+                handled = await self.handle_some()
+            except Exception:
+                log.exception("journal worker failed; retrying")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
+            _, pending = await asyncio.wait(
+                waits, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def drain(self) -> None:
+        """Handle everything that is due now (tests and shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await self._writer
+        while await self.handle_some():
+            pass
+
+    async def handle_some(self) -> int:
+        """Claim one batch and hand each entry to its edge; returns how many were claimed."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            entries = await journal.claim(
+                session, self._worker, now, limit=self._batch, lease=self._lease
+            )
+        finished: list[int] = []
+        try:
+            for entry in entries:
+                await self._make_way()
+                if await self._handle(entry):
+                    finished.append(entry.id)
+        finally:
+            async with self.db.session() as session:
+                await journal.done(session, finished)
+        return len(entries)
+
+    async def _make_way(self) -> None:
+        if self._at_door:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._door_idle.wait(), YIELD_AT_MOST)
+
+    async def _handle(self, entry: JournalEntry) -> bool:
+        """True when the entry is finished with: handled, or given up after repeated failures."""
+        handler = self._handlers.get(entry.platform)
+        if handler is None:
+            log.error("no handler for stored request", platform=entry.platform)
+            return False
+        try:
+            await handler(entry)
+        except Exception as exc:
+            attempts = entry.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                log.exception(
+                    "stored request dropped after repeated failures",
+                    platform=entry.platform,
+                    delivery_id=entry.delivery_id,
+                    attempts=attempts,
+                )
+                JOURNAL_HANDLED.labels(entry.platform, "dropped").inc()
+                return True
+            log.warning(
+                "stored request failed; retrying",
+                platform=entry.platform,
+                delivery_id=entry.delivery_id,
+                error=str(exc),
+            )
+            async with self.db.session() as session:
+                await journal.retry_later(
+                    session,
+                    entry.id,
+                    worker=self._worker,
+                    attempts=attempts,
+                    at=self.clock.now() + timedelta(seconds=2**attempts),
+                )
+            JOURNAL_HANDLED.labels(entry.platform, "retry").inc()
+            return False
+        JOURNAL_HANDLED.labels(entry.platform, "ok").inc()
+        JOURNAL_LAG.labels(entry.platform).observe(
+            max(0.0, (self.clock.now() - entry.received_at).total_seconds())
+        )
+        return True

@@ -1,0 +1,112 @@
+"""The inbound journal: requests stored on arrival, handled lane by lane, deleted when done.
+
+Storing is what an edge does before it acknowledges the platform, so it is one statement for
+a whole batch of concurrent requests; handling happens afterwards, claimed with leases like the
+outbox, so a process that dies mid-way leaves its rows to be handled again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import JournalEntry
+from storage.queries import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One verified request as the edge received it. ``lane`` keeps one person's requests in
+    order; ``delivery_id`` is the platform's id for it, so a retried delivery is stored once."""
+
+    platform: str
+    delivery_id: str
+    lane: str
+    content_type: str
+    body: str
+
+
+async def append(session: AsyncSession, arrivals: list[Arrival], now: datetime) -> None:
+    """Store a batch in one statement; a delivery already in the journal is skipped."""
+    if not arrivals:
+        return
+    stmt = insert_ignoring_conflicts(session, JournalEntry, ["platform", "delivery_id"])
+    await session.execute(
+        stmt,
+        [
+            {
+                "platform": a.platform,
+                "delivery_id": a.delivery_id[:200],
+                "lane": a.lane[:300],
+                "content_type": a.content_type[:100],
+                "body": a.body,
+                "received_at": now,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for a in arrivals
+        ],
+    )
+
+
+async def claim(
+    session: AsyncSession, worker: str, now: datetime, *, limit: int, lease: timedelta
+) -> list[JournalEntry]:
+    """Take up to ``limit`` rows, each the oldest of its lane, so a lane is handled in order
+    even when several processes share the journal."""
+    lane_heads = select(func.min(JournalEntry.id)).group_by(JournalEntry.lane)
+    candidates = (
+        select(JournalEntry.id)
+        .where(
+            JournalEntry.id.in_(lane_heads),
+            JournalEntry.next_attempt_at <= now,
+            or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until < now),
+        )
+        .order_by(JournalEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=JournalEntry)
+    )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    claimed = await session.execute(
+        update(JournalEntry)
+        .where(
+            JournalEntry.id.in_(ids),
+            or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until < now),
+        )
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(JournalEntry)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars(), key=lambda row: row.id)
+
+
+async def done(session: AsyncSession, ids: list[int]) -> None:
+    """Forget handled rows; the handling itself recorded the delivery id for dedup."""
+    if ids:
+        await session.execute(
+            delete(JournalEntry)
+            .where(JournalEntry.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def retry_later(
+    session: AsyncSession, entry_id: int, *, worker: str, attempts: int, at: datetime
+) -> None:
+    """Put a row back after its handling failed, if this worker still holds it."""
+    await session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.id == entry_id, JournalEntry.claimed_by == worker)
+        .values(attempts=attempts, next_attempt_at=at, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pending(session: AsyncSession) -> int:
+    """How many requests wait to be handled (for metrics and tests)."""
+    return int((await session.execute(select(func.count(JournalEntry.id)))).scalar_one())

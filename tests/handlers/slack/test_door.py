@@ -1,0 +1,102 @@
+"""The door: what is stored to be handled after the ack, and what bad input does to it."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from handlers.slack.app import OPENS_FORM
+from handlers.slack.door import later
+from storage.models import JournalEntry
+from tests.handlers.slack import signing
+from tests.handlers.slack.harness import FORM, JSON, SlackTeam
+
+words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+def stored_later(body: str, content_type: str = FORM):  # type: ignore[no-untyped-def]
+    return later(body, content_type, opens_form=OPENS_FORM)
+
+
+@given(body=words, content_type=st.sampled_from([FORM, JSON, "text/plain", ""]))
+def test_any_body_is_either_stored_or_left_to_bolt_and_never_raises(
+    body: str, content_type: str
+) -> None:
+    arrival = stored_later(body, content_type)
+    assert arrival is None or arrival.platform == "slack"
+
+
+@given(
+    text=words.filter(lambda t: t.strip().lower() != "setup"),
+    user=st.from_regex(r"U[A-Z0-9]{1,10}", fullmatch=True),
+)
+def test_a_slash_command_is_stored_in_its_authors_lane(text: str, user: str) -> None:
+    arrival = stored_later(signing.slash("/standup", text, user=user, trigger_id="9.9"))
+    assert arrival is not None
+    assert arrival.lane == f"slack:T1:{user}"
+    assert arrival.delivery_id == "command:9.9"
+
+
+def test_commands_and_buttons_that_open_a_modal_are_handled_on_arrival() -> None:
+    assert stored_later(signing.slash("/standup", " Setup ", user="U1")) is None
+    assert stored_later(signing.button("standup.answers", "4", user="U1")) is None
+    assert stored_later(signing.button("standup.resolve", "4", user="U1")) is not None
+
+
+def test_forms_and_url_checks_are_handled_on_arrival() -> None:
+    submission = signing.submission("standup.setup", "C1", {"at": "09:30"}, user="U1")
+    assert stored_later(submission) is None
+    assert stored_later(json.dumps({"type": "url_verification", "challenge": "c"}), JSON) is None
+
+
+def test_an_event_is_stored_under_its_event_id() -> None:
+    body = signing.event(signing.dm("U7", "hi", ts="1.2"), event_id="Ev42")
+    arrival = stored_later(body, JSON)
+    assert arrival is not None
+    assert (arrival.delivery_id, arrival.lane) == ("Ev42", "slack:T1:U7")
+
+
+async def journal_rows(team: SlackTeam) -> int:
+    async with team.db.session() as session:
+        return (await session.execute(select(func.count(JournalEntry.id)))).scalar_one()
+
+
+async def test_a_signed_but_malformed_body_is_refused_and_stores_nothing(
+    slack_team: SlackTeam,
+) -> None:
+    for body, content_type in [
+        ("{not json", JSON),
+        (urlencode({"payload": "{broken"}), FORM),
+        ("%%%", FORM),
+    ]:
+        status = await slack_team.post(body, content_type)
+        assert 400 <= status < 500, body
+    assert await journal_rows(slack_team) == 0
+
+
+async def test_an_oversized_request_is_refused_before_anything_is_stored(
+    slack_team: SlackTeam,
+) -> None:
+    body = signing.slash("/standup", "questions " + "x" * 2_000_000, user="UALICE")
+    status = await slack_team.post(body, FORM)
+    assert status == 413
+    assert await journal_rows(slack_team) == 0
+
+
+async def test_a_replayed_command_is_handled_once(slack_team: SlackTeam) -> None:
+    body = signing.slash(
+        "/standup",
+        "status",
+        user="UALICE",
+        trigger_id="replayed",
+        response_url=slack_team.slack.respond_url,
+    )
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    for _ in range(2):
+        assert await slack_team.post(body, FORM) == 200
+    await slack_team.deliver()
+    assert len(slack_team.private_replies()) == 1

@@ -1,0 +1,164 @@
+"""The inbound journal: stored in one commit per burst, handled in order per lane, retried."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from handlers.journal import MAX_ATTEMPTS, Journal
+from rituals.clock import FakeClock
+from storage.db import Database
+from storage.journal import Arrival
+from storage.models import JournalEntry
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def arrival(delivery: str, lane: str = "p:T1:U1", body: str = "") -> Arrival:
+    return Arrival("p", delivery, lane, "text/plain", body or delivery)
+
+
+async def stored(db: Database) -> list[str]:
+    async with db.session() as session:
+        rows = await session.execute(select(JournalEntry.delivery_id).order_by(JournalEntry.id))
+        return list(rows.scalars())
+
+
+class Handled:
+    """A platform handler for the test: records bodies, fails the ones it is told to."""
+
+    def __init__(self, failing: dict[str, int] | None = None) -> None:
+        self.bodies: list[str] = []
+        self.failing = dict(failing or {})
+        self.seen = asyncio.Event()
+
+    async def __call__(self, entry: JournalEntry) -> None:
+        if self.failing.get(entry.body, 0) > 0:
+            self.failing[entry.body] -= 1
+            raise RuntimeError(f"cannot handle {entry.body}")
+        self.bodies.append(entry.body)
+        self.seen.set()
+
+
+async def test_concurrent_arrivals_share_commits_and_are_all_stored(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine.sync_engine, "commit", listener)
+    try:
+        await asyncio.gather(*(journal.append(arrival(f"d{n}", f"p:T1:U{n}")) for n in range(40)))
+    finally:
+        event.remove(db.engine.sync_engine, "commit", listener)
+    assert sorted(await stored(db)) == sorted(f"d{n}" for n in range(40))
+    assert 1 <= len(commits) <= 3
+
+
+async def test_a_delivery_stored_twice_is_kept_once(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    await journal.append(arrival("same"))
+    await journal.append(arrival("same"))
+    assert await stored(db) == ["same"]
+
+
+async def test_a_lane_is_handled_in_arrival_order_and_then_forgotten(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    handled = Handled()
+    journal.handles("p", handled)
+    for n in range(5):
+        await journal.append(arrival(f"a{n}", "p:T1:ALICE"))
+        await journal.append(arrival(f"b{n}", "p:T1:BOB"))
+    await journal.drain()
+    assert [b for b in handled.bodies if b.startswith("a")] == [f"a{n}" for n in range(5)]
+    assert [b for b in handled.bodies if b.startswith("b")] == [f"b{n}" for n in range(5)]
+    assert await stored(db) == []
+
+
+async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) -> None:
+    clock = FakeClock(NOW)
+    journal = Journal(db, clock)
+    handled = Handled(failing={"first": 1})
+    journal.handles("p", handled)
+    await journal.append(arrival("first", "p:T1:ALICE"))
+    await journal.append(arrival("second", "p:T1:ALICE"))
+    await journal.append(arrival("other", "p:T1:BOB"))
+    await journal.drain()
+    assert handled.bodies == ["other"]
+    assert await stored(db) == ["first", "second"]
+    clock.advance(timedelta(seconds=2))
+    await journal.drain()
+    assert handled.bodies == ["other", "first", "second"]
+
+
+async def test_an_entry_that_keeps_failing_is_dropped_so_its_lane_moves_on(db: Database) -> None:
+    clock = FakeClock(NOW)
+    journal = Journal(db, clock)
+    handled = Handled(failing={"poison": MAX_ATTEMPTS + 1})
+    journal.handles("p", handled)
+    await journal.append(arrival("poison"))
+    await journal.append(arrival("next"))
+    for _ in range(MAX_ATTEMPTS):
+        await journal.drain()
+        clock.advance(timedelta(minutes=5))
+    await journal.drain()
+    assert handled.bodies == ["next"]
+    assert await stored(db) == []
+
+
+async def test_an_entry_claimed_by_a_live_worker_is_not_handled_twice(db: Database) -> None:
+    clock = FakeClock(NOW)
+    first, second = Journal(db, clock), Journal(db, clock)
+    started, release = asyncio.Event(), asyncio.Event()
+    bodies: list[str] = []
+
+    async def slow(entry: JournalEntry) -> None:
+        started.set()
+        await release.wait()
+        bodies.append(entry.body)
+
+    first.handles("p", slow)
+    second.handles("p", Handled())
+    await first.append(arrival("once"))
+    busy = asyncio.create_task(first.handle_some())
+    await started.wait()
+    assert await second.handle_some() == 0
+    release.set()
+    await busy
+    assert bodies == ["once"]
+
+
+async def test_the_worker_wakes_on_arrival(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW), poll=60)
+    handled = Handled()
+    journal.handles("p", handled)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(journal.run(stop))
+    await journal.append(arrival("wake"))
+    await asyncio.wait_for(handled.seen.wait(), 5)
+    stop.set()
+    await worker
+    assert handled.bodies == ["wake"]
+    assert await stored(db) == []
+
+
+async def test_handling_makes_way_for_requests_at_the_door(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    handled = Handled()
+    journal.handles("p", handled)
+    await journal.append(arrival("waits"))
+    with journal.door():
+        task = asyncio.create_task(journal.drain())
+        await asyncio.sleep(0.05)
+        assert handled.bodies == []
+    await task
+    assert handled.bodies == ["waits"]
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 300])
+async def test_ids_and_lanes_of_any_length_are_stored(db: Database, bad: str) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    await journal.append(Arrival("p", bad or "empty", bad, "text/plain", "body"))
+    async with db.session() as session:
+        assert (await session.execute(select(func.count(JournalEntry.id)))).scalar_one() == 1
