@@ -99,6 +99,7 @@ class Journal:
         """Handle stored requests until ``stop``; wakes on arrivals, polls for other
         processes' leftovers and retries."""
         while not stop.is_set():
+            self._wake.clear()
             try:
                 handled = await self.handle_some()
             except Exception:
@@ -106,7 +107,6 @@ class Journal:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
             waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
             _, pending = await asyncio.wait(
                 waits, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED
