@@ -286,11 +286,11 @@ class Delivery:
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval."""
         while not stop.is_set():
+            self._wake.clear()
             try:
                 await self.drain(stop)
             except Exception:  # a database hiccup must not end delivery
                 log.exception("outbox drain failed")
-            self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait(
