@@ -52,10 +52,13 @@ class Membership:
             ritual = await session.get_one(Ritual, ritual_id)
             left = set((ritual.options or {}).get("left", []))
             wanted: set[int] = set()
+            found = await directory.members(
+                session,
+                ritual.channel.workspace_id,
+                [(person.user, person.name, person.tz) for person in people],
+            )
             for person in people:
-                member = await directory.member(
-                    session, ritual.channel.workspace_id, person.user, person.name, person.tz
-                )
+                member = found[person.user]
                 member.status_away = person.away
                 member.status_away_until = person.away_until
                 if person.user not in left:
