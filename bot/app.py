@@ -88,8 +88,11 @@ def build(
     secret = settings.slack_signing_secret
     app_token = settings.slack_app_token
     if settings.slack_client_id and settings.slack_client_secret and secret:
+        from handlers.slack.pool import Pool
         from handlers.slack.setup import multi_workspace
 
+        pool = Pool()
+        connections.append(pool.lifetime)
         edge, ports["slack"] = multi_workspace(
             rituals,
             client_id=settings.slack_client_id,
@@ -98,18 +101,23 @@ def build(
             api_url=settings.slack_api_url,
             public_url=settings.public_url,
             journal=journal,
+            pool=pool,
         )
         routes.append(edge.routes)
     elif settings.slack_bot_token and (secret or app_token):
+        from handlers.slack.pool import Pool
         from handlers.slack.setup import single_workspace
         from handlers.slack.socket import socket_mode
 
+        pool = Pool()
+        connections.append(pool.lifetime)
         edge, ports["slack"] = single_workspace(
             rituals,
             token=settings.slack_bot_token.get_secret_value(),
             signing_secret=secret.get_secret_value() if secret else "",
             api_url=settings.slack_api_url,
             journal=journal,
+            pool=pool,
         )
         if secret:
             routes.append(edge.routes)

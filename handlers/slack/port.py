@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from handlers.slack.pool import Pool
 from handlers.slack.render import blocks, fallback
 from rituals.messages import Message
 from rituals.port import SendError, Sent
@@ -48,8 +49,11 @@ CREDENTIALS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account
 class SlackPort:
     platform = PLATFORM
 
-    def __init__(self, clients: Callable[[str], Awaitable[AsyncWebClient]]) -> None:
+    def __init__(
+        self, clients: Callable[[str], Awaitable[AsyncWebClient]], pool: Pool | None = None
+    ) -> None:
         self._clients = clients
+        self._pool = pool
 
     async def _call(self, workspace: str, method: str, **kwargs: Any) -> dict[str, Any]:
         client = await self._clients(workspace)
@@ -134,7 +138,8 @@ class SlackPort:
         """Answer a slash command through its response_url; False when the URL no longer
         works (used up or expired after 30 minutes), so the caller falls back."""
         try:
-            response = await AsyncWebhookClient(url, timeout=10).send(
+            session = self._pool.session if self._pool else None
+            response = await AsyncWebhookClient(url, timeout=10, session=session).send(
                 text=fallback(message), blocks=blocks(message), response_type="ephemeral"
             )
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -12,6 +12,7 @@ from handlers.journal import Journal
 from handlers.slack.app import SlackEdge
 from handlers.slack.installations import DatabaseInstallationStore, DatabaseStateStore
 from handlers.slack.manifest import BOT_SCOPES
+from handlers.slack.pool import Pool
 from handlers.slack.port import PLATFORM, SlackPort
 from handlers.slack.roster import SlackRoster
 from rituals.port import SendError
@@ -25,8 +26,10 @@ def single_workspace(
     signing_secret: str,
     api_url: str,
     journal: Journal | None = None,
+    pool: Pool | None = None,
 ) -> tuple[SlackEdge, SlackPort]:
-    client = AsyncWebClient(token=token, base_url=api_url, timeout=15)
+    pool = pool or Pool()
+    client = pool.client(token=token, base_url=api_url, timeout=15)
 
     async def clients(_team: str) -> AsyncWebClient:
         return client
@@ -35,7 +38,7 @@ def single_workspace(
         rituals, signing_secret=signing_secret, client=client, clients=clients, journal=journal
     )
     rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
-    return edge, SlackPort(clients)
+    return edge, SlackPort(clients, pool)
 
 
 def multi_workspace(
@@ -48,6 +51,7 @@ def multi_workspace(
     public_url: str,
     authorization_url: str | None = None,
     journal: Journal | None = None,
+    pool: Pool | None = None,
 ) -> tuple[SlackEdge, SlackPort]:
     """Any workspace may install the app (`/slack/install`); each uses its own bot token."""
     db = rituals.rt.db
@@ -61,6 +65,7 @@ def multi_workspace(
         state_store=DatabaseStateStore(db),
         authorization_url=authorization_url,
     )
+    pool = pool or Pool()
     cache: dict[str, AsyncWebClient] = {}
 
     async def clients(team: str) -> AsyncWebClient:
@@ -69,16 +74,16 @@ def multi_workspace(
             raise SendError(f"workspace {team} has not installed the app", permanent=True)
         cached = cache.get(team)
         if cached is None or cached.token != bot.bot_token:
-            cached = cache[team] = AsyncWebClient(token=bot.bot_token, base_url=api_url, timeout=15)
+            cached = cache[team] = pool.client(token=bot.bot_token, base_url=api_url, timeout=15)
         return cached
 
     edge = SlackEdge(
         rituals,
         signing_secret=signing_secret,
-        client=AsyncWebClient(base_url=api_url, timeout=15),
+        client=pool.client(base_url=api_url, timeout=15),
         clients=clients,
         oauth=oauth,
         journal=journal,
     )
     rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
-    return edge, SlackPort(clients)
+    return edge, SlackPort(clients, pool)

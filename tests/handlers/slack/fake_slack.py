@@ -21,6 +21,7 @@ class Call:
     args: dict[str, Any]
     ok: bool = True
     token: str = ""
+    peer: Any = None
 
 
 @dataclass
@@ -96,7 +97,8 @@ class FakeSlack:
             else:
                 args.update(parse_qsl(raw))
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        call = Call(method, args, token=token)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call = Call(method, args, token=token, peer=peer)
         self.calls.append(call)
         queued = self.failures.get(method)
         if queued:

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import init_app
 from handlers.journal import Journal
+from handlers.slack.pool import Pool
 from handlers.slack.setup import single_workspace
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
@@ -36,9 +37,11 @@ class SlackTeam:
         delivery: Delivery,
         rituals: Rituals,
         journal: Journal,
+        pool: Pool,
     ):
         self.db, self.slack, self.http, self.clock = db, slack, http, clock
         self.delivery, self.rituals, self.journal = delivery, rituals, journal
+        self.pool = pool
         self._ts = 0
 
     async def post(self, body: str, content_type: str, **kw: object) -> int:
@@ -75,12 +78,17 @@ async def running(db: Database) -> AsyncIterator[SlackTeam]:
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
     rituals = Rituals(Runtime(db=db, clock=clock))
-    journal = Journal(db, clock)
+    journal, pool = Journal(db, clock), Pool()
     edge, port = single_workspace(
-        rituals, token="xoxb-test", signing_secret=signing.SECRET, api_url=api, journal=journal
+        rituals,
+        token="xoxb-test",
+        signing_secret=signing.SECRET,
+        api_url=api,
+        journal=journal,
+        pool=pool,
     )
     server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
     delivery = Delivery(db, {"slack": port}, clock)
     async with TestClient(server) as http:
-        yield SlackTeam(db, slack, http, clock, delivery, rituals, journal)
+        yield SlackTeam(db, slack, http, clock, delivery, rituals, journal, pool)
     await slack.close()

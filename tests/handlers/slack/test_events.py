@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 
@@ -320,3 +321,19 @@ async def test_the_export_arrives_as_a_csv_file_in_a_direct_message(slack_team: 
     rows = content.decode().splitlines()
     assert rows[0].startswith("date,channel,member_id") and len(rows) == 4
     assert long_answer in rows[1]  # nothing cut, unlike a message's 3,000 characters
+
+
+async def test_calls_to_slack_reuse_connections_while_the_pool_is_open(
+    slack_team: SlackTeam,
+) -> None:
+    team = slack_team
+    async with contextlib.asynccontextmanager(team.pool.lifetime)(web.Application()):
+        await team.command("UALICE", "setup at 09:30")
+        await team.command("UBOB", "join")
+        await team.command("UALICE", "now")
+        await team.deliver()
+        await team.dm("UALICE", "trained the ranker")
+        await team.deliver()
+    calls = [c for c in team.slack.calls if c.method != "response_url"]
+    assert len(calls) >= 8
+    assert len({c.peer for c in calls}) <= len(calls) // 2
