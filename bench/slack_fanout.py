@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections import deque
@@ -21,6 +22,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.fanout import PLACE, prepare
+from handlers.slack.pool import Pool
 from handlers.slack.port import SlackPort
 from rituals.clock import SystemClock
 from rituals.delivery import Delivery
@@ -71,12 +73,15 @@ async def main() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    client = AsyncWebClient(token="xoxb-bench", base_url=f"http://127.0.0.1:{port}/api/")
+    pool = Pool()
+    client = pool.client(token="xoxb-bench", base_url=f"http://127.0.0.1:{port}/api/")
 
     async def clients(_team: str) -> AsyncWebClient:
         return client
 
+    opened = contextlib.asynccontextmanager(pool.lifetime)(app)
     with tempfile.TemporaryDirectory() as tmp:
+        await opened.__aenter__()
         clock = SystemClock()
         db, rituals, _ = await prepare(
             f"sqlite+aiosqlite:///{Path(tmp) / 'fanout.db'}",
@@ -85,7 +90,10 @@ async def main() -> None:
             clock=clock,
         )
         delivery = Delivery(
-            db, {"slack": SlackPort(clients)}, clock, lane_interval={"slack": timedelta(seconds=1)}
+            db,
+            {"slack": SlackPort(clients, pool)},
+            clock,
+            lane_interval={"slack": timedelta(seconds=1)},
         )
         started = time.perf_counter()
         await rituals.command(Actor("slack", "W", "lead", "Lead", "UTC"), PLACE, "standup now")
@@ -94,6 +102,7 @@ async def main() -> None:
             if claimed == 0:
                 await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
+        await opened.__aexit__(None, None, None)
         await db.dispose()
     await runner.cleanup()
     floor = (args.members + 1) / args.per_second
