@@ -180,8 +180,7 @@ async def handled_after(port: int, expected: int, started: float) -> float | Non
             done = sum(
                 float(line.rsplit(" ", 1)[1])
                 for line in text.splitlines()
-                if line.startswith("ritualbot_journal_handled_total{")
-                and 'outcome="ok"' in line
+                if line.startswith("ritualbot_journal_handled_total{") and 'outcome="ok"' in line
             )
             if done >= expected:
                 return time.perf_counter() - started
@@ -189,9 +188,7 @@ async def handled_after(port: int, expected: int, started: float) -> float | Non
     raise SystemExit("the server never handled every stored command")
 
 
-def report(
-    name: str, requests: int, elapsed: float, latencies: list[float]
-) -> tuple[float, float]:
+def report(name: str, requests: int, elapsed: float, latencies: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(latencies, n=100)
     rate = requests / elapsed
     print(
