@@ -17,16 +17,10 @@ Row = TypeVar("Row", bound=Base)
 async def _ensure(
     session: AsyncSession, model: type[Row], keys: dict[str, Any], **fresh: Any
 ) -> Row:
-    """The row with ``keys``, inserted with ``fresh`` if new; concurrent callers agree on one.
-
-    Looked up first: rows nearly always exist, and the lookup is one cached statement.
-    """
-    query = select(model).where(*(getattr(model, k) == v for k, v in keys.items()))
-    found = (await session.execute(query)).scalar_one_or_none()
-    if found is not None:
-        return found
+    """The row with ``keys``, inserted with ``fresh`` if new; concurrent callers agree on one."""
     stmt = insert_ignoring_conflicts(session, model, list(keys))
     await session.execute(stmt.values(**keys, **fresh))
+    query = select(model).where(*(getattr(model, k) == v for k, v in keys.items()))
     return (await session.execute(query)).scalar_one()
 
 
