@@ -123,6 +123,28 @@ def build(
             routes.append(edge.routes)
         if app_token:
             connections.append(socket_mode(edge, app_token.get_secret_value()))
+    # With no credentials and no terminal, a loopback server takes Bot Framework Emulator
+    # requests unauthenticated; the console itself skips botbuilder's second of imports.
+    local_teams = (
+        settings.console_enabled
+        and not console
+        and settings.host in ("127.0.0.1", "localhost", "::1")
+    )
+    if settings.teams_enabled or local_teams:
+        from handlers.teams.adapter import TeamsAuth
+        from handlers.teams.setup import teams, teams_lifetime
+
+        password = settings.microsoft_app_password
+        auth = TeamsAuth(
+            app_id=settings.microsoft_app_id,
+            password=password.get_secret_value() if password else None,
+            tenant_id=settings.microsoft_app_tenant_id,
+            app_type=settings.microsoft_app_type,
+        )
+        teams_edge, teams_port = teams(rituals, auth)
+        ports["teams"] = teams_port
+        routes.append(teams_edge.routes)
+        connections.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
     delivery = Delivery(db, ports, runtime.clock, lane_interval={"slack": timedelta(seconds=1)})
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake

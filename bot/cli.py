@@ -117,11 +117,26 @@ def manifest_slack(
 
 @manifest_app.command("teams")
 def manifest_teams(
-    out: Annotated[str, typer.Option(help="Where to write app.zip.")] = "app.zip",
+    out: Annotated[str, typer.Option(help="Where to write the package.")] = "app.zip",
 ) -> None:
-    """Write the Teams app package (not available yet)."""
-    typer.echo("error: the Teams platform is not available yet in this version", err=True)
-    raise typer.Exit(1)
+    """Write the Teams app package (manifest and icons) for MICROSOFT_APP_ID and PUBLIC_URL."""
+    from pathlib import Path
+
+    from handlers.teams.manifest import package
+
+    settings = _settings()
+    if not settings.microsoft_app_id:
+        typer.echo(
+            "error: MICROSOFT_APP_ID: expected the bot's app id (from its Azure Bot registration)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        Path(out).write_bytes(package(settings.microsoft_app_id, settings.public_url))
+    except OSError as exc:
+        typer.echo(f"error: --out: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote {out}: upload it in Teams under Apps > Manage your apps > Upload an app")
 
 
 @alerts_app.command("connect")

@@ -296,3 +296,44 @@ class OAuthState(Base):
 
     state: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+class TeamsConversation(Base):
+    """Where the Teams bot can speak: a team channel, a group chat or a person's 1:1 chat.
+
+    ``reference`` is the serialized conversation reference; the tenant is kept beside it
+    because the reference alone loses it, and proactive 1:1 chats cannot be opened without.
+    """
+
+    __tablename__ = "teams_conversation"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id"),
+        Index("ix_teams_conversation_user", "tenant_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str | None] = mapped_column(String(300))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    service_url: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class TeamsMember(Base):
+    """A Teams user as the bot last saw them: their own clock's zone, and whether they
+    blocked the bot (a 403 on their 1:1 chat), so prompts to them are skipped."""
+
+    __tablename__ = "teams_member"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    local_timezone: Mapped[str | None] = mapped_column(String(64))
+    blocked_at: Mapped[datetime | None]
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

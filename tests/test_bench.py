@@ -45,3 +45,17 @@ def test_slack_benchmarks_run_and_report_their_figures() -> None:
     )
     assert ack.returncode == 0, ack.stderr
     assert "ratio (ritualbot / bare bolt): throughput x" in ack.stdout
+
+
+def test_teams_benchmark_runs_and_reports_its_figures() -> None:
+    ack = subprocess.run(
+        [sys.executable, str(BENCH / "teams_ack.py"), "--requests", "60", "--concurrency", "4"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=BENCH.parent,
+    )
+    assert ack.returncode == 0, ack.stderr
+    assert "bare echo " in ack.stdout and "ritualbot " in ack.stdout
+    assert "ratio (ritualbot / bare echo): throughput x" in ack.stdout

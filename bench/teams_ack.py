@@ -1,0 +1,244 @@
+"""Teams benchmark: channel activities against our /api/messages and a bare botbuilder bot.
+
+Each server runs in a process of its own with a fake Bot Connector beside it; this process
+posts the same Activity JSON (``@ritualbot standup join|leave`` from 50 people in one
+channel) to both at the same concurrency and reports activities per second, latency
+percentiles and the ratio. The bare bot is botbuilder's `CloudAdapter` with an
+`ActivityHandler` that echoes each message back through the connector, as the samples do;
+ours commits each command and its reply, which delivery then sends through the connector.
+
+Run: `.venv/bin/python bench/teams_ack.py [--requests N] [--concurrency C]`; set
+BENCH_DATABASE_URL to an empty PostgreSQL database to measure on it instead of SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+USERS = [f"29:user-{n:04d}" for n in range(50)]
+TENANT = "bench-tenant"
+CHANNEL = "19:bench@thread.tacv2"
+BOT = "28:bench-bot"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def fake_connector(port: int) -> web.AppRunner:
+    """Just enough Bot Connector for both bots: open 1:1 chats, post and update activities."""
+    ids = itertools.count(1)
+
+    async def create(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"id": f"a:1on1-{body['members'][0]['id']}"}, status=201)
+
+    async def post(_request: web.Request) -> web.Response:
+        return web.json_response({"id": str(next(ids))}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations", create)
+    app.router.add_post("/v3/conversations/{conversation}/activities", post)
+    app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", post)
+    app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", post)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def serve_bare(port: int) -> None:
+    """The baseline: botbuilder's aiohttp CloudAdapter and an echo bot, no auth (no app id)."""
+    from botbuilder.core import ActivityHandler, TurnContext
+    from botbuilder.integration.aiohttp import (
+        CloudAdapter,
+        ConfigurationBotFrameworkAuthentication,
+    )
+
+    class Config:
+        APP_ID = ""
+        APP_PASSWORD = ""
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(f"echo: {turn_context.activity.text}")
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        return await adapter.process(request, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+async def serve_ours(port: int, database: str) -> None:
+    """ritualbot itself, as `ritualbot run` builds it with no platform credentials on
+    127.0.0.1: Teams without authentication, for local testing."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_")):
+            del os.environ[name]
+    os.environ.update(
+        DATABASE_URL=database, HOST="127.0.0.1", PORT=str(port), RITUALBOT_LOG_LEVEL="ERROR"
+    )
+    from bot.app import run
+    from bot.settings import load_settings
+
+    await run(load_settings(), console=False)
+
+
+def activity(n: int, service_url: str) -> dict[str, Any]:
+    """``@ritualbot standup join`` (or ``leave``) posted in the channel by one of 50 people."""
+    user = USERS[n % len(USERS)]
+    activity_id = f"{1_700_000_000_000 + n}"
+    return {
+        "type": "message",
+        "id": activity_id,
+        "timestamp": "2026-11-23T08:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user, "name": user[3:]},
+        "recipient": {"id": BOT, "name": "ritualbot"},
+        "conversation": {
+            "id": f"{CHANNEL};messageid={activity_id}",
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": TENANT,
+        },
+        "text": f"<at>ritualbot</at> standup {'join' if n % 2 == 0 else 'leave'}",
+        "entities": [
+            {
+                "type": "mention",
+                "mentioned": {"id": BOT, "name": "ritualbot"},
+                "text": "<at>ritualbot</at>",
+            }
+        ],
+        "channelData": {
+            "tenant": {"id": TENANT},
+            "team": {"id": CHANNEL, "name": "Bench"},
+            "channel": {"id": CHANNEL, "name": "bench"},
+        },
+    }
+
+
+async def wait_until_up(port: int) -> None:
+    for _ in range(400):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise SystemExit(f"server on {port} never came up")
+
+
+async def load(
+    port: int, service_url: str, requests: int, concurrency: int
+) -> tuple[float, list[float]]:
+    url = f"http://127.0.0.1:{port}/api/messages"
+    bodies = [activity(n, service_url) for n in range(requests + concurrency)]
+    warm, bodies = bodies[:concurrency], bodies[concurrency:]
+    latencies: list[float] = []
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+
+    async def send(http: aiohttp.ClientSession, body: dict[str, Any]) -> None:
+        async with http.post(url, json=body) as response:
+            await response.read()
+            if response.status >= 300:
+                raise SystemExit(f"HTTP {response.status}: {await response.text()}")
+
+    async def worker(http: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            await send(http, body)
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        for body in warm:
+            await send(http, body)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies
+
+
+def report(name: str, requests: int, elapsed: float, latencies: list[float]) -> float:
+    cuts = statistics.quantiles(latencies, n=100)
+    rate = requests / elapsed
+    print(
+        f"{name:10s} {rate:8,.0f} activities/s  p50 {cuts[49] * 1000:6.1f} ms  "
+        f"p99 {cuts[98] * 1000:6.1f} ms  ({requests} activities)"
+    )
+    return rate
+
+
+async def measure(
+    kind: str, requests: int, concurrency: int, tmp: Path
+) -> tuple[float, list[float]]:
+    port, connector_port = free_port(), free_port()
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"
+    args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+    args += ["--connector-port", str(connector_port), "--database", database]
+    server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
+    try:
+        await wait_until_up(port)
+        await wait_until_up(connector_port)
+        service_url = f"http://127.0.0.1:{connector_port}/"
+        return await load(port, service_url, requests, concurrency)
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--connector-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        await fake_connector(args.connector_port)
+        if args.serve == "bare":
+            await serve_bare(args.port)
+        else:
+            await serve_ours(args.port, args.database)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = await measure("bare", args.requests, args.concurrency, Path(tmp))
+        ours = await measure("ours", args.requests, args.concurrency, Path(tmp))
+    print(f"concurrency {args.concurrency}, channel activities @ritualbot standup join|leave")
+    bare_rate = report("bare echo", args.requests, *bare)
+    our_rate = report("ritualbot", args.requests, *ours)
+    print(f"ratio (ritualbot / bare echo): throughput x{our_rate / bare_rate:.2f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(main())

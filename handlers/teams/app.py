@@ -1,0 +1,217 @@
+"""The Teams edge: `POST /api/messages` in, neutral ritual calls out.
+
+The HTTP handler only checks the request (JSON, activity shape, the Bot Connector's token);
+:meth:`TeamsEdge.handle_activity` does the rest from the activity's JSON, so a request
+stored before it is handled can be handed to it later unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from handlers.teams import activity as a
+from handlers.teams.adapter import TeamsAdapter
+from handlers.teams.port import TeamsPort
+from handlers.teams.references import References
+from handlers.teams.render import done_card, form_card
+from rituals.identity import Actor, Place
+from rituals.messages import Form, FormField
+from rituals.port import SendError
+from rituals.reply import Reply
+from rituals.router import Rituals
+from rituals.standup import forms
+
+log = structlog.get_logger(__name__)
+
+FORMS = frozenset({forms.ANSWERS, forms.SETUP})
+SETUP_WORDS = frozenset({"standup setup", "/standup setup"})
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+def card_response(card: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": 200, "type": CARD_RESPONSE, "value": card}
+
+
+def message_response(text: str) -> dict[str, Any]:
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text}
+
+
+def _refilled(form: Form, values: dict[str, str]) -> Form:
+    """The form as the person filled it in, to show it again with its errors."""
+    fields = [
+        FormField(**{**f.model_dump(), "initial": values.get(f.key, f.initial)})
+        for f in form.fields
+    ]
+    return form.model_copy(update={"fields": fields})
+
+
+def _delivery(activity: a.Activity) -> str | None:
+    found = activity.get("id")
+    return f"activity:{found}" if found else None
+
+
+class TeamsEdge:
+    def __init__(
+        self, rituals: Rituals, adapter: TeamsAdapter, references: References, port: TeamsPort
+    ) -> None:
+        self.rituals = rituals
+        self.adapter = adapter
+        self.references = references
+        self.port = port
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/messages", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Refuse what is not a JSON activity (400/415) or not from the Bot Connector (401);
+        nothing is stored before both checks pass."""
+        if request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="expected application/json")
+        raw = await request.read()
+        try:
+            body = a.check(json.loads(raw))
+        except (ValueError, a.BadActivity) as exc:
+            raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
+        if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
+            raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
+        result = await self.handle_activity(body)
+        if result is None:
+            return web.Response(status=200)
+        status, payload = result
+        if payload is None:
+            return web.Response(status=status)
+        return web.json_response(payload, status=status)
+
+    async def handle_activity(self, activity: a.Activity) -> tuple[int, Any] | None:
+        """Handle one verified activity; for an invoke, the (status, body) Teams waits for."""
+        a.check(activity)
+        await self.references.remember(activity)
+        return await self.adapter.run(activity, self)
+
+    async def on_message(self, activity: a.Activity) -> None:
+        """Typed to the bot: in a personal chat an answer or a command, as in a Slack DM;
+        in a channel or group chat (where the bot hears only its @mentions) a command."""
+        if a.from_bot(activity):
+            return
+        found = a.submission(activity)
+        if found is not None:
+            await self._submitted(activity, found)
+            return
+        text = a.typed_text(activity)
+        if not text:
+            return
+        actor, place = a.actor(activity), a.place(activity)
+        if place is None:
+            await self.rituals.direct_message(
+                actor, text, ref=activity.get("id"), delivery_id=_delivery(activity)
+            )
+        elif text.lower() in SETUP_WORDS:
+            await self._show_form(activity, actor, place, forms.SETUP, "")
+        else:
+            await self.rituals.command(actor, place, text, delivery_id=_delivery(activity))
+
+    async def on_message_update(self, activity: a.Activity) -> None:
+        """An edited message: if it was an answer, the answer changes too."""
+        if a.from_bot(activity) or a.kind(activity) != a.PERSONAL or not activity.get("id"):
+            return
+        text = a.typed_text(activity)
+        if not text:
+            return
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        await self.rituals.message_edited(
+            a.actor(activity),
+            str(activity["id"]),
+            text,
+            delivery_id=f"edit:{activity['id']}:{digest}",
+        )
+
+    async def on_conversation_update(self, activity: a.Activity) -> None:
+        """The bot added to a team, a chat or a channel; its reference is already kept."""
+        bot = (activity.get("recipient") or {}).get("id")
+        added = [m for m in activity.get("membersAdded") or [] if isinstance(m, dict)]
+        if any(m.get("id") == bot for m in added):
+            log.info("Teams bot added", tenant=a.tenant(activity), kind=a.kind(activity))
+
+    async def on_installation_update(self, activity: a.Activity) -> None:
+        log.info("Teams app installation", action=activity.get("action"), tenant=a.tenant(activity))
+
+    async def on_card_action(self, activity: a.Activity) -> dict[str, Any]:
+        found = a.submission(activity)
+        if found is None:
+            return message_response("That card action is not known.")
+        return await self._submitted(activity, found) or message_response("Done.")
+
+    async def _submitted(
+        self, activity: a.Activity, submitted: a.Submission
+    ) -> dict[str, Any] | None:
+        """A card's button or form; for an ``Action.Execute`` invoke, the card to show next."""
+        actor, place = a.actor(activity), a.place(activity)
+        if submitted.form_id:
+            return await self._form_sent(activity, actor, submitted)
+        if submitted.action_id in FORMS:
+            return await self._show_form(
+                activity, actor, place, submitted.action_id, submitted.value, submitted.invoke
+            )
+        reply = await self.rituals.action(
+            actor, place, submitted.action_id, submitted.value, delivery_id=_delivery(activity)
+        )
+        if submitted.invoke and reply is not None:
+            return message_response(reply.message.text)
+        return None
+
+    async def _form_sent(
+        self, activity: a.Activity, actor: Actor, submitted: a.Submission
+    ) -> dict[str, Any] | None:
+        values = submitted.inputs()
+        result = await self.rituals.submit_form(
+            actor,
+            submitted.form_id,
+            submitted.context,
+            values,
+            delivery_id=_delivery(activity),
+        )
+        if not isinstance(result, dict):
+            return card_response(done_card("Saved. Thank you!")) if submitted.invoke else None
+        if submitted.invoke:
+            place = Place(submitted.context) if submitted.form_id == forms.SETUP else None
+            form = await self.rituals.open_form(actor, place, submitted.form_id, submitted.context)
+            if isinstance(form, Form):
+                return card_response(form_card(_refilled(form, values), result))
+            return message_response(form.message.text)
+        problems = "; ".join(f"{key or 'form'}: {message}" for key, message in result.items())
+        await self.rituals.tell(actor, f"The form was not saved — {problems}")
+        return None
+
+    async def _show_form(
+        self,
+        activity: a.Activity,
+        actor: Actor,
+        place: Place | None,
+        form_id: str,
+        value: str,
+        invoke: bool = False,
+    ) -> dict[str, Any] | None:
+        """A form as a card: the invoke's answer, or a card sent back into the chat."""
+        found = await self.rituals.open_form(actor, place, form_id, value)
+        if isinstance(found, Reply):
+            return message_response(found.message.text) if invoke else None
+        card = form_card(found)
+        if invoke:
+            return card_response(card)
+        reply_to = None if a.kind(activity) == a.PERSONAL else str(activity.get("id") or "")
+        try:
+            await self.port.reply(a.tenant(activity), a.conversation_id(activity), reply_to, card)
+        except SendError as exc:
+            log.warning("form not shown", form=form_id, error=exc.reason)
+            await self.rituals.tell(
+                actor,
+                "Teams did not take the form; type the command instead "
+                "(for example `standup setup at 09:30`).",
+            )
+        return None

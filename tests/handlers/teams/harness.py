@@ -1,0 +1,78 @@
+"""Our Teams edge behind a real HTTP server, the Bot Connector faked, the clock in hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.web import init_app
+from handlers.teams.adapter import TeamsAuth
+from handlers.teams.app import TeamsEdge
+from handlers.teams.setup import teams
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.router import Rituals
+from rituals.runtime import Runtime
+from storage.db import Database
+from tests.handlers.teams import activities as act
+from tests.handlers.teams.fake_connector import FakeConnector
+
+MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+APP_ID = "00000000-0000-0000-0000-000000000b07"
+
+
+class TeamsTeam:
+    """A Teams tenant talking to our app; ``say``/``type`` post activities as people would."""
+
+    def __init__(
+        self,
+        db: Database,
+        connector: FakeConnector,
+        http: TestClient,
+        clock: FakeClock,
+        delivery: Delivery,
+        rituals: Rituals,
+        edge: TeamsEdge,
+    ) -> None:
+        self.db, self.connector, self.http, self.clock = db, connector, http, clock
+        self.delivery, self.rituals, self.edge = delivery, rituals, edge
+        self.service_url = connector.url("/")
+
+    async def post(self, activity: Any, *, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post("/api/messages", json=activity, headers=headers)
+        body = await response.json() if response.content_type == "application/json" else None
+        return response.status, body
+
+    async def channel(self, user: str, text: str) -> int:
+        return (await self.post(act.in_channel(self.service_url, user, text)))[0]
+
+    async def dm(self, user: str, text: str, **extra: Any) -> int:
+        return (await self.post(act.personal(self.service_url, user, text, **extra)))[0]
+
+    async def deliver(self) -> None:
+        await self.delivery.drain()
+
+
+@asynccontextmanager
+async def running(db: Database, *, auth: TeamsAuth | None = None) -> AsyncIterator[TeamsTeam]:
+    connector = FakeConnector()
+    await connector.start()
+    clock = FakeClock(MONDAY_0800)
+    rituals = Rituals(Runtime(db=db, clock=clock))
+    if auth is not None and auth.app_id and auth.openid_metadata_url is None:
+        auth = TeamsAuth(**{**auth.__dict__, "openid_metadata_url": connector.url("/openid")})
+    edge, port = teams(rituals, auth or TeamsAuth())
+    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
+    try:
+        async with TestClient(server) as http:
+            yield TeamsTeam(
+                db, connector, http, clock, Delivery(db, {"teams": port}, clock), rituals, edge
+            )
+    finally:
+        await port.connector.close()
+        await connector.close()

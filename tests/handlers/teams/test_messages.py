@@ -1,0 +1,71 @@
+"""Teams end to end: Activity JSON posted to our real /api/messages, the Bot Connector a
+fake on 127.0.0.1 that the tests inspect."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import InboundEvent, Member, Ritual, TeamsConversation
+from tests.handlers.teams import activities as act
+from tests.handlers.teams.harness import TeamsTeam
+
+
+async def count(db: Database, model) -> int:
+    async with db.session() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def conversations(db: Database) -> list[TeamsConversation]:
+    async with db.session() as session:
+        return list((await session.execute(select(TeamsConversation))).scalars())
+
+
+async def test_the_bot_added_to_a_team_keeps_the_channels_reference(teams: TeamsTeam) -> None:
+    status, _ = await teams.post(act.bot_added_to_team(teams.service_url))
+    assert status == 200
+    [stored] = await conversations(teams.db)
+    assert (stored.tenant_id, stored.conversation_id, stored.kind) == (
+        act.TENANT,
+        act.CHANNEL,
+        "channel",
+    )
+    assert stored.team_id == act.TEAM
+    assert stored.service_url == teams.service_url
+    assert stored.reference["bot"]["id"] == "28:bot-app-id"
+    assert stored.reference["conversation"]["tenantId"] == act.TENANT
+
+
+async def test_a_channel_command_with_its_mention_sets_up_a_standup(teams: TeamsTeam) -> None:
+    assert await teams.channel("29:alice", "standup setup at 09:30 tz Europe/Berlin") == 200
+    async with teams.db.session() as session:
+        ritual = (await session.execute(select(Ritual))).scalar_one()
+    assert (ritual.at, ritual.tz) == ("09:30", "Europe/Berlin")
+    assert ritual.channel.external_id == act.CHANNEL
+    await teams.deliver()
+    [post] = teams.connector.sent_to(act.CHANNEL)
+    assert "stand-up for #General is set up" in post.text
+
+
+async def test_a_personal_message_is_a_command_and_its_reply_comes_back_there(
+    teams: TeamsTeam,
+) -> None:
+    assert await teams.dm("29:bob", "standup blockers", tz="America/New_York") == 200
+    await teams.deliver()
+    [reply] = teams.connector.personal("29:bob")
+    assert reply.text
+    async with teams.db.session() as session:
+        member = (await session.execute(select(Member))).scalar_one()
+    assert (member.external_id, member.name, member.tz) == ("29:bob", "Bob", "America/New_York")
+    [chat] = [c for c in await conversations(teams.db) if c.kind == "personal"]
+    assert chat.user_id == "29:bob"
+    assert teams.connector.of("create") == []
+
+
+async def test_the_same_activity_delivered_twice_is_handled_once(teams: TeamsTeam) -> None:
+    activity = act.in_channel(teams.service_url, "29:alice", "standup setup at 09:30")
+    for _ in range(2):
+        assert (await teams.post(activity))[0] == 200
+    assert await count(teams.db, InboundEvent) == 1
+    await teams.deliver()
+    assert len(teams.connector.sent_to(act.CHANNEL)) == 1
