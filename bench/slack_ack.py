@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -27,14 +25,19 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    Run,
+    expect_ok,
+    free_port,
+    handled_after,
+    load,
+    wait_until_up,
+)
+
 SECRET = "bench-secret"
 USERS = [f"U{n:04d}" for n in range(50)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def fake_slack(port: int) -> web.AppRunner:
@@ -114,23 +117,10 @@ def signed(body: str) -> dict[str, str]:
     return headers(body, "application/x-www-form-urlencoded", secret=SECRET)
 
 
-async def wait_until_up(port: int) -> None:
-    for _ in range(400):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise SystemExit(f"server on {port} never came up")
-
-
-async def load(
-    port: int, api_port: int, requests: int, concurrency: int
-) -> tuple[float, list[float]]:
+def commands(api_port: int, count: int) -> list[str]:
     from tests.handlers.slack.signing import slash
 
-    url = f"http://127.0.0.1:{port}/slack/events"
-    bodies = [
+    return [
         slash(
             "/standup",
             "join" if n % 2 == 0 else "leave",
@@ -138,69 +128,11 @@ async def load(
             channel="C1",
             response_url=f"http://127.0.0.1:{api_port}/respond",
         )
-        for n in range(requests + concurrency)
+        for n in range(count)
     ]
-    latencies: list[float] = []
-
-    async def worker(http: aiohttp.ClientSession) -> None:
-        while not queue.empty():
-            body = queue.get_nowait()
-            started = time.perf_counter()
-            async with http.post(url, data=body, headers=signed(body)) as response:
-                await response.read()
-                if response.status != 200:
-                    raise SystemExit(f"HTTP {response.status}: {await response.text()}")
-            latencies.append(time.perf_counter() - started)
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        warm, bodies = bodies[:concurrency], bodies[concurrency:]
-        queue = asyncio.Queue()
-        for body in bodies:
-            queue.put_nowait(body)
-        for body in warm:
-            async with http.post(url, data=body, headers=signed(body)) as response:
-                await response.read()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return elapsed, latencies
 
 
-async def handled_after(port: int, expected: int, started: float) -> float | None:
-    """Seconds from the first request until the server says it handled them all, read off
-    its /metrics; None for a server that handles each command before acknowledging it."""
-    url = f"http://127.0.0.1:{port}/metrics"
-    async with aiohttp.ClientSession() as http:
-        for _ in range(6000):
-            async with http.get(url) as response:
-                if response.status != 200:
-                    return None
-                text = await response.text()
-            done = sum(
-                float(line.rsplit(" ", 1)[1])
-                for line in text.splitlines()
-                if line.startswith("ritualbot_journal_handled_total{") and 'outcome="ok"' in line
-            )
-            if done >= expected:
-                return time.perf_counter() - started
-            await asyncio.sleep(0.05)
-    raise SystemExit("the server never handled every stored command")
-
-
-def report(name: str, requests: int, elapsed: float, latencies: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(latencies, n=100)
-    rate = requests / elapsed
-    print(
-        f"{name:9s} {rate:8,.0f} req/s  p50 {cuts[49] * 1000:6.1f} ms  "
-        f"p99 {cuts[98] * 1000:6.1f} ms  ({requests} requests)"
-    )
-    return rate, cuts[98]
-
-
-async def measure(
-    kind: str, requests: int, concurrency: int, tmp: Path
-) -> tuple[float, list[float], float | None]:
+async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
     port, api_port = free_port(), free_port()
     args = [
         sys.executable,
@@ -217,12 +149,17 @@ async def measure(
     server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
     try:
         await wait_until_up(port)
+        url = f"http://127.0.0.1:{port}/slack/events"
+
+        async def send(http: aiohttp.ClientSession, body: str) -> None:
+            async with http.post(url, data=body, headers=signed(body)) as response:
+                await expect_ok(response)
+
         started = time.perf_counter()
-        elapsed, latencies = await load(port, api_port, requests, concurrency)
-        handled = None
+        run = await load(commands(api_port, requests + concurrency), concurrency, send)
         if kind == "ours":
-            handled = await handled_after(port, requests + concurrency, started)
-        return elapsed, latencies, handled
+            run.handled_after = await handled_after(port, "slack", requests + concurrency, started)
+        return run
     finally:
         server.terminate()
         await server.wait()
@@ -249,19 +186,18 @@ async def main() -> None:
         bare = await measure("bare", args.requests, args.concurrency, Path(tmp))
         ours = await measure("ours", args.requests, args.concurrency, Path(tmp))
     print(f"concurrency {args.concurrency}, signed /standup join|leave")
-    bare_rate, _ = report("bare bolt", args.requests, *bare[:2])
-    our_rate, our_p99 = report("ritualbot", args.requests, *ours[:2])
-    print(f"ratio (ritualbot / bare bolt): throughput x{our_rate / bare_rate:.2f}")
-    if ours[2] is not None:
-        total = args.requests + args.concurrency
-        print(
-            f"ritualbot handled all {total} stored commands {ours[2]:.1f} s after the first "
-            f"request ({total / ours[2]:,.0f} commands/s end to end)"
-        )
-    target = our_rate >= 0.8 * bare_rate and our_p99 < 0.050
+    print(bare.line("bare bolt", "requests"))
+    print(ours.line("ritualbot", "requests"))
+    print(f"ratio (ritualbot / bare bolt): throughput x{ours.rate / bare.rate:.2f}")
+    total = args.requests + args.concurrency
+    assert ours.handled_after is not None
+    print(
+        f"ritualbot handled all {total} stored commands {ours.handled_after:.1f} s after the "
+        f"first request ({total / ours.handled_after:,.0f} commands/s end to end)"
+    )
+    target = ours.rate >= 0.8 * bare.rate and ours.p99 < 0.050
     print(f"target (>= 0.8 x bare throughput, p99 < 50 ms): {'met' if target else 'NOT met'}")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     asyncio.run(main())

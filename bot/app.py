@@ -141,7 +141,7 @@ def build(
             tenant_id=settings.microsoft_app_tenant_id,
             app_type=settings.microsoft_app_type,
         )
-        teams_edge, teams_port = teams(rituals, auth)
+        teams_edge, teams_port = teams(rituals, auth, journal=journal)
         ports["teams"] = teams_port
         routes.append(teams_edge.routes)
         connections.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))

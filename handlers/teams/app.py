@@ -1,12 +1,14 @@
 """The Teams edge: `POST /api/messages` in, neutral ritual calls out.
 
-The HTTP handler only checks the request (JSON, activity shape, the Bot Connector's token);
-:meth:`TeamsEdge.handle_activity` does the rest from the activity's JSON, so a request
-stored before it is handled can be handed to it later unchanged.
+The HTTP handler only checks the request (JSON, activity shape, the Bot Connector's token),
+then stores the activity in the journal and acknowledges it; the journal's worker hands it to
+:meth:`TeamsEdge.handle_activity` afterwards. Invokes are handled on the spot: Teams waits
+for their answer (a card) in the response.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from handlers.journal import Journal
 from handlers.teams import activity as a
 from handlers.teams.adapter import TeamsAdapter
 from handlers.teams.port import TeamsPort
@@ -25,6 +28,8 @@ from rituals.port import SendError
 from rituals.reply import Reply
 from rituals.router import Rituals
 from rituals.standup import forms
+from storage.journal import Arrival
+from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +56,16 @@ def _refilled(form: Form, values: dict[str, str]) -> Form:
     return form.model_copy(update={"fields": fields})
 
 
+def _arrival(activity: a.Activity, raw: str) -> Arrival:
+    """The journal entry for an activity: one person's activities in a tenant keep order."""
+    found = activity.get("id")
+    delivery = f"activity:{found}" if found else hashlib.sha256(raw.encode()).hexdigest()[:32]
+    sender = activity.get("from")
+    user = sender.get("id", "") if isinstance(sender, dict) else ""
+    lane = f"{a.PLATFORM}:{a.tenant(activity)}:{user}"
+    return Arrival(a.PLATFORM, delivery, lane, "application/json", raw)
+
+
 def _delivery(activity: a.Activity) -> str | None:
     found = activity.get("id")
     return f"activity:{found}" if found else None
@@ -58,12 +73,21 @@ def _delivery(activity: a.Activity) -> str | None:
 
 class TeamsEdge:
     def __init__(
-        self, rituals: Rituals, adapter: TeamsAdapter, references: References, port: TeamsPort
+        self,
+        rituals: Rituals,
+        adapter: TeamsAdapter,
+        references: References,
+        port: TeamsPort,
+        journal: Journal | None = None,
     ) -> None:
+        """Without a ``journal`` every activity is handled before it is acknowledged."""
         self.rituals = rituals
         self.adapter = adapter
         self.references = references
         self.port = port
+        self.journal = journal
+        if journal is not None:
+            journal.handles(a.PLATFORM, self.from_journal)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/messages", self.handle)
@@ -71,15 +95,20 @@ class TeamsEdge:
     async def handle(self, request: web.Request) -> web.Response:
         """Refuse what is not a JSON activity (400/415) or not from the Bot Connector (401);
         nothing is stored before both checks pass."""
-        if request.content_type != "application/json":
-            raise web.HTTPUnsupportedMediaType(text="expected application/json")
-        raw = await request.read()
-        try:
-            body = a.check(json.loads(raw))
-        except (ValueError, a.BadActivity) as exc:
-            raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
-        if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
-            raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
+        journal = self.journal
+        with journal.door() if journal else contextlib.nullcontext():
+            if request.content_type != "application/json":
+                raise web.HTTPUnsupportedMediaType(text="expected application/json")
+            raw = await request.text()
+            try:
+                body = a.check(json.loads(raw))
+            except (ValueError, a.BadActivity) as exc:
+                raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
+            if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
+                raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
+            if journal is not None and body.get("type") != "invoke":
+                await journal.append(_arrival(body, raw))
+                return web.Response(status=200)
         result = await self.handle_activity(body)
         if result is None:
             return web.Response(status=200)
@@ -87,6 +116,10 @@ class TeamsEdge:
         if payload is None:
             return web.Response(status=status)
         return web.json_response(payload, status=status)
+
+    async def from_journal(self, entry: JournalEntry) -> None:
+        """A stored activity, already checked at the door, handled as if it just arrived."""
+        await self.handle_activity(json.loads(entry.body))
 
     async def handle_activity(self, activity: a.Activity) -> tuple[int, Any] | None:
         """Handle one verified activity; for an invoke, the (status, body) Teams waits for."""

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import structlog
 from aiohttp import web
 
+from handlers.journal import Journal
 from handlers.teams.activity import PLATFORM
 from handlers.teams.adapter import TeamsAdapter, TeamsAuth
 from handlers.teams.app import TeamsEdge
@@ -19,14 +20,16 @@ from rituals.router import Rituals
 log = structlog.get_logger(__name__)
 
 
-def teams(rituals: Rituals, auth: TeamsAuth) -> tuple[TeamsEdge, TeamsPort]:
+def teams(
+    rituals: Rituals, auth: TeamsAuth, *, journal: Journal | None = None
+) -> tuple[TeamsEdge, TeamsPort]:
     """The edge serving `/api/messages` and the port the outbox sends through; the
     channel roster is registered with the rituals so stand-ups follow their team."""
     adapter = TeamsAdapter(auth)
     references = References(rituals.rt.db, rituals.rt.clock)
     port = TeamsPort(Connector(adapter.token), references)
     rituals.rt.rosters[PLATFORM] = TeamsRoster(adapter, references)
-    return TeamsEdge(rituals, adapter, references, port), port
+    return TeamsEdge(rituals, adapter, references, port, journal), port
 
 
 def teams_lifetime(

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import init_app
+from handlers.journal import Journal
 from handlers.teams.adapter import TeamsAuth
 from handlers.teams.app import TeamsEdge
 from handlers.teams.setup import teams
@@ -37,15 +38,19 @@ class TeamsTeam:
         delivery: Delivery,
         rituals: Rituals,
         edge: TeamsEdge,
+        journal: Journal,
     ) -> None:
         self.db, self.connector, self.http, self.clock = db, connector, http, clock
         self.delivery, self.rituals, self.edge = delivery, rituals, edge
+        self.journal = journal
         self.service_url = connector.url("/")
 
     async def post(self, activity: Any, *, token: str | None = None) -> tuple[int, Any]:
+        """Post an activity and let the journal's worker handle what it stored."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.http.post("/api/messages", json=activity, headers=headers)
         body = await response.json() if response.content_type == "application/json" else None
+        await self.journal.drain()
         return response.status, body
 
     async def channel(self, user: str, text: str) -> int:
@@ -66,12 +71,20 @@ async def running(db: Database, *, auth: TeamsAuth | None = None) -> AsyncIterat
     rituals = Rituals(Runtime(db=db, clock=clock))
     if auth is not None and auth.app_id and auth.openid_metadata_url is None:
         auth = TeamsAuth(**{**auth.__dict__, "openid_metadata_url": connector.url("/openid")})
-    edge, port = teams(rituals, auth or TeamsAuth())
+    journal = Journal(db, clock)
+    edge, port = teams(rituals, auth or TeamsAuth(), journal=journal)
     server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
     try:
         async with TestClient(server) as http:
             yield TeamsTeam(
-                db, connector, http, clock, Delivery(db, {"teams": port}, clock), rituals, edge
+                db,
+                connector,
+                http,
+                clock,
+                Delivery(db, {"teams": port}, clock),
+                rituals,
+                edge,
+                journal,
             )
     finally:
         await port.connector.close()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from handlers.teams.adapter import TeamsAuth
 from storage.db import Database
-from storage.models import InboundEvent, Member, Ritual, TeamsConversation
+from storage.models import InboundEvent, JournalEntry, Member, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.fake_connector import new_key
 from tests.handlers.teams.harness import APP_ID, TeamsTeam, running
@@ -31,7 +31,7 @@ async def secured(db: Database) -> AsyncIterator[TeamsTeam]:
 async def stored(db: Database) -> int:
     async with db.session() as session:
         total = 0
-        for model in (InboundEvent, Member, Ritual, TeamsConversation):
+        for model in (InboundEvent, JournalEntry, Member, Ritual, TeamsConversation):
             total += (await session.execute(select(func.count()).select_from(model))).scalar_one()
         return total
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.db import Database
-from storage.models import InboundEvent, Member, Ritual, TeamsConversation
+from storage.models import InboundEvent, JournalEntry, Member, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
 
@@ -69,3 +69,16 @@ async def test_the_same_activity_delivered_twice_is_handled_once(teams: TeamsTea
     assert await count(teams.db, InboundEvent) == 1
     await teams.deliver()
     assert len(teams.connector.sent_to(act.CHANNEL)) == 1
+
+
+async def test_an_activity_is_stored_and_acknowledged_before_it_is_handled(
+    teams: TeamsTeam,
+) -> None:
+    activity = act.in_channel(teams.service_url, "29:alice", "standup setup at 09:30")
+    response = await teams.http.post("/api/messages", json=activity)
+    assert response.status == 200
+    assert await count(teams.db, JournalEntry) == 1
+    assert await count(teams.db, Ritual) == 0
+    await teams.journal.drain()
+    assert await count(teams.db, Ritual) == 1
+    assert await count(teams.db, JournalEntry) == 0

@@ -1,0 +1,109 @@
+"""What the acknowledgement benchmarks share: ports, the concurrent load, and the report."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+Send = Callable[[aiohttp.ClientSession, Any], Awaitable[None]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_until_up(port: int) -> None:
+    for _ in range(400):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise SystemExit(f"server on {port} never came up")
+
+
+async def expect_ok(response: aiohttp.ClientResponse) -> None:
+    await response.read()
+    if response.status >= 300:
+        raise SystemExit(f"HTTP {response.status}: {await response.text()}")
+
+
+@dataclass
+class Run:
+    """One server's figures: every request's latency, and when all were handled."""
+
+    requests: int
+    elapsed: float
+    latencies: list[float]
+    handled_after: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.elapsed
+
+    @property
+    def p99(self) -> float:
+        return statistics.quantiles(self.latencies, n=100)[98]
+
+    def line(self, name: str, unit: str) -> str:
+        cuts = statistics.quantiles(self.latencies, n=100)
+        return (
+            f"{name:10s} {self.rate:8,.0f} {unit}/s  p50 {cuts[49] * 1000:6.1f} ms  "
+            f"p99 {cuts[98] * 1000:6.1f} ms  ({self.requests} {unit})"
+        )
+
+
+async def load(bodies: Sequence[Any], concurrency: int, send: Send) -> Run:
+    """Send ``bodies`` with ``concurrency`` requests in flight; the first ``concurrency``
+    warm the connections and are not counted."""
+    warm, counted = list(bodies[:concurrency]), list(bodies[concurrency:])
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for body in counted:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+
+    async def worker(http: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            await send(http, body)
+            latencies.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        for body in warm:
+            await send(http, body)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Run(len(counted), elapsed, latencies)
+
+
+async def handled_after(port: int, platform: str, expected: int, started: float) -> float:
+    """Seconds from ``started`` until the server's /metrics say it handled ``expected``
+    stored requests of ``platform``."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    prefix = "ritualbot_journal_handled_total{"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(12000):
+            async with http.get(url) as response:
+                text = await response.text()
+            done = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith(prefix)
+                and f'platform="{platform}"' in line
+                and 'outcome="ok"' in line
+            )
+            if done >= expected:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.05)
+    raise SystemExit("the server never handled every stored request")
