@@ -145,7 +145,10 @@ def build(
         ports["teams"] = teams_port
         routes.append(teams_edge.routes)
         connections.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
-    delivery = Delivery(db, ports, runtime.clock, lane_interval={"slack": timedelta(seconds=1)})
+    # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
+    # conversation, so two a second keeps a long summary thread inside it.
+    pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}
+    delivery = Delivery(db, ports, runtime.clock, lane_interval=pacing)
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
