@@ -68,6 +68,15 @@ NOT_YET = {
 }
 
 
+WELCOME = Message(
+    text="Hi! I run this channel's async stand-up: each person is asked in a private chat at "
+    "the set time in their own timezone, and the answers, with a ledger of open blockers, "
+    "come back here as one summary.",
+    context="Start with `standup setup at 09:30` (or `standup setup` for a form), then "
+    "`standup now` to try it; `help` lists every command.",
+)
+
+
 def inline(reply: Reply) -> bool:
     """A reply an edge may show itself, right away: private, and with no file to send."""
     return not reply.public and reply.message.attachment is None
@@ -162,6 +171,18 @@ class Rituals:
             self.rt.schedule_changed(ritual_id)
         self.rt.sent_later()
         return reply
+
+    async def introduce(
+        self, platform: str, workspace: str, place: Place, *, delivery_id: str | None = None
+    ) -> bool:
+        """The bot was added to a channel: say once what it does and how to start there."""
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, platform, delivery_id):
+                return False
+            envelope = Envelope(platform, workspace, "post", channel=place.channel)
+            await outbox.enqueue(session, envelope, WELCOME, self.rt.clock.now())
+        self.rt.sent_later()
+        return True
 
     async def tell(self, actor: Actor, text: str) -> None:
         """A short private note from an edge to one person, sent like any other reply."""

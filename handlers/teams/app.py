@@ -165,11 +165,18 @@ class TeamsEdge:
         )
 
     async def on_conversation_update(self, activity: a.Activity) -> None:
-        """The bot added to a team, a chat or a channel; its reference is already kept."""
+        """The bot added to a team, a chat or a channel: its reference is already kept; it
+        introduces itself there."""
         bot = (activity.get("recipient") or {}).get("id")
         added = [m for m in activity.get("membersAdded") or [] if isinstance(m, dict)]
-        if any(m.get("id") == bot for m in added):
-            log.info("Teams bot added", tenant=a.tenant(activity), kind=a.kind(activity))
+        if not any(m.get("id") == bot for m in added):
+            return
+        log.info("Teams bot added", tenant=a.tenant(activity), kind=a.kind(activity))
+        place = a.place(activity)
+        if place is not None:
+            await self.rituals.introduce(
+                a.PLATFORM, a.tenant(activity), place, delivery_id=_delivery(activity)
+            )
 
     async def on_installation_update(self, activity: a.Activity) -> None:
         log.info("Teams app installation", action=activity.get("action"), tenant=a.tenant(activity))

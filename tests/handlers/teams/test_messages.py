@@ -36,6 +36,15 @@ async def test_the_bot_added_to_a_team_keeps_the_channels_reference(teams: Teams
     assert stored.reference["conversation"]["tenantId"] == act.TENANT
 
 
+async def test_the_bot_added_to_a_channel_introduces_itself_once(teams: TeamsTeam) -> None:
+    added = act.bot_added_to_team(teams.service_url)
+    for _ in range(2):
+        assert (await teams.post(added))[0] == 200
+    await teams.deliver()
+    [welcome] = teams.connector.sent_to(act.CHANNEL)
+    assert "stand-up" in welcome.text and "standup setup" in welcome.text
+
+
 async def test_a_channel_command_with_its_mention_sets_up_a_standup(teams: TeamsTeam) -> None:
     assert await teams.channel("29:alice", "standup setup at 09:30 tz Europe/Berlin") == 200
     async with teams.db.session() as session:
