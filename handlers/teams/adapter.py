@@ -267,19 +267,18 @@ class TeamsAdapter:
             self._token = (time.monotonic(), value)
             return value
 
-    async def members(self, reference: dict[str, Any], team_id: str | None) -> list[dict]:
-        """Every member of a team (or of the referenced group chat), page by page."""
+    async def members(self, reference: dict[str, Any]) -> list[dict]:
+        """Every member of the referenced conversation, page by page: for a channel, the
+        channel's members (a private channel's own, a standard channel's team)."""
         found: list[dict[str, Any]] = []
 
         async def logic(turn_context: TurnContext) -> None:
+            # No team in the channel data, so TeamsInfo asks for the conversation's members
+            # rather than the whole team's.
+            turn_context.activity.channel_data = {}
             continuation = None
             while True:
-                if team_id:
-                    page = await TeamsInfo.get_paged_team_members(
-                        turn_context, team_id, continuation, PAGE_SIZE
-                    )
-                else:
-                    page = await TeamsInfo.get_paged_members(turn_context, continuation, PAGE_SIZE)
+                page = await TeamsInfo.get_paged_members(turn_context, continuation, PAGE_SIZE)
                 found.extend(member.serialize() for member in page.members or [])
                 continuation = page.continuation_token
                 if not continuation:

@@ -1,4 +1,5 @@
-"""The Teams roster: a channel's people are its team's members (TeamsInfo, paged).
+"""The Teams roster: a channel's people, as the Bot Connector lists the channel's members
+(TeamsInfo, paged): the team's members for a standard channel, its own for a private one.
 
 Teams gives no zone or status here; a member's zone comes from their own messages
 (``localTimezone``), so the roster leaves it as it is.
@@ -35,13 +36,12 @@ class TeamsRoster:
         where = await self._references.conversation(workspace, channel)
         if where is None or where.kind == a.PERSONAL:
             return None
-        team = where.team_id if where.kind == a.CHANNEL else None
         reference = {
             **where.reference,
             "conversation": {**where.reference.get("conversation", {}), "id": channel},
         }
         try:
-            found = await self._adapter.members(reference, team)
+            found = await self._adapter.members(reference)
         except Exception as exc:  # the SDK raises its own errors for every HTTP failure
             log.warning("channel members unavailable", channel=channel, error=str(exc)[:300])
             return None

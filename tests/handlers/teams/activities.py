@@ -64,10 +64,19 @@ def mention(user_id: str = BOT_ID, name: str = BOT_NAME) -> dict[str, Any]:
     }
 
 
-def in_channel(service_url: str, user: str, text: str, *, thread: str | None = None) -> dict:
-    """``@ritualbot text`` typed in the team's channel (a new post, or a reply in a thread)."""
+def in_channel(
+    service_url: str,
+    user: str,
+    text: str,
+    *,
+    thread: str | None = None,
+    channel: str = CHANNEL,
+    channel_name: str = "General",
+) -> dict:
+    """``@ritualbot text`` typed in a channel of the team (a new post, or a reply in a
+    thread); the General channel unless ``channel`` says another."""
     activity_id = next_id()
-    conversation = f"{CHANNEL};messageid={thread or activity_id}"
+    conversation = f"{channel};messageid={thread or activity_id}"
     activity = _base(
         "message",
         service_url,
@@ -83,8 +92,8 @@ def in_channel(service_url: str, user: str, text: str, *, thread: str | None = N
     activity["channelData"] = {
         "tenant": {"id": TENANT},
         "team": {"id": TEAM, "name": "ML team"},
-        "channel": {"id": CHANNEL, "name": "General"},
-        "teamsChannelId": CHANNEL,
+        "channel": {"id": channel, "name": channel_name},
+        "teamsChannelId": channel,
         "teamsTeamId": TEAM,
     }
     return activity

@@ -1,4 +1,4 @@
-"""The Teams roster: a channel's people from its team's members, through TeamsInfo."""
+"""The Teams roster: a channel's people from the channel's members, through TeamsInfo."""
 
 from __future__ import annotations
 
@@ -54,3 +54,17 @@ async def test_a_standup_follows_its_teams_roster(teams: TeamsTeam) -> None:
     await teams.deliver()
     asked = sorted(c.body["members"][0]["id"] for c in teams.connector.of("create"))
     assert asked == ["29:alice", "29:carol"]
+
+
+async def test_a_private_channels_people_are_its_own_members_not_the_teams(
+    teams: TeamsTeam,
+) -> None:
+    private = "19:private-ranking@thread.tacv2"
+    teams.connector.teams[act.TEAM] = [member("29:alice", "Alice"), member("29:bob", "Bob")]
+    teams.connector.teams[private] = [member("29:alice", "Alice")]
+    activity = act.in_channel(
+        teams.service_url, "29:alice", "standup status", channel=private, channel_name="ranking"
+    )
+    assert (await teams.post(activity))[0] == 200
+    roster = teams.rituals.rt.rosters["teams"]
+    assert await roster.members(act.TENANT, private) == [Person("29:alice", "Alice", None)]
