@@ -51,6 +51,12 @@ FORMS = frozenset({forms.ANSWERS, forms.SETUP})
 # Button action ids and commands that open a modal, which Slack allows only within 3 s.
 OPENS_FORM = FORMS | {"/standup setup"}
 STORED = "ritualbot_stored"
+# What bolt answers when it cannot check the workspace's token (auth.test rate limited or
+# down, or no installation); a stored request that gets it is retried, not dropped.
+AUTHORIZE_FAILED = (
+    "ritualbot could not confirm this workspace's installation with Slack just now; "
+    "please try again in a minute."
+)
 
 
 @contextlib.contextmanager
@@ -93,6 +99,7 @@ class SlackEdge:
                 client=client,
                 process_before_response=True,
                 request_verification_enabled=False,
+                user_facing_authorize_error_message=AUTHORIZE_FAILED,
                 oauth_settings=oauth,
                 installation_store=oauth.installation_store if oauth else None,
             )
@@ -137,24 +144,31 @@ class SlackEdge:
 
     async def handle(self, request: web.Request) -> web.Response:
         """The door: check the signature, then store and acknowledge, or handle now."""
+        raw = await request.read()
+        headers = request.headers
+        if not self._signed(raw, headers):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
+        content_type = headers.get("Content-Type", "")
         journal = self.journal
-        with journal.door() if journal else contextlib.nullcontext():
-            body = await request.text()
-            headers = request.headers
-            if not self._signed(body, headers):
-                return web.json_response({"error": "invalid request"}, status=401)
-            content_type = headers.get("Content-Type", "")
-            arrival = later(body, content_type, opens_form=OPENS_FORM) if journal else None
-            if journal is None or arrival is None:
-                try:
-                    bolt_request = await to_bolt_request(request)
-                except ValueError:
-                    return web.json_response({"error": "malformed body"}, status=400)
-                return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
-            await journal.append(arrival)
-            return web.Response(status=200)
+        if journal is not None:
+            arrival = later(body, content_type, opens_form=OPENS_FORM)
+            if arrival is not None:
+                with journal.door():
+                    await journal.append(arrival)
+                return web.Response(status=200)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(headers)
+            )
+        except ValueError:
+            return web.json_response({"error": "malformed body"}, status=400)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
-    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
+    def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """Slack's signature over the body, within its 5-minute window (no secret: nothing
         over HTTP is trusted; Socket Mode needs none)."""
         stamp = headers.get("X-Slack-Request-Timestamp")
@@ -167,7 +181,7 @@ class SlackEdge:
             body=entry.body, headers={"content-type": entry.content_type}, context={STORED: True}
         )
         response = await self.app.async_dispatch(request)
-        if response.status >= 500:
+        if response.status >= 500 or response.body == AUTHORIZE_FAILED:
             raise RuntimeError(f"Slack request {entry.delivery_id} failed: {response.body}")
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:

@@ -32,6 +32,8 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
+from handlers.teams import activity as a
+
 log = structlog.get_logger(__name__)
 
 RAW = "ritualbot.activity"
@@ -185,6 +187,20 @@ class TeamsAdapter:
     @property
     def authenticating(self) -> bool:
         return bool(self.auth.app_id)
+
+    def refuses(self, activity: dict[str, Any]) -> str | None:
+        """Why an authenticated activity is not for this bot, or None: the token proves the
+        Bot Framework sent it, not that it came from Teams or from the configured tenant."""
+        if not self.authenticating:
+            return None
+        if activity.get("channelId") != "msteams":
+            return "only Microsoft Teams activities are accepted"
+        tenant = a.tenant(activity)
+        if tenant == a.LOCAL_TENANT:
+            return "the activity names no tenant"
+        if self.auth.app_type == "SingleTenant" and tenant != self.auth.tenant_id:
+            return "the activity comes from another tenant than MICROSOFT_APP_TENANT_ID"
+        return None
 
     def _plausible(self, header: str) -> bool:
         """A bearer JWT for this app from a Microsoft issuer, judged without its signature.

@@ -8,7 +8,6 @@ for their answer (a card) in the response.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from typing import Any
@@ -58,8 +57,7 @@ def _refilled(form: Form, values: dict[str, str]) -> Form:
 
 def _arrival(activity: a.Activity, raw: str) -> Arrival:
     """The journal entry for an activity: one person's activities in a tenant keep order."""
-    found = activity.get("id")
-    delivery = f"activity:{found}" if found else hashlib.sha256(raw.encode()).hexdigest()[:32]
+    delivery = _delivery(activity) or hashlib.sha256(raw.encode()).hexdigest()[:32]
     sender = activity.get("from")
     user = sender.get("id", "") if isinstance(sender, dict) else ""
     lane = f"{a.PLATFORM}:{a.tenant(activity)}:{user}"
@@ -67,8 +65,12 @@ def _arrival(activity: a.Activity, raw: str) -> Arrival:
 
 
 def _delivery(activity: a.Activity) -> str | None:
+    """An activity's identity: Teams ids are unique only within their conversation (a
+    message id is its millisecond), so the tenant and conversation are part of it."""
     found = activity.get("id")
-    return f"activity:{found}" if found else None
+    if not found:
+        return None
+    return f"activity:{a.tenant(activity)}:{a.conversation_id(activity)}:{found}"
 
 
 class TeamsEdge:
@@ -95,20 +97,23 @@ class TeamsEdge:
     async def handle(self, request: web.Request) -> web.Response:
         """Refuse what is not a JSON activity (400/415) or not from the Bot Connector (401);
         nothing is stored before both checks pass."""
+        if request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="expected application/json")
+        try:
+            raw = (await request.read()).decode("utf-8")
+            body = a.check(json.loads(raw))
+        except (ValueError, a.BadActivity) as exc:
+            raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
+        if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
+            raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
+        refused = self.adapter.refuses(body)
+        if refused:
+            raise web.HTTPForbidden(text=refused)
         journal = self.journal
-        with journal.door() if journal else contextlib.nullcontext():
-            if request.content_type != "application/json":
-                raise web.HTTPUnsupportedMediaType(text="expected application/json")
-            raw = await request.text()
-            try:
-                body = a.check(json.loads(raw))
-            except (ValueError, a.BadActivity) as exc:
-                raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
-            if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
-                raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
-            if journal is not None and body.get("type") != "invoke":
+        if journal is not None and body.get("type") != "invoke":
+            with journal.door():
                 await journal.append(_arrival(body, raw))
-                return web.Response(status=200)
+            return web.Response(status=200)
         result = await self.handle_activity(body)
         if result is None:
             return web.Response(status=200)
@@ -209,6 +214,16 @@ class TeamsEdge:
         self, activity: a.Activity, actor: Actor, submitted: a.Submission
     ) -> dict[str, Any] | None:
         values = submitted.inputs()
+        if submitted.form_id == forms.SETUP:
+            # The card's data comes back from the client: a channel it names must be the
+            # one the card was sent in, or anyone could set up (and post to) any channel.
+            here = a.place(activity)
+            if here is None or here.channel != submitted.context:
+                message = "This form belongs to another channel; type `standup setup` here."
+                if submitted.invoke:
+                    return message_response(message)
+                await self.rituals.tell(actor, message)
+                return None
         result = await self.rituals.submit_form(
             actor,
             submitted.form_id,

@@ -33,6 +33,13 @@ def _send_error(exc: ConnectorError, what: str) -> SendError:
     return SendError(f"{what}: {exc}", retry_after=exc.retry_after)
 
 
+class Blocked(SendError):
+    """The person's own 1:1 chat refused the bot (403): they blocked or removed it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
+
+
 class TeamsPort:
     platform = PLATFORM
 
@@ -41,11 +48,13 @@ class TeamsPort:
         self.references = references
 
     async def _where(self, tenant: str, conversation: str) -> Conversation:
+        """A conversation this tenant showed the bot; never one it only names, so no
+        tenant can make the bot post where it was not added."""
         found = await self.references.conversation(tenant, conversation)
         if found is None:
-            found = await self.references.any_in(tenant)
-        if found is None:
-            raise SendError(f"no Teams conversation known in tenant {tenant}", permanent=True)
+            raise SendError(
+                f"conversation {conversation[:80]} is not known in tenant {tenant}", permanent=True
+            )
         return found
 
     async def _send(
@@ -78,7 +87,17 @@ class TeamsPort:
 
     async def direct(self, workspace: str, user: str, message: Message) -> Sent:
         where = await self._personal(workspace, user)
-        return await self._send(where, where.conversation_id, render.activity(message))
+        try:
+            answer = await self.connector.send(
+                where.service_url, where.conversation_id, render.activity(message)
+            )
+        except ConnectorError as exc:
+            if exc.status == 403:
+                await self.references.block(workspace, user, exc.reason)
+                log.warning("person blocked the bot", tenant=workspace, user=user)
+                raise Blocked(f"direct: HTTP 403 {exc.reason[:200]}") from exc
+            raise _send_error(exc, "send") from exc
+        return Sent(where.conversation_id, str(answer.get("id") or ""))
 
     async def _personal(self, tenant: str, user: str) -> Conversation:
         """The person's 1:1 chat: known, or opened now (POST /v3/conversations)."""
@@ -124,9 +143,12 @@ class TeamsPort:
         """Teams has no message only one person sees in a channel; the honest equivalent
         is the person's 1:1 chat with the bot. Where the bot cannot open one (403: the app
         is not installed for them), the reply goes under their command in the channel
-        (``via``: ``conversation|activity``), which everyone there can read."""
+        (``via``: ``conversation|activity``), which everyone there can read; never for
+        someone who blocked the bot in their own chat."""
         try:
             return await self.direct(workspace, user, message)
+        except Blocked:
+            raise
         except SendError as exc:
             if not (exc.permanent and via and "|" in via):
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from hypothesis import given
@@ -100,3 +101,30 @@ async def test_a_replayed_command_is_handled_once(slack_team: SlackTeam) -> None
         assert await slack_team.post(body, FORM) == 200
     await slack_team.deliver()
     assert len(slack_team.private_replies()) == 1
+
+
+async def test_an_unsigned_slack_body_that_is_not_utf8_is_a_4xx_not_a_500(
+    slack_team: SlackTeam,
+) -> None:
+    response = await slack_team.http.post(
+        "/slack/events", data=b"command=\xff", headers={"Content-Type": FORM}
+    )
+    assert 400 <= response.status < 500
+
+
+async def test_a_stored_command_survives_a_failed_auth_test(slack_team: SlackTeam) -> None:
+    """bolt answers an authorization failure (auth.test rate limited, or a 5xx) with a 200
+    "please install" response; from_journal only retries on >= 500, so the acknowledged
+    command is deleted from the journal unhandled and its author never hears back."""
+    slack_team.slack.fail("auth.test", 429, retry_after=1)
+    body = signing.slash(
+        "/standup", "blockers", user="UALICE", response_url=slack_team.slack.respond_url
+    )
+    assert await slack_team.post(body, FORM) == 200
+    await slack_team.deliver()
+    assert await journal_rows(slack_team) == 1
+    slack_team.clock.advance(timedelta(seconds=5))
+    await slack_team.journal.drain()
+    await slack_team.deliver()
+    assert await journal_rows(slack_team) == 0
+    assert slack_team.private_replies()

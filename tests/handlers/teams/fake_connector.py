@@ -70,6 +70,8 @@ class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     key: rsa.RSAPrivateKey = field(default_factory=new_key)
+    # The Bot Framework channels the signing key vouches for; the real keys vouch for many.
+    endorsements: list[str] = field(default_factory=lambda: ["msteams"])
     server: TestServer | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
@@ -213,5 +215,5 @@ class FakeConnector:
 
     async def _keys(self, _request: web.Request) -> web.Response:
         public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        public.update(kid=KID, use="sig", endorsements=["msteams"])
+        public.update(kid=KID, use="sig", endorsements=self.endorsements)
         return web.json_response({"keys": [public]})

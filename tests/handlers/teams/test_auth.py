@@ -115,3 +115,21 @@ async def test_unreachable_signing_keys_refuse_quickly(db: Database) -> None:
         assert (await team.post(setup_activity(team), token=token))[0] == 401
         assert time.monotonic() - started < 3
         assert await stored(team.db) == 0
+
+
+async def test_a_signed_activity_from_another_bot_framework_channel_is_refused(
+    secured: TeamsTeam,
+) -> None:
+    secured.connector.endorsements.append("webchat")
+    token = secured.connector.token(audience=APP_ID, service_url=secured.service_url)
+    activity = {**setup_activity(secured), "channelId": "webchat"}
+    assert (await secured.post(activity, token=token))[0] == 403
+    assert await stored(secured.db) == 0
+
+
+async def test_a_single_tenant_bot_refuses_other_tenants(db: Database) -> None:
+    auth = TeamsAuth(app_id=APP_ID, password="secret", app_type="SingleTenant", tenant_id="ours")
+    async with running(db, auth=auth) as team:
+        token = team.connector.token(audience=APP_ID, service_url=team.service_url)
+        assert (await team.post(setup_activity(team), token=token))[0] == 403
+        assert await stored(team.db) == 0

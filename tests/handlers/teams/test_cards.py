@@ -10,7 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from sqlalchemy import select
 
 from handlers.teams.app import CARD_RESPONSE
-from storage.models import Answer, Blocker, Ritual
+from storage.models import Answer, Blocker, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
 
@@ -103,7 +103,12 @@ async def test_setup_without_arguments_answers_with_the_setup_card(teams: TeamsT
     submit = card.card["actions"][0]
     values = {"at": "10:15", "days": "mon-thu", "tz": "Europe/Berlin", "summary": "16:00"}
     data = {**submit["data"], **values, "holidays": ""}
-    status, body = await teams.post(act.executed(teams.service_url, "29:alice", "submit", data))
+    pressed = act.executed(teams.service_url, "29:alice", "submit", data)
+    pressed["conversation"], pressed["channelData"] = (
+        activity["conversation"],
+        activity["channelData"],
+    )
+    status, body = await teams.post(pressed)
     assert status == 200 and "Saved" in str(body["value"])
     async with teams.db.session() as session:
         ritual = (await session.execute(select(Ritual))).scalar_one()
@@ -130,3 +135,22 @@ async def test_botbuilders_own_card_invoke_path_answers_500_which_is_why_we_avoi
         invoke = act.executed("http://127.0.0.1:9/", "29:alice", "open", {"x": 1})
         response = await http.post("/api/messages", json=invoke)
         assert response.status == 500
+
+
+async def test_a_setup_submit_cannot_aim_at_a_conversation_the_tenant_never_showed(
+    teams: TeamsTeam,
+) -> None:
+    """The setup card's ``context`` (the channel) travels in the card's data, which the
+    client sends back. A forged value sets up a stand-up for a conversation the bot never
+    saw in this tenant, and the port then posts into that conversation id through another
+    conversation's service URL (``TeamsPort._where`` falls back to ``any_in``)."""
+    await teams.post(act.bot_added_to_team(teams.service_url))
+    elsewhere = "19:someone-elses-channel@thread.tacv2"
+    data = {"form_id": "standup.setup", "context": elsewhere, "at": "09:30"}
+    status, _ = await teams.post(act.submitted(teams.service_url, "29:alice", data))
+    assert status == 200
+    await teams.deliver()
+    assert teams.connector.sent_to(elsewhere) == [], "the bot posted into an unknown conversation"
+    async with teams.db.session() as session:
+        known = set((await session.execute(select(TeamsConversation.conversation_id))).scalars())
+    assert elsewhere not in known

@@ -91,3 +91,23 @@ async def test_an_activity_is_stored_and_acknowledged_before_it_is_handled(
     await teams.journal.drain()
     assert await count(teams.db, Ritual) == 1
     assert await count(teams.db, JournalEntry) == 0
+
+
+async def test_two_people_whose_messages_share_an_activity_id_are_both_handled(
+    teams: TeamsTeam,
+) -> None:
+    """Teams gives a message the id of its millisecond (as the fixtures do); two people in
+    their own 1:1 chats writing in the same millisecond share it. Keyed on the id alone,
+    the second is acknowledged and then thrown away as a "redelivery"."""
+    same = act.next_id()
+    alice = act.personal(teams.service_url, "29:alice", "standup blockers")
+    bob = act.personal(teams.service_url, "29:bob", "standup blockers")
+    alice["id"] = bob["id"] = same
+    # Both arrive before the worker runs, as concurrent requests do.
+    for activity in (alice, bob):
+        response = await teams.http.post("/api/messages", json=activity)
+        assert response.status == 200
+    await teams.journal.drain()
+    await teams.deliver()
+    assert teams.connector.personal("29:alice"), "alice got her reply"
+    assert teams.connector.personal("29:bob"), "bob's acknowledged message was lost"

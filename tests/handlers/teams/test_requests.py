@@ -108,3 +108,10 @@ async def test_the_bots_own_messages_are_ignored(teams: TeamsTeam) -> None:
     assert (await teams.post(activity))[0] == 200
     async with teams.db.session() as session:
         assert (await session.execute(select(func.count()).select_from(Member))).scalar_one() == 0
+
+
+async def test_a_teams_body_that_is_not_utf8_is_a_400_not_a_500(teams: TeamsTeam) -> None:
+    response = await teams.http.post(
+        "/api/messages", data=b'{"type": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400

@@ -88,3 +88,17 @@ async def test_server_errors_and_rate_limits_are_retried_until_delivered(
     sends = [c for c in teams.connector.calls[welcomed:] if c.kind == "send"]
     assert [c.status for c in sends] == [500, 500, 429, 200]
     assert "set up" in sends[-1].text
+
+
+async def test_someone_who_blocks_the_bot_in_their_own_chat_hears_nothing_in_the_channel(
+    teams: TeamsTeam,
+) -> None:
+    await start(teams)
+    await teams.deliver()
+    teams.connector.fail("send", 403)
+    assert await teams.channel("29:bob", "standup status") == 200
+    await teams.deliver()
+    async with teams.db.session() as session:
+        bob = await session.execute(select(TeamsMember).where(TeamsMember.user_id == "29:bob"))
+        assert bob.scalar_one().blocked_at is not None
+    assert [c for c in teams.connector.of("send") if c.reply_to and c.status == 200] == []
