@@ -46,6 +46,7 @@ class Bot:
     connections: list[Callable[[web.Application], AsyncIterator[None]]] = field(
         default_factory=list
     )
+    clients: list[Callable[[web.Application], AsyncIterator[None]]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add_routes(self, app: web.Application) -> None:
@@ -85,6 +86,8 @@ def build(
         )
     routes: list[Callable[[web.Application], None]] = []
     connections: list[Callable[[web.Application], AsyncIterator[None]]] = []
+    # Outbound HTTP pools: open before delivery starts, closed after its last drain.
+    clients: list[Callable[[web.Application], AsyncIterator[None]]] = []
     secret = settings.slack_signing_secret
     app_token = settings.slack_app_token
     if settings.slack_client_id and settings.slack_client_secret and secret:
@@ -92,7 +95,7 @@ def build(
         from handlers.slack.setup import multi_workspace
 
         pool = Pool()
-        connections.append(pool.lifetime)
+        clients.append(pool.lifetime)
         edge, ports["slack"] = multi_workspace(
             rituals,
             client_id=settings.slack_client_id,
@@ -110,7 +113,7 @@ def build(
         from handlers.slack.socket import socket_mode
 
         pool = Pool()
-        connections.append(pool.lifetime)
+        clients.append(pool.lifetime)
         edge, ports["slack"] = single_workspace(
             rituals,
             token=settings.slack_bot_token.get_secret_value(),
@@ -144,7 +147,7 @@ def build(
         teams_edge, teams_port = teams(rituals, auth, journal=journal)
         ports["teams"] = teams_port
         routes.append(teams_edge.routes)
-        connections.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
+        clients.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
     # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
     # conversation, so two a second keeps a long summary thread inside it.
     pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}
@@ -153,13 +156,23 @@ def build(
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed
     return Bot(
-        settings, db, runtime, rituals, delivery, scheduler, journal, session, routes, connections
+        settings,
+        db,
+        runtime,
+        rituals,
+        delivery,
+        scheduler,
+        journal,
+        session,
+        routes,
+        connections,
+        clients,
     )
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
-    """Start-up and shut-down in order: the database, delivery, the journal's worker (which
-    queues replies for delivery), then the scheduler."""
+    """Start-up and shut-down in order: the database, outbound HTTP pools, delivery, the
+    journal's worker (which queues replies for delivery), the scheduler, inbound sockets."""
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -191,7 +204,7 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         yield
         bot.scheduler.shutdown()
 
-    return [database, delivery, journal, scheduler, *bot.connections]
+    return [database, *bot.clients, delivery, journal, scheduler, *bot.connections]
 
 
 class StartupError(Exception):

@@ -27,7 +27,8 @@ from storage.models import JournalEntry
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[JournalEntry], Awaitable[None]]
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(minutes=5)
 # Under a steady stream of requests the worker still handles one entry this often.
 YIELD_AT_MOST = 0.25
 
@@ -41,10 +42,14 @@ class Journal:
         batch: int = 50,
         lease: timedelta = timedelta(minutes=5),
         poll: float = 5.0,
+        handle_timeout: float = 60.0,
     ) -> None:
+        """``handle_timeout`` abandons (and retries) a request whose handling hangs; it is
+        well inside the ``lease``, so no other worker takes the request meanwhile."""
         self.db, self.clock = db, clock
         self._handlers: dict[str, Handler] = {}
         self._batch, self._lease, self._poll = batch, lease, poll
+        self._handle_timeout = handle_timeout
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -129,14 +134,18 @@ class Journal:
                 session, self._worker, now, limit=self._batch, lease=self._lease
             )
         finished: list[int] = []
+        settled: set[int] = set()
         try:
             for entry in entries:
                 await self._make_way()
                 if await self._handle(entry):
                     finished.append(entry.id)
+                settled.add(entry.id)
         finally:
+            unsettled = [e.id for e in entries if e.id not in settled]
             async with self.db.session() as session:
                 await journal.done(session, finished)
+                await journal.release(session, unsettled, worker=self._worker)
         return len(entries)
 
     async def _make_way(self) -> None:
@@ -147,11 +156,11 @@ class Journal:
     async def _handle(self, entry: JournalEntry) -> bool:
         """True when the entry is finished with: handled, or given up after repeated failures."""
         handler = self._handlers.get(entry.platform)
-        if handler is None:
-            log.error("no handler for stored request", platform=entry.platform)
-            return False
         try:
-            await handler(entry)
+            if handler is None:
+                raise LookupError(f"{entry.platform} is not enabled in this process")
+            async with asyncio.timeout(self._handle_timeout):
+                await handler(entry)
         except Exception as exc:
             attempts = entry.attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -175,7 +184,7 @@ class Journal:
                     entry.id,
                     worker=self._worker,
                     attempts=attempts,
-                    at=self.clock.now() + timedelta(seconds=2**attempts),
+                    at=self.clock.now() + min(timedelta(seconds=5 * 2**attempts), MAX_BACKOFF),
                 )
             JOURNAL_HANDLED.labels(entry.platform, "retry").inc()
             return False

@@ -107,6 +107,18 @@ async def retry_later(
     )
 
 
+async def release(session: AsyncSession, ids: list[int], *, worker: str) -> None:
+    """Give back claims this worker will not finish (it is stopping), so another process,
+    or this one after a restart, takes them at once rather than when the lease runs out."""
+    if ids:
+        await session.execute(
+            update(JournalEntry)
+            .where(JournalEntry.id.in_(ids), JournalEntry.claimed_by == worker)
+            .values(claimed_until=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def pending(session: AsyncSession) -> int:
     """How many requests wait to be handled (for metrics and tests)."""
     return int((await session.execute(select(func.count(JournalEntry.id)))).scalar_one())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -183,6 +184,9 @@ class TeamsAdapter:
         )
         self._token: tuple[float, str] | None = None
         self._token_lock = asyncio.Lock()
+        # Token checks get threads of their own, few of them: a flood of forged tokens
+        # queues here (and times out) instead of taking the threads DNS and tokens use.
+        self._checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="teams-token-check")
 
     @property
     def authenticating(self) -> bool:
@@ -242,7 +246,8 @@ class TeamsAdapter:
 
         try:
             async with asyncio.timeout(self.auth.timeout):
-                result = await asyncio.to_thread(authenticate)
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self._checks, authenticate)
         except Exception as exc:
             log.info("Teams request refused", reason=f"{type(exc).__name__}: {exc}"[:300])
             return False

@@ -87,7 +87,7 @@ async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) 
     await journal.drain()
     assert handled.bodies == ["other"]
     assert await stored(db) == ["first", "second"]
-    clock.advance(timedelta(seconds=2))
+    clock.advance(timedelta(seconds=10))
     await journal.drain()
     assert handled.bodies == ["other", "first", "second"]
 
@@ -162,3 +162,60 @@ async def test_ids_and_lanes_of_any_length_are_stored(db: Database, bad: str) ->
     await journal.append(Arrival("p", bad or "empty", bad, "text/plain", "body"))
     async with db.session() as session:
         assert (await session.execute(select(func.count(JournalEntry.id)))).scalar_one() == 1
+
+
+async def test_a_stopping_worker_gives_back_what_it_claimed(db: Database) -> None:
+    clock = FakeClock(NOW)
+    stopping, next_start = Journal(db, clock), Journal(db, clock)
+    started = asyncio.Event()
+
+    async def hangs(entry: JournalEntry) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    stopping.handles("p", hangs)
+    await stopping.append(arrival("interrupted"))
+    task = asyncio.create_task(stopping.handle_some())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    handled = Handled()
+    next_start.handles("p", handled)
+    await next_start.drain()
+    assert handled.bodies == ["interrupted"]
+
+
+async def test_a_hanging_request_is_abandoned_and_retried(db: Database) -> None:
+    clock = FakeClock(NOW)
+    journal = Journal(db, clock, handle_timeout=0.05)
+    calls: list[str] = []
+
+    async def hangs_once(entry: JournalEntry) -> None:
+        calls.append(entry.body)
+        if len(calls) == 1:
+            await asyncio.Event().wait()
+
+    journal.handles("p", hangs_once)
+    await journal.append(arrival("slow"))
+    await journal.drain()
+    assert await stored(db) == ["slow"]
+    clock.advance(timedelta(minutes=1))
+    await journal.drain()
+    assert calls == ["slow", "slow"]
+    assert await stored(db) == []
+
+
+async def test_a_request_for_a_platform_not_running_here_waits_and_is_retried(
+    db: Database,
+) -> None:
+    clock = FakeClock(NOW)
+    journal = Journal(db, clock)
+    await journal.append(arrival("early"))
+    await journal.drain()
+    assert await stored(db) == ["early"]
+    handled = Handled()
+    journal.handles("p", handled)
+    clock.advance(timedelta(minutes=1))
+    await journal.drain()
+    assert handled.bodies == ["early"]

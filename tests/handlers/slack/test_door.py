@@ -123,7 +123,7 @@ async def test_a_stored_command_survives_a_failed_auth_test(slack_team: SlackTea
     assert await slack_team.post(body, FORM) == 200
     await slack_team.deliver()
     assert await journal_rows(slack_team) == 1
-    slack_team.clock.advance(timedelta(seconds=5))
+    slack_team.clock.advance(timedelta(seconds=15))
     await slack_team.journal.drain()
     await slack_team.deliver()
     assert await journal_rows(slack_team) == 0
