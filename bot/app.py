@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -234,6 +235,10 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
     bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
     await prepare_database(bot.db)
     app = init_app(db=bot.db, lifetimes=lifetimes(bot), extra_routes=bot.add_routes)
+    # Everything loaded so far lives as long as the process: keep the collector from
+    # scanning it again, which would otherwise pause the server for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
     try:
         runner = await serve(app, settings.host, settings.port)
     except OSError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("holding", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,6 +46,9 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def dialect(self) -> str:
@@ -49,9 +56,31 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        On SQLite, one file takes one writer at a time and a writer that finds it busy
+        sleeps in steps of up to 100 ms; units of work in this process therefore take turns
+        (in arrival order) before they touch the file. A unit of work opened inside another
+        one of the same task goes ahead: it already holds the turn.
+        """
+        if self.dialect != "sqlite" or _HOLDING.get():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._turn():
+            token = _HOLDING.set(True)
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            finally:
+                _HOLDING.reset(token)
+
+    def _turn(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._turns.get(loop)
+        if lock is None:
+            lock = self._turns[loop] = asyncio.Lock()
+        return lock
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -1,0 +1,53 @@
+"""Units of work: on SQLite they take turns in the process; nested ones do not wait."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from storage.db import Database
+
+
+async def test_units_of_work_take_turns_on_sqlite_and_overlap_on_postgresql(
+    db: Database,
+) -> None:
+    events: list[str] = []
+    first_inside = asyncio.Event()
+
+    async def first() -> None:
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            events.append("first begins")
+            first_inside.set()
+            await asyncio.sleep(0.05)
+            events.append("first ends")
+
+    async def second() -> None:
+        await first_inside.wait()
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            events.append("second begins")
+
+    await asyncio.gather(first(), second())
+    if db.dialect == "sqlite":
+        assert events == ["first begins", "first ends", "second begins"]
+    else:
+        assert events == ["first begins", "second begins", "first ends"]
+
+
+async def test_a_unit_of_work_opened_inside_another_goes_ahead(db: Database) -> None:
+    async with db.session() as outer:
+        await outer.execute(text("SELECT 1"))
+        async with asyncio.timeout(5), db.session() as inner:
+            assert (await inner.execute(text("SELECT 2"))).scalar_one() == 2
+
+
+async def test_a_task_started_inside_a_unit_of_work_does_not_wait_for_it(db: Database) -> None:
+    async def child() -> int:
+        async with db.session() as session:
+            return (await session.execute(text("SELECT 3"))).scalar_one()
+
+    async with db.session() as session:
+        await session.execute(text("SELECT 1"))
+        assert await asyncio.wait_for(asyncio.create_task(child()), 5) == 3
