@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import socket
 import statistics
@@ -107,3 +108,28 @@ async def handled_after(port: int, platform: str, expected: int, started: float)
                 return time.perf_counter() - started
             await asyncio.sleep(0.05)
     raise SystemExit("the server never handled every stored request")
+
+
+def arguments(description: str, *ports: str) -> argparse.Namespace:
+    """The benches' command line: load size, and the hidden options a server process gets."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    for port in ports:
+        parser.add_argument(f"--{port}", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def compare(bare: Run, ours: Run, *, baseline: str, unit: str, total: int) -> None:
+    """Both servers' figures, their ratio, and how long ours took to handle everything."""
+    print(bare.line(baseline, unit))
+    print(ours.line("ritualbot", unit))
+    print(f"ratio (ritualbot / {baseline}): throughput x{ours.rate / bare.rate:.2f}")
+    assert ours.handled_after is not None
+    print(
+        f"ritualbot handled all {total} stored {unit} {ours.handled_after:.1f} s after the "
+        f"first request ({total / ours.handled_after:,.0f} {unit}/s end to end)"
+    )

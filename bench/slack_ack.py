@@ -11,7 +11,6 @@ BENCH_DATABASE_URL to an empty PostgreSQL database to measure on it instead of S
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -29,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     Run,
+    arguments,
+    compare,
     expect_ok,
     free_port,
     handled_after,
@@ -166,14 +167,7 @@ async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--database", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], "api-port")
     if args.serve:
         await fake_slack(args.api_port)
         api = f"http://127.0.0.1:{args.api_port}/api/"
@@ -186,15 +180,8 @@ async def main() -> None:
         bare = await measure("bare", args.requests, args.concurrency, Path(tmp))
         ours = await measure("ours", args.requests, args.concurrency, Path(tmp))
     print(f"concurrency {args.concurrency}, signed /standup join|leave")
-    print(bare.line("bare bolt", "requests"))
-    print(ours.line("ritualbot", "requests"))
-    print(f"ratio (ritualbot / bare bolt): throughput x{ours.rate / bare.rate:.2f}")
     total = args.requests + args.concurrency
-    assert ours.handled_after is not None
-    print(
-        f"ritualbot handled all {total} stored commands {ours.handled_after:.1f} s after the "
-        f"first request ({total / ours.handled_after:,.0f} commands/s end to end)"
-    )
+    compare(bare, ours, baseline="bare bolt", unit="requests", total=total)
     target = ours.rate >= 0.8 * bare.rate and ours.p99 < 0.050
     print(f"target (>= 0.8 x bare throughput, p99 < 50 ms): {'met' if target else 'NOT met'}")
 

@@ -15,7 +15,6 @@ BENCH_DATABASE_URL to an empty PostgreSQL database to measure on it instead of S
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import os
@@ -31,7 +30,16 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Run, expect_ok, free_port, handled_after, load, wait_until_up  # noqa: E402
+from bench.common import (  # noqa: E402
+    Run,
+    arguments,
+    compare,
+    expect_ok,
+    free_port,
+    handled_after,
+    load,
+    wait_until_up,
+)
 
 USERS = [f"29:user-{n:04d}" for n in range(50)]
 TENANT = "bench-tenant"
@@ -168,14 +176,7 @@ async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--connector-port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--database", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], "connector-port")
     if args.serve:
         await fake_connector(args.connector_port)
         if args.serve == "bare":
@@ -187,15 +188,8 @@ async def main() -> None:
         bare = await measure("bare", args.requests, args.concurrency, Path(tmp))
         ours = await measure("ours", args.requests, args.concurrency, Path(tmp))
     print(f"concurrency {args.concurrency}, channel activities @ritualbot standup join|leave")
-    print(bare.line("bare echo", "activities"))
-    print(ours.line("ritualbot", "activities"))
-    print(f"ratio (ritualbot / bare echo): throughput x{ours.rate / bare.rate:.2f}")
     total = args.requests + args.concurrency
-    assert ours.handled_after is not None
-    print(
-        f"ritualbot handled all {total} stored activities {ours.handled_after:.1f} s after "
-        f"the first request ({total / ours.handled_after:,.0f} activities/s end to end)"
-    )
+    compare(bare, ours, baseline="bare echo", unit="activities", total=total)
     print(f"target (>= 2 x bare throughput): {'met' if ours.rate >= 2 * bare.rate else 'NOT met'}")
 
 

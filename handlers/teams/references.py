@@ -129,69 +129,47 @@ class References:
         if conversation.user_id is not None:
             self._personal[(conversation.tenant, conversation.user_id)] = conversation
 
-    async def conversation(self, tenant: str, conversation_id: str) -> Conversation | None:
-        """A known conversation; a thread (``…;messageid=…``) is found as its channel."""
-        key = a.THREAD.sub("", conversation_id)
-        hit = self._conversations.get((tenant, key))
-        if hit is not None:
-            return hit
+    async def _latest(self, *conditions: Any) -> Conversation | None:
+        """The most recently seen stored conversation that meets ``conditions``."""
         async with self.db.session() as session:
             row = (
                 await session.execute(
-                    select(TeamsConversation).where(
-                        TeamsConversation.tenant_id == tenant,
-                        TeamsConversation.conversation_id == key,
-                    )
+                    select(TeamsConversation)
+                    .where(*conditions)
+                    .order_by(TeamsConversation.updated_at.desc())
+                    .limit(1)
                 )
             ).scalar_one_or_none()
-        if row is None:
-            return None
-        found = _of(row)
-        self._cache(found)
+        return None if row is None else _of(row)
+
+    async def conversation(self, tenant: str, conversation_id: str) -> Conversation | None:
+        """A known conversation; a thread (``…;messageid=…``) is found as its channel."""
+        key = a.THREAD.sub("", conversation_id)
+        found = self._conversations.get((tenant, key)) or await self._latest(
+            TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == key
+        )
+        if found is not None:
+            self._cache(found)
         return found
 
     async def personal(self, tenant: str, user: str) -> Conversation | None:
         """The person's 1:1 chat with the bot, if the bot has one."""
-        hit = self._personal.get((tenant, user))
-        if hit is not None:
-            return hit
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(TeamsConversation)
-                    .where(
-                        TeamsConversation.tenant_id == tenant,
-                        TeamsConversation.user_id == user,
-                        TeamsConversation.kind == a.PERSONAL,
-                    )
-                    .order_by(TeamsConversation.updated_at.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-        if row is None:
-            return None
-        found = _of(row)
-        self._cache(found)
+        found = self._personal.get((tenant, user)) or await self._latest(
+            TeamsConversation.tenant_id == tenant,
+            TeamsConversation.user_id == user,
+            TeamsConversation.kind == a.PERSONAL,
+        )
+        if found is not None:
+            self._cache(found)
         return found
 
     async def any_in(self, tenant: str) -> Conversation | None:
         """Some conversation of the tenant: its service URL and the bot's account there."""
-        hit = self._tenants.get(tenant)
-        if hit is not None:
-            return hit
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(TeamsConversation)
-                    .where(TeamsConversation.tenant_id == tenant)
-                    .order_by(TeamsConversation.updated_at.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-        if row is None:
-            return None
-        found = _of(row)
-        self._tenants[tenant] = found
+        found = self._tenants.get(tenant) or await self._latest(
+            TeamsConversation.tenant_id == tenant
+        )
+        if found is not None:
+            self._tenants[tenant] = found
         return found
 
     async def opened(self, via: Conversation, user: str, conversation_id: str) -> Conversation:
