@@ -139,11 +139,24 @@ def build(
         from handlers.teams.setup import teams, teams_lifetime
 
         password = settings.microsoft_app_password
-        auth = TeamsAuth(
-            app_id=settings.microsoft_app_id,
-            password=password.get_secret_value() if password else None,
-            tenant_id=settings.microsoft_app_tenant_id,
-            app_type=settings.microsoft_app_type,
+        if (
+            settings.teams_enabled
+            and not password
+            and settings.microsoft_app_type != ("UserAssignedMSI")
+        ):
+            raise StartupError(
+                "MICROSOFT_APP_PASSWORD: expected the app's client secret with "
+                f"MICROSOFT_APP_ID ({settings.microsoft_app_type})"
+            )
+        auth = (
+            TeamsAuth(
+                app_id=settings.microsoft_app_id,
+                password=password.get_secret_value() if password else None,
+                tenant_id=settings.microsoft_app_tenant_id,
+                app_type=settings.microsoft_app_type,
+            )
+            if settings.teams_enabled
+            else TeamsAuth()
         )
         teams_edge, teams_port = teams(rituals, auth, journal=journal)
         ports["teams"] = teams_port
@@ -247,8 +260,9 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
         raise StartupError(f"HOST/PORT: cannot listen on {where}: {exc.strerror or exc}") from exc
     if settings.console_enabled and not console_on:
         log.warning(
-            "no platform credentials and no terminal: serving HTTP only "
-            "(set SLACK_* or MICROSOFT_* variables, or run in a terminal for the console)"
+            "no platform credentials and no terminal: serving HTTP only"
+            + (", with the Emulator's /api/messages" if "teams" in bot.platforms else "")
+            + " (set SLACK_* or MICROSOFT_* variables, or run in a terminal for the console)"
         )
     log.info(
         "ritualbot running",

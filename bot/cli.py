@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -107,12 +109,29 @@ def manifest_slack(
     from handlers.slack.manifest import manifest
 
     settings = _settings()
+    over_socket = bool(settings.slack_app_token) if socket_mode is None else socket_mode
+    if not over_socket:
+        _warn_unless_public(settings.public_url, "Slack")
     document = manifest(
         settings.public_url,
-        socket_mode=bool(settings.slack_app_token) if socket_mode is None else socket_mode,
+        socket_mode=over_socket,
         oauth=bool(settings.slack_client_id and settings.slack_client_secret),
     )
     typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _warn_unless_public(url: str, platform: str) -> None:
+    """The platform will refuse (or never reach) a URL that is not public https."""
+    host = urlsplit(url).hostname or ""
+    if not url.startswith("https://") or host in ("localhost", "127.0.0.1", "::1"):
+        typer.echo(
+            f"warning: PUBLIC_URL is {url}; {platform} needs a public https URL it can reach "
+            "(set PUBLIC_URL)",
+            err=True,
+        )
 
 
 @manifest_app.command("teams")
@@ -131,6 +150,14 @@ def manifest_teams(
             err=True,
         )
         raise typer.Exit(2)
+    if not _GUID.fullmatch(settings.microsoft_app_id):
+        typer.echo(
+            "error: MICROSOFT_APP_ID: expected the Azure app (client) id, a GUID such as "
+            "00000000-0000-0000-0000-000000000000",
+            err=True,
+        )
+        raise typer.Exit(2)
+    _warn_unless_public(settings.public_url, "Teams")
     try:
         Path(out).write_bytes(package(settings.microsoft_app_id, settings.public_url))
     except OSError as exc:

@@ -360,12 +360,25 @@ class Settings(BaseSettings):
             self.public_url = f"http://{host}:{self.port}"
         if (
             self.microsoft_app_id
-            and self.microsoft_app_type == "SingleTenant"
+            and self.microsoft_app_type in ("SingleTenant", "UserAssignedMSI")
             and not self.microsoft_app_tenant_id
         ):
             raise ValueError(
                 "MICROSOFT_APP_TENANT_ID: expected a tenant id when MICROSOFT_APP_TYPE "
-                "is SingleTenant"
+                f"is {self.microsoft_app_type}"
+            )
+        if not self.microsoft_app_id:
+            for name in ("microsoft_app_password", "microsoft_app_tenant_id"):
+                if getattr(self, name):
+                    raise ValueError(
+                        f"MICROSOFT_APP_ID: expected the bot's app id with {name.upper()}"
+                    )
+        if self.slack_app_token and not self.slack_bot_token:
+            raise ValueError("SLACK_BOT_TOKEN: expected a bot token with SLACK_APP_TOKEN")
+        if self.slack_signing_secret and not (self.slack_bot_token or self.slack_client_id):
+            raise ValueError(
+                "SLACK_BOT_TOKEN: expected a bot token (or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET for OAuth) with SLACK_SIGNING_SECRET"
             )
         if bool(self.slack_client_id) != bool(self.slack_client_secret):
             raise ValueError(

@@ -92,7 +92,13 @@ class SlackEdge:
         self.journal = journal
         if journal is not None:
             journal.handles(PLATFORM, self.from_journal)
-        hidden = () if oauth else ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+        # bolt reads these itself: OAuth would switch on, and a token beside our client
+        # draws a warning at every start.
+        hidden = (
+            ("SLACK_BOT_TOKEN",)
+            if oauth
+            else ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN")
+        )
         with _environment_without(*hidden):
             self.app = AsyncApp(
                 signing_secret=signing_secret,

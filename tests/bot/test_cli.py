@@ -148,3 +148,13 @@ async def test_without_a_terminal_it_serves_http_until_told_to_stop(tmp_path: Pa
             await proc.wait()
     assert proc.returncode == 0
     assert "serving HTTP only" in err.decode()
+
+
+async def test_a_teams_app_id_without_its_secret_stops_start_up_with_one_line(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(tmp_path, MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001")
+    code, _out, err = await run("run", "--no-console", env=env)
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert err.startswith("error: MICROSOFT_APP_PASSWORD: expected the app's client secret")

@@ -207,8 +207,6 @@ def test_slack_api_url_gets_trailing_slash() -> None:
             True,
             False,
         ),
-        ({"SLACK_APP_TOKEN": "xapp-1"}, False, False),
-        ({"SLACK_SIGNING_SECRET": "s"}, False, False),
     ],
 )
 def test_slack_enabled(env: dict[str, str], slack: bool, socket_mode: bool) -> None:
@@ -243,9 +241,17 @@ def test_llm_enabled(env: dict[str, str], enabled: bool) -> None:
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         ({"SLACK_CLIENT_ID": "1.2"}, "SLACK_CLIENT_SECRET"),
         ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_TENANT_ID": "t"}, "MICROSOFT_APP_ID"),
+        (
+            {"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TYPE": "UserAssignedMSI"},
+            "MICROSOFT_APP_TENANT_ID",
+        ),
     ],
 )
-def test_incomplete_slack_credentials_are_refused(env: dict[str, str], variable: str) -> None:
+def test_incomplete_platform_credentials_are_refused(env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError) as refused:
         load_settings(env)
     assert str(refused.value).startswith(f"{variable}:")

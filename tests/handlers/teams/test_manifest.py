@@ -113,3 +113,26 @@ def test_the_cli_says_which_setting_is_missing(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "MICROSOFT_APP_ID" in done.stderr
     assert not (tmp_path / "app.zip").exists()
+
+
+def test_the_cli_refuses_an_app_id_teams_would_refuse_and_warns_about_a_local_url(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "PUBLIC_URL"))}
+
+    def package(app_id: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [RITUALBOT, "manifest", "teams", "--out", str(tmp_path / f"{app_id[:8]}.zip")],
+            env={**env, "MICROSOFT_APP_ID": app_id},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = package("not-a-guid")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: MICROSOFT_APP_ID: expected the Azure app (client) id")
+    local = package(APP_ID)
+    assert local.returncode == 0
+    assert "warning: PUBLIC_URL is http://127.0.0.1:3000" in local.stderr
