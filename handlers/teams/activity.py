@@ -136,9 +136,10 @@ def place(activity: Activity) -> Place | None:
         return None
     if found == CHANNEL:
         channel = _dict(_dict(activity.get("channelData")).get("channel"))
-        name = _text(channel.get("name")) or _text(
-            _dict(_dict(activity.get("channelData")).get("team")).get("name")
-        )
+        # Teams names a channel only in some activities; the team's first channel, whose id
+        # is the team's, is always "General".
+        general = channel_id(activity) == team_id(activity)
+        name = _text(channel.get("name")) or ("General" if general else "")
         return Place(channel_id(activity), name[:200], reply_to=reply_address(activity))
     conversation = _dict(activity.get("conversation"))
     return Place(

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from handlers.teams import activity as a
 from rituals import commands as c
+from rituals.identity import Place
 from tests.handlers.teams import activities as act
 
 words = st.text(
@@ -75,3 +76,14 @@ def test_the_tenant_comes_from_the_channel_data() -> None:
     assert a.tenant(activity) == act.TENANT
     activity["channelData"] = {}
     assert a.tenant(activity) == a.LOCAL_TENANT
+
+
+def test_a_channel_teams_sends_unnamed_is_general_only_if_it_is_the_teams_first() -> None:
+    general = act.in_channel("https://smba.example/", "29:alice", "standup now")
+    del general["channelData"]["channel"]["name"]
+    other = act.in_channel(
+        "https://smba.example/", "29:alice", "standup now", channel="19:ranking@thread.tacv2"
+    )
+    del other["channelData"]["channel"]["name"]
+    assert (a.place(general) or Place("")).name == "General"
+    assert (a.place(other) or Place("")).name == ""
