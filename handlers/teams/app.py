@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from aiohttp import web
 from handlers.journal import Journal
 from handlers.teams import activity as a
 from handlers.teams.adapter import TeamsAdapter
+from handlers.teams.names import ChannelNames
 from handlers.teams.port import TeamsPort
 from handlers.teams.references import References
 from handlers.teams.render import done_card, form_card
@@ -87,6 +89,7 @@ class TeamsEdge:
         self.adapter = adapter
         self.references = references
         self.port = port
+        self.names = ChannelNames(port.connector)
         self.journal = journal
         if journal is not None:
             journal.handles(a.PLATFORM, self.from_journal)
@@ -122,6 +125,16 @@ class TeamsEdge:
             return web.Response(status=status)
         return web.json_response(payload, status=status)
 
+    async def _place(self, activity: a.Activity) -> Place | None:
+        """Where the activity came from, with the channel's name asked of Teams when the
+        activity did not carry it."""
+        place = a.place(activity)
+        team = a.team_id(activity)
+        if place is None or place.name or a.kind(activity) != a.CHANNEL or not team:
+            return place
+        name = await self.names.name(str(activity["serviceUrl"]), team, place.channel)
+        return replace(place, name=name[:200])
+
     async def from_journal(self, entry: JournalEntry) -> None:
         """A stored activity, already checked at the door, handled as if it just arrived."""
         await self.handle_activity(json.loads(entry.body))
@@ -144,7 +157,7 @@ class TeamsEdge:
         text = a.typed_text(activity)
         if not text:
             return
-        actor, place = a.actor(activity), a.place(activity)
+        actor, place = a.actor(activity), await self._place(activity)
         if place is None:
             await self.rituals.direct_message(
                 actor, text, ref=activity.get("id"), delivery_id=_delivery(activity)
@@ -177,7 +190,7 @@ class TeamsEdge:
         if not any(m.get("id") == bot for m in added):
             return
         log.info("Teams bot added", tenant=a.tenant(activity), kind=a.kind(activity))
-        place = a.place(activity)
+        place = await self._place(activity)
         if place is not None:
             await self.rituals.introduce(
                 a.PLATFORM, a.tenant(activity), place, delivery_id=_delivery(activity)
@@ -196,7 +209,7 @@ class TeamsEdge:
         self, activity: a.Activity, submitted: a.Submission
     ) -> dict[str, Any] | None:
         """A card's button or form; for an ``Action.Execute`` invoke, the card to show next."""
-        actor, place = a.actor(activity), a.place(activity)
+        actor, place = a.actor(activity), await self._place(activity)
         if submitted.form_id:
             return await self._form_sent(activity, actor, submitted)
         if submitted.action_id in FORMS:

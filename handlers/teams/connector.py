@@ -109,3 +109,10 @@ class Connector:
     ) -> dict[str, Any]:
         path = f"v3/conversations/{_path(conversation)}/activities/{quote(activity_id, safe='')}"
         return await self._call("PUT", service_url, path, {**activity, "id": activity_id})
+
+    async def channels(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
+        """GET /v3/teams/{id}/conversations: a team's channels, ``{"id", "name"}`` each
+        (the first channel, General, comes without a name)."""
+        found = await self._call("GET", service_url, f"v3/teams/{_path(team_id)}/conversations")
+        listed = found.get("conversations")
+        return [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []

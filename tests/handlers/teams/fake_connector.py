@@ -66,6 +66,8 @@ def new_key() -> rsa.RSAPrivateKey:
 @dataclass
 class FakeConnector:
     teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # A team's channels as GET /v3/teams/{id}/conversations lists them.
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
@@ -82,6 +84,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged)
+        app.router.add_get("/v3/teams/{team}/conversations", self._channels)
         app.router.add_get("/openid", self._openid)
         app.router.add_get("/keys", self._keys)
         self.server = TestServer(app, host="127.0.0.1")
@@ -207,6 +210,14 @@ class FakeConnector:
         if more:
             answer["continuationToken"] = str(start + 2)
         return web.json_response(answer)
+
+    async def _channels(self, request: web.Request) -> web.Response:
+        team = request.match_info["team"]
+        call = Call("GET", "channels", conversation=team)
+        failed = self._failure(call)
+        if failed is not None:
+            return failed
+        return web.json_response({"conversations": self.channels.get(team, [])})
 
     async def _openid(self, _request: web.Request) -> web.Response:
         return web.json_response(

@@ -111,3 +111,17 @@ async def test_two_people_whose_messages_share_an_activity_id_are_both_handled(
     await teams.deliver()
     assert teams.connector.personal("29:alice"), "alice got her reply"
     assert teams.connector.personal("29:bob"), "bob's acknowledged message was lost"
+
+
+async def test_a_channel_teams_leaves_unnamed_is_named_from_the_teams_channel_list(
+    teams: TeamsTeam,
+) -> None:
+    ranking = "19:ranking@thread.tacv2"
+    teams.connector.channels[act.TEAM] = [{"id": act.TEAM}, {"id": ranking, "name": "ranking"}]
+    for text in ("standup setup at 09:30", "standup status"):
+        activity = act.in_channel(teams.service_url, "29:alice", text, channel=ranking)
+        del activity["channelData"]["channel"]["name"]
+        assert (await teams.post(activity))[0] == 200
+    await teams.deliver()
+    assert any("#ranking is set up" in c.text for c in teams.connector.sent_to(ranking))
+    assert len(teams.connector.of("channels")) == 1
