@@ -17,6 +17,8 @@ from rituals.messages import Message
 from storage.models import OutboxMessage
 from storage.queries import insert_ignoring_conflicts
 
+CONSOLE = "console"
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -35,7 +37,10 @@ class Envelope:
     @property
     def lane(self) -> str:
         """Messages of one lane go out in order: a channel, a person's DM, or the private
-        replies one person gets in one channel (those need no place in the channel's queue)."""
+        replies one person gets in one channel (those need no place in the channel's queue).
+        The console is one terminal, read by one person: all of it is one lane."""
+        if self.platform == CONSOLE:
+            return f"{CONSOLE}:{self.workspace}"
         if self.op == "direct":
             place = f"dm:{self.user}"
         elif self.op == "ephemeral":

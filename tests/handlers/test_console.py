@@ -77,3 +77,14 @@ async def test_the_session_reads_until_quit(sqlite_db: Database) -> None:
     output = terminal.screen.getvalue()
     assert "ritualbot console — you are @dana in #ml" in output
     assert "is set up" in output and "Stand-up started" not in output
+
+
+async def test_replies_come_in_the_order_things_were_typed(sqlite_db: Database) -> None:
+    terminal = Terminal(sqlite_db)
+    start = terminal.screen.tell()
+    for line in ("standup status", "standup blockers", "standup setup at 09:30"):
+        await terminal.session.handle(line)
+    await terminal.delivery.drain()
+    terminal.screen.seek(start)
+    speakers = [line.split(" ritualbot:")[0] for line in terminal.screen if "ritualbot:" in line]
+    assert speakers == ["[#ml, only you]", "[#ml, only you]", "[#ml]"]
