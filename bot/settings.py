@@ -373,8 +373,10 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"MICROSOFT_APP_ID: expected the bot's app id with {name.upper()}"
                     )
-        if self.slack_app_token and not self.slack_bot_token:
-            raise ValueError("SLACK_BOT_TOKEN: expected a bot token with SLACK_APP_TOKEN")
+        if self.slack_app_token and not (self.slack_bot_token or self.slack_client_id):
+            raise ValueError(
+                "SLACK_BOT_TOKEN: expected a bot token (or OAuth settings) with SLACK_APP_TOKEN"
+            )
         if self.slack_signing_secret and not (self.slack_bot_token or self.slack_client_id):
             raise ValueError(
                 "SLACK_BOT_TOKEN: expected a bot token (or SLACK_CLIENT_ID and "

@@ -128,10 +128,17 @@ class Journal:
 
     async def handle_some(self) -> int:
         """Claim one batch and hand each entry to its edge; returns how many were claimed."""
+        if not self._handlers:
+            return 0
         now = self.clock.now()
         async with self.db.session() as session:
             entries = await journal.claim(
-                session, self._worker, now, limit=self._batch, lease=self._lease
+                session,
+                self._worker,
+                now,
+                platforms=sorted(self._handlers),
+                limit=self._batch,
+                lease=self._lease,
             )
         finished: list[int] = []
         settled: set[int] = set()
@@ -155,10 +162,8 @@ class Journal:
 
     async def _handle(self, entry: JournalEntry) -> bool:
         """True when the entry is finished with: handled, or given up after repeated failures."""
-        handler = self._handlers.get(entry.platform)
+        handler = self._handlers[entry.platform]
         try:
-            if handler is None:
-                raise LookupError(f"{entry.platform} is not enabled in this process")
             async with asyncio.timeout(self._handle_timeout):
                 await handler(entry)
         except Exception as exc:

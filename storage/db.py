@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("holding", default=False)
+
+
+class _Turn:
+    """A unit of work's turn; tasks started inside it inherit it, but only while it lasts."""
+
+    active = True
+
+
+_HOLDING: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("holding", default=None)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,16 +71,19 @@ class Database:
         (in arrival order) before they touch the file. A unit of work opened inside another
         one of the same task goes ahead: it already holds the turn.
         """
-        if self.dialect != "sqlite" or _HOLDING.get():
+        held = _HOLDING.get()
+        if self.dialect != "sqlite" or (held is not None and held.active):
             async with self.sessions() as session, session.begin():
                 yield session
             return
         async with self._turn():
-            token = _HOLDING.set(True)
+            turn = _Turn()
+            token = _HOLDING.set(turn)
             try:
                 async with self.sessions() as session, session.begin():
                     yield session
             finally:
+                turn.active = False
                 _HOLDING.reset(token)
 
     def _turn(self) -> asyncio.Lock:

@@ -53,15 +53,23 @@ async def append(session: AsyncSession, arrivals: list[Arrival], now: datetime) 
 
 
 async def claim(
-    session: AsyncSession, worker: str, now: datetime, *, limit: int, lease: timedelta
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    *,
+    platforms: list[str],
+    limit: int,
+    lease: timedelta,
 ) -> list[JournalEntry]:
-    """Take up to ``limit`` rows, each the oldest of its lane, so a lane is handled in order
-    even when several processes share the journal."""
+    """Take up to ``limit`` rows of ``platforms``, each the oldest of its lane, so a lane is
+    handled in order even when several processes share the journal; another platform's rows
+    wait for a process that handles it."""
     lane_heads = select(func.min(JournalEntry.id)).group_by(JournalEntry.lane)
     candidates = (
         select(JournalEntry.id)
         .where(
             JournalEntry.id.in_(lane_heads),
+            JournalEntry.platform.in_(platforms),
             JournalEntry.next_attempt_at <= now,
             or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until < now),
         )

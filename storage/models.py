@@ -204,9 +204,10 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str] = mapped_column(String(128))
-    lane: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str] = mapped_column(String(600))
     op: Mapped[str] = mapped_column(String(12))
-    channel: Mapped[str | None] = mapped_column(String(128))
+    # Teams 1:1 conversation ids run past 128 characters.
+    channel: Mapped[str | None] = mapped_column(String(300))
     user: Mapped[str | None] = mapped_column(String(128))
     thread_of: Mapped[int | None] = mapped_column(BigId)
     update_of: Mapped[int | None] = mapped_column(BigId)
@@ -218,7 +219,7 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_channel: Mapped[str | None] = mapped_column(String(128))
+    sent_channel: Mapped[str | None] = mapped_column(String(300))
     sent_ref: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

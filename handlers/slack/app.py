@@ -70,6 +70,13 @@ def _environment_without(*names: str) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _needs_no_token(request: AsyncBoltRequest) -> bool:
+    """Events bolt handles without authorizing: the app's own removal."""
+    body = request.body if isinstance(request.body, dict) else {}
+    event = body.get("event") or {}
+    return event.get("type") in ("app_uninstalled", "tokens_revoked")
+
+
 class SlackEdge:
     def __init__(
         self,
@@ -187,7 +194,8 @@ class SlackEdge:
             body=entry.body, headers={"content-type": entry.content_type}, context={STORED: True}
         )
         response = await self.app.async_dispatch(request)
-        if response.status >= 500 or response.body == AUTHORIZE_FAILED:
+        unauthorized = request.context.authorize_result is None and not _needs_no_token(request)
+        if response.status >= 500 or response.body == AUTHORIZE_FAILED or unauthorized:
             raise RuntimeError(f"Slack request {entry.delivery_id} failed: {response.body}")
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:

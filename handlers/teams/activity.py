@@ -20,6 +20,8 @@ LOCAL_TENANT = "local"  # the Bot Framework Emulator sends no tenant
 PERSONAL, CHANNEL, GROUP = "personal", "channel", "groupChat"
 CONVERSATIONAL = frozenset({"message", "messageUpdate", "invoke"})
 MAX_ID = 300
+# A channel or group chat becomes a stored channel; a personal chat's id may run longer.
+MAX_PLACE_ID = 128
 
 Activity = dict[str, Any]
 
@@ -44,8 +46,8 @@ def check(activity: Any) -> Activity:
     """The activity, if it has what handling it needs; else :class:`BadActivity`."""
     if not isinstance(activity, dict):
         raise BadActivity("expected a JSON object")
-    kind = activity.get("type")
-    if not isinstance(kind, str) or not kind:
+    activity_type = activity.get("type")
+    if not isinstance(activity_type, str) or not activity_type:
         raise BadActivity("expected an activity type")
     conversation = _text(_dict(activity.get("conversation")).get("id"))
     if not conversation or len(conversation) > MAX_ID:
@@ -53,7 +55,7 @@ def check(activity: Any) -> Activity:
     url = urlsplit(_text(activity.get("serviceUrl")))
     if url.scheme not in ("http", "https") or not url.netloc:
         raise BadActivity("expected an http(s) serviceUrl")
-    if kind in CONVERSATIONAL:
+    if activity_type in CONVERSATIONAL:
         sender = _text(_dict(activity.get("from")).get("id"))
         if not sender or len(sender) > 128:
             raise BadActivity("expected from.id")
@@ -62,6 +64,8 @@ def check(activity: Any) -> Activity:
             raise BadActivity(f"expected {key} to be a string")
     if len(tenant(activity)) > 128:
         raise BadActivity("tenant id too long")
+    if kind(activity) != PERSONAL and len(channel_id(activity)) > MAX_PLACE_ID:
+        raise BadActivity("channel or chat id too long")
     return activity
 
 

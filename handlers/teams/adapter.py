@@ -202,7 +202,8 @@ class TeamsAdapter:
         tenant = a.tenant(activity)
         if tenant == a.LOCAL_TENANT:
             return "the activity names no tenant"
-        if self.auth.app_type == "SingleTenant" and tenant != self.auth.tenant_id:
+        configured = (self.auth.tenant_id or "").lower()
+        if self.auth.app_type == "SingleTenant" and tenant.lower() != configured:
             return "the activity comes from another tenant than MICROSOFT_APP_TENANT_ID"
         return None
 

@@ -68,11 +68,13 @@ def _arrival(activity: a.Activity, raw: str) -> Arrival:
 
 def _delivery(activity: a.Activity) -> str | None:
     """An activity's identity: Teams ids are unique only within their conversation (a
-    message id is its millisecond), so the tenant and conversation are part of it."""
+    message id is its millisecond), so the tenant and conversation are part of it, hashed so
+    a long conversation id cannot push the activity id past what is stored."""
     found = activity.get("id")
     if not found:
         return None
-    return f"activity:{a.tenant(activity)}:{a.conversation_id(activity)}:{found}"
+    where = f"{a.tenant(activity)}\n{a.conversation_id(activity)}".encode()
+    return f"activity:{str(found)[:100]}:{hashlib.sha256(where).hexdigest()[:32]}"
 
 
 class TeamsEdge:

@@ -7,7 +7,7 @@ import time
 
 import structlog
 
-from handlers.teams.connector import Connector, ConnectorError
+from handlers.teams.connector import Connector
 
 log = structlog.get_logger(__name__)
 TTL_SECONDS = 3600.0
@@ -35,7 +35,7 @@ class ChannelNames:
     async def _fetch(self, service_url: str, team_id: str) -> dict[str, str]:
         try:
             listed = await self._connector.channels(service_url, team_id)
-        except ConnectorError as exc:
+        except Exception as exc:  # a name is a nicety: no failure may stop the message
             log.info("channel names unavailable", team=team_id, error=str(exc)[:200])
             return {}
         return {str(c["id"]): str(c.get("name") or "") for c in listed if c.get("id")}

@@ -219,3 +219,13 @@ async def test_a_request_for_a_platform_not_running_here_waits_and_is_retried(
     clock.advance(timedelta(minutes=1))
     await journal.drain()
     assert handled.bodies == ["early"]
+
+
+async def test_a_request_for_a_platform_not_running_here_is_never_dropped(db: Database) -> None:
+    clock = FakeClock(NOW)
+    journal = Journal(db, clock)  # no handler for "teams" in this process
+    await journal.append(Arrival("teams", "activity:t:c:1", "teams:t:u", "application/json", "{}"))
+    for _ in range(12):
+        clock.advance(timedelta(minutes=6))
+        await journal.drain()
+    assert await stored(db) == ["activity:t:c:1"]

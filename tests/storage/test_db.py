@@ -51,3 +51,33 @@ async def test_a_task_started_inside_a_unit_of_work_does_not_wait_for_it(db: Dat
     async with db.session() as session:
         await session.execute(text("SELECT 1"))
         assert await asyncio.wait_for(asyncio.create_task(child()), 5) == 3
+
+
+async def test_a_task_started_inside_a_unit_of_work_takes_turns_after_it_ends(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
+    overlap: list[str] = []
+    inside = asyncio.Event()
+    go = asyncio.Event()
+
+    async def background() -> None:  # e.g. a lazily started worker
+        await go.wait()
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            overlap.append("background inside" if inside.is_set() else "background alone")
+
+    async with db.session() as session:
+        await session.execute(text("SELECT 1"))
+        task = asyncio.create_task(background())
+
+    async def other() -> None:
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            inside.set()
+            go.set()
+            await asyncio.sleep(0.05)
+            inside.clear()
+
+    await asyncio.wait_for(asyncio.gather(other(), task), 5)
+    assert overlap == ["background alone"]

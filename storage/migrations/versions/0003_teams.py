@@ -47,9 +47,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("tenant_id", "user_id"),
     )
+    # Teams 1:1 conversation ids run past 128 characters, and lanes are built from them.
+    with op.batch_alter_table("outbox") as batch:
+        batch.alter_column("lane", type_=sa.String(length=600), existing_nullable=False)
+        batch.alter_column("channel", type_=sa.String(length=300), existing_nullable=True)
+        batch.alter_column("sent_channel", type_=sa.String(length=300), existing_nullable=True)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.alter_column("lane", type_=sa.String(length=300), existing_nullable=False)
+        batch.alter_column("channel", type_=sa.String(length=128), existing_nullable=True)
+        batch.alter_column("sent_channel", type_=sa.String(length=128), existing_nullable=True)
     op.drop_table("teams_member")
     op.drop_index("ix_teams_conversation_user", table_name="teams_conversation")
     op.drop_table("teams_conversation")

@@ -9,20 +9,22 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from slack_sdk.oauth.installation_store import Bot
+from sqlalchemy import func, select
 
 from bot.web import init_app
+from handlers.journal import Journal
+from handlers.slack.installations import DatabaseInstallationStore
 from handlers.slack.setup import multi_workspace
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
-from storage.models import Channel, Ritual, SlackInstallation, Workspace
+from storage.models import Channel, JournalEntry, Ritual, SlackInstallation, Workspace
 from tests.handlers.slack import signing
 from tests.handlers.slack.fake_slack import FakeSlack
-
-FORM = "application/x-www-form-urlencoded"
+from tests.handlers.slack.harness import FORM, MONDAY_0800
 
 
 class Installer:
@@ -120,3 +122,54 @@ async def test_a_workspace_that_never_installed_changes_nothing(installer: Insta
     assert "install" in told["text"].lower()
     async with installer.db.session() as session:
         assert (await session.execute(select(Ritual))).all() == []
+
+
+async def test_oauth_stored_command_whose_authorization_failed_is_retried(db: Database) -> None:
+    slack = FakeSlack(team="T2")
+    slack.add_user("UCARA", "Cara", "Asia/Tokyo")
+    api = await slack.start()
+    clock = FakeClock(MONDAY_0800)
+    rituals = Rituals(Runtime(db=db, clock=clock))
+    journal = Journal(db, clock)
+    edge, _port = multi_workspace(
+        rituals,
+        client_id="cid",
+        client_secret="csecret",
+        signing_secret=signing.SECRET,
+        api_url=api,
+        public_url="https://bot.example.org",
+        journal=journal,
+    )
+    await DatabaseInstallationStore(db).async_save_bot(
+        Bot(
+            app_id="A1",
+            team_id="T2",
+            team_name="Second",
+            bot_token="xoxb-t2",
+            bot_id="B2",
+            bot_user_id="UBOT2",
+            bot_scopes="chat:write,commands",
+            installed_at=1_700_000_000.0,
+        )
+    )
+    slack.fail("auth.test", 429, retry_after=1)
+    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
+    try:
+        async with TestClient(server) as http:
+            body = signing.slash(
+                "/standup", "blockers", user="UCARA", team="T2", response_url=slack.respond_url
+            )
+            response = await http.post(
+                "/slack/events", data=body, headers=signing.headers(body, FORM)
+            )
+            assert response.status == 200
+            await journal.drain()
+            # The command was acknowledged but not handled: it must still be in the journal.
+            assert await _journal_rows(db) == 1
+    finally:
+        await slack.close()
+
+
+async def _journal_rows(db: Database) -> int:
+    async with db.session() as session:
+        return (await session.execute(select(func.count(JournalEntry.id)))).scalar_one()

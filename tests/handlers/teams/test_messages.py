@@ -125,3 +125,11 @@ async def test_a_channel_teams_leaves_unnamed_is_named_from_the_teams_channel_li
     await teams.deliver()
     assert any("#ranking is set up" in c.text for c in teams.connector.sent_to(ranking))
     assert len(teams.connector.of("channels")) == 1
+
+
+async def test_two_messages_in_a_long_conversation_id_are_both_handled(teams: TeamsTeam) -> None:
+    conversation = {"id": "a:1" + "x" * 190, "conversationType": "personal"}
+    for words in ("standup status", "help"):
+        assert await teams.dm("29:alice", words, conversation=conversation) == 200
+    await teams.deliver()
+    assert len(teams.connector.sent_to(conversation["id"])) == 2
