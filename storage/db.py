@@ -25,9 +25,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class _Turn:
-    """A unit of work's turn; tasks started inside it inherit it, but only while it lasts."""
+    """A unit of work's turn on one database; tasks started inside it inherit it, but only
+    while it lasts."""
 
-    active = True
+    def __init__(self, database: object) -> None:
+        self.database = database
+        self.active = True
 
 
 _HOLDING: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("holding", default=None)
@@ -72,12 +75,12 @@ class Database:
         one of the same task goes ahead: it already holds the turn.
         """
         held = _HOLDING.get()
-        if self.dialect != "sqlite" or (held is not None and held.active):
+        if self.dialect != "sqlite" or (held and held.active and held.database is self):
             async with self.sessions() as session, session.begin():
                 yield session
             return
         async with self._turn():
-            turn = _Turn()
+            turn = _Turn(self)
             token = _HOLDING.set(turn)
             try:
                 async with self.sessions() as session, session.begin():
