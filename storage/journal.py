@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JournalEntry
-from storage.queries import insert_ignoring_conflicts
+from storage.queries import claim_lane_heads, insert_ignoring_conflicts
 
 
 @dataclass(frozen=True)
@@ -61,36 +61,11 @@ async def claim(
     limit: int,
     lease: timedelta,
 ) -> list[JournalEntry]:
-    """Take up to ``limit`` rows of ``platforms``, each the oldest of its lane, so a lane is
-    handled in order even when several processes share the journal; another platform's rows
-    wait for a process that handles it."""
-    lane_heads = select(func.min(JournalEntry.id)).group_by(JournalEntry.lane)
-    candidates = (
-        select(JournalEntry.id)
-        .where(
-            JournalEntry.id.in_(lane_heads),
-            JournalEntry.platform.in_(platforms),
-            JournalEntry.next_attempt_at <= now,
-            or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until < now),
-        )
-        .order_by(JournalEntry.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=JournalEntry)
+    """Take up to ``limit`` rows of ``platforms``, each the oldest of its lane; another
+    platform's rows wait for a process that handles it."""
+    return await claim_lane_heads(
+        session, JournalEntry, worker, now, platforms=platforms, limit=limit, lease=lease
     )
-    ids = list((await session.execute(candidates)).scalars())
-    if not ids:
-        return []
-    claimed = await session.execute(
-        update(JournalEntry)
-        .where(
-            JournalEntry.id.in_(ids),
-            or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until < now),
-        )
-        .values(claimed_by=worker, claimed_until=now + lease)
-        .returning(JournalEntry)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(claimed.scalars(), key=lambda row: row.id)
 
 
 async def done(session: AsyncSession, ids: list[int]) -> None:

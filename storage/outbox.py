@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Message
 from storage.models import OutboxMessage
-from storage.queries import insert_ignoring_conflicts
+from storage.queries import claim_lane_heads, insert_ignoring_conflicts
 
 CONSOLE = "console"
 
@@ -104,43 +104,17 @@ async def claim(
     limit: int,
     lease: timedelta,
 ) -> list[OutboxMessage]:
-    """Take up to ``limit`` sendable messages, each the oldest unsent one of its lane.
-
-    On PostgreSQL ``SKIP LOCKED`` lets several processes claim side by side without
-    waiting on, or taking, each other's rows.
-    """
-    lane_heads = (
-        select(func.min(OutboxMessage.id))
-        .where(OutboxMessage.status == "pending")
-        .group_by(OutboxMessage.lane)
+    """Take up to ``limit`` sendable messages, each the oldest unsent one of its lane."""
+    return await claim_lane_heads(
+        session,
+        OutboxMessage,
+        worker,
+        now,
+        platforms=platforms,
+        limit=limit,
+        lease=lease,
+        waiting=[OutboxMessage.status == "pending"],
     )
-    candidates = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.id.in_(lane_heads),
-            OutboxMessage.platform.in_(platforms),
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage)
-    )
-    ids = list((await session.execute(candidates)).scalars())
-    if not ids:
-        return []
-    claimed = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids),
-            OutboxMessage.status == "pending",
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .values(claimed_by=worker, claimed_until=now + lease)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(claimed.scalars(), key=lambda row: row.id)
 
 
 async def refs(session: AsyncSession, ids: set[int]) -> dict[int, OutboxMessage]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
@@ -35,3 +37,51 @@ async def claim_unset(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+Leased = TypeVar("Leased", bound=DeclarativeBase)
+
+
+async def claim_lane_heads(
+    session: AsyncSession,
+    model: type[Leased],
+    worker: str,
+    now: datetime,
+    *,
+    platforms: list[str],
+    limit: int,
+    lease: timedelta,
+    waiting: Sequence[ColumnElement[bool]] = (),
+) -> list[Leased]:
+    """Lease up to ``limit`` rows, each the oldest ``waiting`` row of its lane, to ``worker``.
+
+    The queues (outbox, inbound journal) keep a lane in order this way even when several
+    processes share them: on PostgreSQL ``SKIP LOCKED`` lets them claim side by side without
+    waiting on, or taking, each other's rows; a lease that runs out frees the row again.
+    """
+    table: Any = model
+    free = or_(table.claimed_until.is_(None), table.claimed_until < now)
+    lane_heads = select(func.min(table.id)).where(*waiting).group_by(table.lane)
+    candidates = (
+        select(table.id)
+        .where(
+            table.id.in_(lane_heads),
+            table.platform.in_(platforms),
+            table.next_attempt_at <= now,
+            free,
+        )
+        .order_by(table.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=table)
+    )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    claimed = await session.execute(
+        update(table)
+        .where(table.id.in_(ids), *waiting, free)
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(table)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars(), key=lambda row: row.id)
