@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -16,7 +15,6 @@ from rituals.port import SendError
 from rituals.roster import Person
 
 log = structlog.get_logger(__name__)
-TTL_SECONDS = 600.0
 
 
 class SlackRoster:
@@ -25,13 +23,8 @@ class SlackRoster:
     def __init__(self, clients: Callable[[str], Awaitable[AsyncWebClient]], people: People) -> None:
         self._clients = clients
         self._people = people
-        self._cache: dict[tuple[str, str], tuple[float, list[Person]]] = {}
 
     async def members(self, workspace: str, channel: str) -> list[Person] | None:
-        key = (workspace, channel)
-        hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
-            return hit[1]
         try:
             ids = await self._member_ids(workspace, channel)
         except (SlackApiError, SendError, aiohttp.ClientError, TimeoutError) as exc:
@@ -46,7 +39,6 @@ class SlackRoster:
                 people.append(
                     Person(user, profile.name, profile.tz, profile.away, profile.away_until)
                 )
-        self._cache[key] = (time.monotonic(), people)
         return people
 
     async def _member_ids(self, workspace: str, channel: str) -> list[str]:

@@ -16,6 +16,7 @@ from handlers.slack.pool import Pool
 from handlers.slack.port import PLATFORM, SlackPort
 from handlers.slack.roster import SlackRoster
 from rituals.port import SendError
+from rituals.roster import CachedRoster
 from rituals.router import Rituals
 
 
@@ -37,7 +38,7 @@ def single_workspace(
     edge = SlackEdge(
         rituals, signing_secret=signing_secret, client=client, clients=clients, journal=journal
     )
-    rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
+    rituals.rt.rosters[PLATFORM] = CachedRoster(SlackRoster(clients, edge.people))
     return edge, SlackPort(clients, pool)
 
 
@@ -85,5 +86,5 @@ def multi_workspace(
         oauth=oauth,
         journal=journal,
     )
-    rituals.rt.rosters[PLATFORM] = SlackRoster(clients, edge.people)
+    rituals.rt.rosters[PLATFORM] = CachedRoster(SlackRoster(clients, edge.people))
     return edge, SlackPort(clients, pool)

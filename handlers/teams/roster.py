@@ -7,8 +7,6 @@ Teams gives no zone or status here; a member's zone comes from their own message
 
 from __future__ import annotations
 
-import time
-
 import structlog
 
 from handlers.teams import activity as a
@@ -17,7 +15,6 @@ from handlers.teams.references import References
 from rituals.roster import Person
 
 log = structlog.get_logger(__name__)
-TTL_SECONDS = 600.0
 
 
 class TeamsRoster:
@@ -26,13 +23,8 @@ class TeamsRoster:
     def __init__(self, adapter: TeamsAdapter, references: References) -> None:
         self._adapter = adapter
         self._references = references
-        self._cache: dict[tuple[str, str], tuple[float, list[Person]]] = {}
 
     async def members(self, workspace: str, channel: str) -> list[Person] | None:
-        key = (workspace, channel)
-        hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
-            return hit[1]
         where = await self._references.conversation(workspace, channel)
         if where is None or where.kind == a.PERSONAL:
             return None
@@ -46,10 +38,8 @@ class TeamsRoster:
             log.warning("channel members unavailable", channel=channel, error=str(exc)[:300])
             return None
         bot = where.bot.get("id")
-        people = [
+        return [
             Person(str(m["id"]), str(m.get("name") or m.get("givenName") or m["id"]), None)
             for m in found
             if m.get("id") and m.get("id") != bot and not str(m["id"]).startswith("28:")
         ]
-        self._cache[key] = (time.monotonic(), people)
-        return people

@@ -15,6 +15,7 @@ from handlers.teams.connector import Connector
 from handlers.teams.port import TeamsPort
 from handlers.teams.references import References
 from handlers.teams.roster import TeamsRoster
+from rituals.roster import CachedRoster
 from rituals.router import Rituals
 
 log = structlog.get_logger(__name__)
@@ -28,7 +29,7 @@ def teams(
     adapter = TeamsAdapter(auth)
     references = References(rituals.rt.db, rituals.rt.clock)
     port = TeamsPort(Connector(adapter.token), references)
-    rituals.rt.rosters[PLATFORM] = TeamsRoster(adapter, references)
+    rituals.rt.rosters[PLATFORM] = CachedRoster(TeamsRoster(adapter, references))
     return TeamsEdge(rituals, adapter, references, port, journal), port
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event, func, select
 
-from rituals.roster import Person
+from rituals.roster import CachedRoster, Person
 from storage.db import Database
 from storage.models import Member, Participant
 from tests.helpers import PLATFORM, Team, person
@@ -58,3 +58,25 @@ async def test_a_renamed_or_moved_member_is_updated_by_the_sync(db: Database) ->
             await session.execute(select(Member).where(Member.external_id == "UANA"))
         ).scalar_one()
     assert (ana.name, ana.tz) == ("Ana Lima", "Asia/Tokyo")
+
+
+class Flaky(ChannelRoster):
+    """A platform that cannot answer the first time it is asked."""
+
+    def __init__(self, people: list[Person]) -> None:
+        super().__init__(people)
+        self.asked = 0
+
+    async def members(self, workspace: str, channel: str) -> list[Person] | None:
+        self.asked += 1
+        return None if self.asked == 1 else await super().members(workspace, channel)
+
+
+async def test_a_cached_roster_asks_once_per_channel_and_keeps_no_failure() -> None:
+    platform = Flaky([Person("UANA", "Ana", None)])
+    roster = CachedRoster(platform, ttl=600)
+    assert await roster.members("W1", "C1") is None
+    assert await roster.members("W1", "C1") == [Person("UANA", "Ana", None)]
+    assert await roster.members("W1", "C1") == [Person("UANA", "Ana", None)]
+    await roster.members("W1", "C2")
+    assert platform.asked == 3
