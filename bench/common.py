@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
+import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+ROOT = Path(__file__).resolve().parents[1]
 Send = Callable[[aiohttp.ClientSession, Any], Awaitable[None]]
 
 
@@ -133,3 +138,34 @@ def compare(bare: Run, ours: Run, *, baseline: str, unit: str, total: int) -> No
         f"ritualbot handled all {total} stored {unit} {ours.handled_after:.1f} s after the "
         f"first request ({total / ours.handled_after:,.0f} {unit}/s end to end)"
     )
+
+
+@asynccontextmanager
+async def serving(script: str, kind: str, tmp: Path, side: str) -> AsyncIterator[tuple[int, int]]:
+    """Run ``script --serve kind`` in a process of its own, with its fake platform on a port
+    of its own (``--side``); yields both ports once the server answers, stops it after."""
+    port, side_port = free_port(), free_port()
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"
+    args = [sys.executable, script, "--serve", kind, "--port", str(port)]
+    args += [f"--{side}", str(side_port), "--database", database]
+    server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
+    try:
+        await wait_until_up(port)
+        await wait_until_up(side_port)
+        yield port, side_port
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def run_ritualbot(port: int, database: str, **settings: str) -> None:
+    """ritualbot itself, built from the environment exactly as `ritualbot run` builds it,
+    with only ``settings`` besides the database and port (none of the machine's own)."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_")):
+            del os.environ[name]
+    os.environ.update(DATABASE_URL=database, HOST="127.0.0.1", PORT=str(port), **settings)
+    from bot.app import run
+    from bot.settings import load_settings
+
+    await run(load_settings(), console=False)

@@ -12,7 +12,6 @@ BENCH_DATABASE_URL to an empty PostgreSQL database to measure on it instead of S
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -31,10 +30,10 @@ from bench.common import (  # noqa: E402
     arguments,
     compare,
     expect_ok,
-    free_port,
     handled_after,
     load,
-    wait_until_up,
+    run_ritualbot,
+    serving,
 )
 
 SECRET = "bench-secret"
@@ -94,22 +93,15 @@ async def serve_bare(port: int, api: str) -> None:
 
 
 async def serve_ours(port: int, api: str, database: str) -> None:
-    """ritualbot itself: settings from the environment, exactly as `ritualbot run` builds it."""
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_")):
-            del os.environ[name]
-    os.environ.update(
-        DATABASE_URL=database,
-        PORT=str(port),
+    """ritualbot with one workspace's Slack credentials, its Web API the fake beside it."""
+    await run_ritualbot(
+        port,
+        database,
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=api,
         RITUALBOT_LOG_LEVEL="WARNING",
     )
-    from bot.app import run
-    from bot.settings import load_settings
-
-    await run(load_settings(), console=False)
 
 
 def signed(body: str) -> dict[str, str]:
@@ -134,22 +126,7 @@ def commands(api_port: int, count: int) -> list[str]:
 
 
 async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
-    port, api_port = free_port(), free_port()
-    args = [
-        sys.executable,
-        os.environ.get("BENCH_SERVE_SCRIPT", __file__),
-        "--serve",
-        kind,
-        "--port",
-        str(port),
-        "--api-port",
-        str(api_port),
-    ]
-    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"
-    args += ["--database", database]
-    server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
-    try:
-        await wait_until_up(port)
+    async with serving(__file__, kind, tmp, "api-port") as (port, api_port):
         url = f"http://127.0.0.1:{port}/slack/events"
 
         async def send(http: aiohttp.ClientSession, body: str) -> None:
@@ -161,9 +138,6 @@ async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
         if kind == "ours":
             run.handled_after = await handled_after(port, "slack", requests + concurrency, started)
         return run
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 async def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import sys
 import tempfile
 import time
@@ -35,10 +34,10 @@ from bench.common import (  # noqa: E402
     arguments,
     compare,
     expect_ok,
-    free_port,
     handled_after,
     load,
-    wait_until_up,
+    run_ritualbot,
+    serving,
 )
 
 USERS = [f"29:user-{n:04d}" for n in range(50)]
@@ -102,16 +101,7 @@ async def serve_bare(port: int) -> None:
 async def serve_ours(port: int, database: str) -> None:
     """ritualbot itself, as `ritualbot run` builds it with no platform credentials on
     127.0.0.1: Teams without authentication, for local testing."""
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "MICROSOFT_", "OPENAI_", "RITUALBOT_")):
-            del os.environ[name]
-    os.environ.update(
-        DATABASE_URL=database, HOST="127.0.0.1", PORT=str(port), RITUALBOT_LOG_LEVEL="ERROR"
-    )
-    from bot.app import run
-    from bot.settings import load_settings
-
-    await run(load_settings(), console=False)
+    await run_ritualbot(port, database, RITUALBOT_LOG_LEVEL="ERROR")
 
 
 def activity(n: int, service_url: str) -> dict[str, Any]:
@@ -149,14 +139,7 @@ def activity(n: int, service_url: str) -> dict[str, Any]:
 
 
 async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
-    port, connector_port = free_port(), free_port()
-    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp / (kind + '.db')}"
-    args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
-    args += ["--connector-port", str(connector_port), "--database", database]
-    server = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
-    try:
-        await wait_until_up(port)
-        await wait_until_up(connector_port)
+    async with serving(__file__, kind, tmp, "connector-port") as (port, connector_port):
         service_url = f"http://127.0.0.1:{connector_port}/"
         url = f"http://127.0.0.1:{port}/api/messages"
 
@@ -170,9 +153,6 @@ async def measure(kind: str, requests: int, concurrency: int, tmp: Path) -> Run:
         if kind == "ours":
             run.handled_after = await handled_after(port, "teams", len(bodies), started)
         return run
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 async def main() -> None:
