@@ -26,7 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal
-from handlers.slack.door import later
+from handlers.slack.door import later, malformed
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
 from handlers.slack.render import (
@@ -166,6 +166,9 @@ class SlackEdge:
         except UnicodeDecodeError:
             return web.json_response({"error": "the body is not UTF-8"}, status=400)
         content_type = headers.get("Content-Type", "")
+        problem = malformed(body, content_type)
+        if problem:
+            return web.json_response({"error": problem}, status=400)
         journal = self.journal
         if journal is not None:
             arrival = later(body, content_type, opens_form=OPENS_FORM)

@@ -25,6 +25,32 @@ def _fingerprint(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
+def malformed(body: str, content_type: str) -> str | None:
+    """Why a signed body is not a request Slack sends, or None: bolt would crash on it."""
+    try:
+        if content_type.startswith("application/json"):
+            envelope = json.loads(body)
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+                return "expected a JSON object with a type"
+            if envelope["type"] == "event_callback" and not isinstance(envelope.get("event"), dict):
+                return "expected an event object"
+            return None
+        form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if "payload" not in form:
+            return None
+        payload = json.loads(form["payload"])
+    except ValueError:
+        return "the body does not parse"
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return "expected a payload object with a type"
+    actions = payload.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(x, dict) for x in actions):
+        return "expected a list of actions"
+    if "view" in payload and not isinstance(payload["view"], dict):
+        return "expected a view object"
+    return None
+
+
 def later(body: str, content_type: str, *, opens_form: frozenset[str]) -> Arrival | None:
     """The request as a journal entry, or ``None`` when it must be handled now.
 

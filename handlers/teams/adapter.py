@@ -192,6 +192,16 @@ class TeamsAdapter:
     def authenticating(self) -> bool:
         return bool(self.auth.app_id)
 
+    @staticmethod
+    def unreadable(activity: dict[str, Any]) -> str | None:
+        """Why botbuilder could not read the activity (a field of the wrong type), or None;
+        checked before it is stored, so nothing is acknowledged that can never be handled."""
+        try:
+            Activity().deserialize(activity)
+        except Exception as exc:  # msrest raises its own errors, wrapped several deep
+            return f"{type(exc).__name__}: {exc}"[:200]
+        return None
+
     def refuses(self, activity: dict[str, Any]) -> str | None:
         """Why an authenticated activity is not for this bot, or None: the token proves the
         Bot Framework sent it, not that it came from Teams or from the configured tenant."""

@@ -109,6 +109,9 @@ class TeamsEdge:
             body = a.check(json.loads(raw))
         except (ValueError, a.BadActivity) as exc:
             raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
+        unreadable = self.adapter.unreadable(body)
+        if unreadable:
+            raise web.HTTPBadRequest(text=f"not an activity: {unreadable}")
         if not await self.adapter.verify(body, request.headers.get("Authorization", "")):
             raise web.HTTPUnauthorized(text="a valid Bot Connector token is required")
         refused = self.adapter.refuses(body)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from handlers.slack.app import OPENS_FORM
-from handlers.slack.door import later
+from handlers.slack.door import later, malformed
 from storage.models import JournalEntry
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
@@ -29,6 +29,7 @@ def test_any_body_is_either_stored_or_left_to_bolt_and_never_raises(
 ) -> None:
     arrival = stored_later(body, content_type)
     assert arrival is None or arrival.platform == "slack"
+    assert malformed(body, content_type) is None or arrival is None
 
 
 @given(
@@ -73,6 +74,13 @@ async def test_a_signed_but_malformed_body_is_refused_and_stores_nothing(
         ("{not json", JSON),
         (urlencode({"payload": "{broken"}), FORM),
         ("%%%", FORM),
+        ("[1]", JSON),
+        ("null", JSON),
+        ('{"type": 5}', JSON),
+        ('{"type": "event_callback", "event": [1]}', JSON),
+        (urlencode({"payload": "[1]"}), FORM),
+        (urlencode({"payload": '{"type": "block_actions", "actions": [1]}'}), FORM),
+        (urlencode({"payload": '{"type": "view_submission", "view": 1}'}), FORM),
     ]:
         status = await slack_team.post(body, content_type)
         assert 400 <= status < 500, body

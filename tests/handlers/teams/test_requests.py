@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 
 from bot.web import MAX_BODY_BYTES
 from storage.db import Database
-from storage.models import Answer, InboundEvent, Member, TeamsConversation, TeamsMember
+from storage.models import (
+    Answer,
+    InboundEvent,
+    JournalEntry,
+    Member,
+    TeamsConversation,
+    TeamsMember,
+)
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
 
@@ -115,3 +122,39 @@ async def test_a_teams_body_that_is_not_utf8_is_a_400_not_a_500(teams: TeamsTeam
         "/api/messages", data=b'{"type": "\xff"}', headers={"Content-Type": "application/json"}
     )
     assert response.status == 400
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"entities": 5},
+        {"entities": [5]},
+        {"channelData": []},
+        {"channelData": {"tenant": 5}},
+        {"value": 5},
+        {"recipient": 3},
+        {"attachments": 4},
+        {"timestamp": 5},
+        {"membersAdded": [3]},
+        {"conversation": {"id": "a:1", "conversationType": 5}},
+    ],
+    ids=str,
+)
+async def test_a_field_of_the_wrong_type_is_refused_before_it_is_stored(
+    teams: TeamsTeam, fields: dict
+) -> None:
+    for activity in (
+        act.personal(teams.service_url, "29:alice", "standup status"),
+        act.in_channel(teams.service_url, "29:alice", "standup status"),
+        act.executed(teams.service_url, "29:alice", "submit", {"form_id": "standup.setup"}),
+    ):
+        response = await teams.http.post("/api/messages", json={**activity, **fields})
+        assert response.status in (200, 400)
+        if response.status == 400:
+            async with teams.db.session() as session:
+                stored = select(func.count()).select_from(JournalEntry)
+                assert (await session.execute(stored)).scalar_one() == 0
+        await teams.journal.drain()
+        async with teams.db.session() as session:
+            left = select(func.count()).select_from(JournalEntry)
+            assert (await session.execute(left)).scalar_one() == 0, "stored but not handled"
