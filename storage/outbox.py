@@ -17,7 +17,9 @@ from rituals.messages import Message
 from storage.models import OutboxMessage
 from storage.queries import claim_lane_heads, insert_ignoring_conflicts
 
-CONSOLE = "console"
+# Platforms whose one reader sees channel and private messages on one screen (the console):
+# all their messages share a lane, so they show in the order they were made.
+ONE_LANE: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,10 @@ class Envelope:
     @property
     def lane(self) -> str:
         """Messages of one lane go out in order: a channel, a person's DM, or the private
-        replies one person gets in one channel (those need no place in the channel's queue).
-        The console is one terminal, read by one person: all of it is one lane."""
-        if self.platform == CONSOLE:
-            return f"{CONSOLE}:{self.workspace}"
+        replies one person gets in one channel (those need no place in the channel's queue);
+        a ``ONE_LANE`` platform's messages all share one."""
+        if self.platform in ONE_LANE:
+            return f"{self.platform}:{self.workspace}"
         if self.op == "direct":
             place = f"dm:{self.user}"
         elif self.op == "ephemeral":

@@ -8,9 +8,12 @@ from typing import TextIO
 from handlers.console.render import render
 from rituals.messages import Message
 from rituals.port import Sent
+from storage import outbox
 
 PLATFORM = "console"
 WORKSPACE = "local"
+# One terminal shows the channel and the private chat: keep all of it in order.
+outbox.ONE_LANE.add(PLATFORM)
 
 
 class ConsolePort:
