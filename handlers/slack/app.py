@@ -26,7 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal
-from handlers.slack.door import later, malformed
+from handlers.slack.door import examine
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
 from handlers.slack.render import (
@@ -165,17 +165,14 @@ class SlackEdge:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "the body is not UTF-8"}, status=400)
-        content_type = headers.get("Content-Type", "")
-        problem = malformed(body, content_type)
-        if problem:
-            return web.json_response({"error": problem}, status=400)
+        verdict = examine(body, headers.get("Content-Type", ""), opens_form=OPENS_FORM)
+        if verdict.problem:
+            return web.json_response({"error": verdict.problem}, status=400)
         journal = self.journal
-        if journal is not None:
-            arrival = later(body, content_type, opens_form=OPENS_FORM)
-            if arrival is not None:
-                with journal.door():
-                    await journal.append(arrival)
-                return web.Response(status=200)
+        if journal is not None and verdict.arrival is not None:
+            with journal.door():
+                await journal.append(verdict.arrival)
+            return web.Response(status=200)
         try:
             bolt_request = AsyncBoltRequest(
                 body=body, query=request.query_string, headers=dict(headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,59 +26,48 @@ def _fingerprint(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
-def malformed(body: str, content_type: str) -> str | None:
-    """Why a signed body is not a request Slack sends, or None: bolt would crash on it."""
-    try:
-        if content_type.startswith("application/json"):
-            envelope = json.loads(body)
-            if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
-                return "expected a JSON object with a type"
-            if envelope["type"] == "event_callback" and not isinstance(envelope.get("event"), dict):
-                return "expected an event object"
-            return None
-        form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-        if "payload" not in form:
-            return None
-        payload = json.loads(form["payload"])
-    except ValueError:
-        return "the body does not parse"
-    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-        return "expected a payload object with a type"
-    actions = payload.get("actions", [])
-    if not isinstance(actions, list) or not all(isinstance(x, dict) for x in actions):
-        return "expected a list of actions"
-    if "view" in payload and not isinstance(payload["view"], dict):
-        return "expected a view object"
-    return None
+@dataclass(frozen=True)
+class Verdict:
+    """What the door does with a signed body: refuse it (``problem``), store and acknowledge
+    it (``arrival``), or, with neither, hand it to bolt on the spot."""
+
+    problem: str | None = None
+    arrival: Arrival | None = None
 
 
-def later(body: str, content_type: str, *, opens_form: frozenset[str]) -> Arrival | None:
-    """The request as a journal entry, or ``None`` when it must be handled now.
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
-    ``opens_form`` names the actions and ``/standup`` words that open a modal.
-    """
+
+def examine(body: str, content_type: str, *, opens_form: frozenset[str]) -> Verdict:
+    """Parse the body once and decide; ``opens_form`` names the actions and ``/standup``
+    words that open a modal, which Slack allows only within 3 s of the click."""
     try:
         if content_type.startswith("application/json"):
             return _event(json.loads(body), body, content_type)
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
         if "command" in form:
-            return _command(form, body, content_type, opens_form)
-        if "payload" in form:
-            return _interaction(json.loads(form["payload"]), body, content_type, opens_form)
-    except (ValueError, TypeError, AttributeError, KeyError):
-        return None
-    return None
+            return Verdict(arrival=_command(form, body, content_type, opens_form))
+        if "payload" not in form:
+            return Verdict()
+        payload = json.loads(form["payload"])
+    except ValueError:
+        return Verdict("the body does not parse")
+    return _interaction(payload, body, content_type, opens_form)
 
 
-def _event(envelope: Any, body: str, content_type: str) -> Arrival | None:
-    if not isinstance(envelope, dict) or envelope.get("type") != "event_callback":
-        return None
-    event = envelope.get("event") or {}
-    user = event.get("user") or (event.get("message") or {}).get("user") or ""
+def _event(envelope: Any, body: str, content_type: str) -> Verdict:
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+        return Verdict("expected a JSON object with a type")
+    if envelope["type"] != "event_callback":
+        return Verdict()
+    event = envelope.get("event")
+    if not isinstance(event, dict):
+        return Verdict("expected an event object")
+    user = event.get("user") or _obj(event.get("message")).get("user") or ""
     delivery = str(envelope.get("event_id") or _fingerprint(body))
-    return Arrival(
-        PLATFORM, delivery, _lane(str(envelope.get("team_id", "")), str(user)), content_type, body
-    )
+    lane = _lane(str(envelope.get("team_id", "")), str(user))
+    return Verdict(arrival=Arrival(PLATFORM, delivery, lane, content_type, body))
 
 
 def _command(
@@ -90,16 +80,20 @@ def _command(
     return Arrival(PLATFORM, delivery, lane, content_type, body)
 
 
-def _interaction(
-    payload: Any, body: str, content_type: str, opens_form: frozenset[str]
-) -> Arrival | None:
-    if not isinstance(payload, dict) or payload.get("type") != "block_actions":
-        return None
-    actions = payload.get("actions") or []
+def _interaction(payload: Any, body: str, content_type: str, opens_form: frozenset[str]) -> Verdict:
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return Verdict("expected a payload object with a type")
+    actions = payload.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(x, dict) for x in actions):
+        return Verdict("expected a list of actions")
+    if "view" in payload and not isinstance(payload["view"], dict):
+        return Verdict("expected a view object")
+    if payload["type"] != "block_actions":
+        return Verdict()
     if any(action_name(str(a.get("action_id", ""))) in opens_form for a in actions):
-        return None
-    user = str((payload.get("user") or {}).get("id", ""))
+        return Verdict()
+    user = str(_obj(payload.get("user")).get("id", ""))
     stamp = actions[0].get("action_ts", "") if actions else ""
     delivery = f"action:{stamp}:{user}" if stamp else "action:" + _fingerprint(body)
-    lane = _lane(str((payload.get("team") or {}).get("id", "")), user)
-    return Arrival(PLATFORM, delivery, lane, content_type, body)
+    lane = _lane(str(_obj(payload.get("team")).get("id", "")), user)
+    return Verdict(arrival=Arrival(PLATFORM, delivery, lane, content_type, body))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from handlers.slack.app import OPENS_FORM
-from handlers.slack.door import later, malformed
+from handlers.slack.door import examine
 from storage.models import JournalEntry
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
@@ -20,16 +20,16 @@ words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 
 def stored_later(body: str, content_type: str = FORM):  # type: ignore[no-untyped-def]
-    return later(body, content_type, opens_form=OPENS_FORM)
+    return examine(body, content_type, opens_form=OPENS_FORM).arrival
 
 
 @given(body=words, content_type=st.sampled_from([FORM, JSON, "text/plain", ""]))
 def test_any_body_is_either_stored_or_left_to_bolt_and_never_raises(
     body: str, content_type: str
 ) -> None:
-    arrival = stored_later(body, content_type)
-    assert arrival is None or arrival.platform == "slack"
-    assert malformed(body, content_type) is None or arrival is None
+    verdict = examine(body, content_type, opens_form=OPENS_FORM)
+    assert verdict.arrival is None or verdict.arrival.platform == "slack"
+    assert verdict.problem is None or verdict.arrival is None
 
 
 @given(
