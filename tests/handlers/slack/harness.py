@@ -56,6 +56,12 @@ class SlackTeam:
         body = signing.slash(command, text, user=user, response_url=self.slack.respond_url)
         return await self.post(body, FORM)
 
+    async def start_standup(self) -> None:
+        """Alice sets up the channel's stand-up, Bob joins, and Alice starts today's."""
+        await self.command("UALICE", "setup at 09:30")
+        await self.command("UBOB", "join")
+        await self.command("UALICE", "now")
+
     def private_replies(self) -> list[str]:
         """Texts that reached a person through their commands' response_urls."""
         return [c.args.get("text", "") for c in self.slack.calls if c.method == "response_url"]

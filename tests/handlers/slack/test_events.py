@@ -139,9 +139,7 @@ async def test_an_unsigned_request_is_refused(slack_team: SlackTeam) -> None:
 
 async def test_an_event_delivered_three_times_is_stored_once(slack_team: SlackTeam) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     body = signing.event(signing.dm("UBOB", "my answer", ts="1700002000.000001"), event_id="EvSAME")
     for retry in range(3):
         hdrs = signing.headers(body, JSON)
@@ -159,9 +157,7 @@ async def test_an_event_redelivered_after_it_was_handled_changes_nothing(
     slack_team: SlackTeam,
 ) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     for _ in range(2):
         assert await team.dm("UBOB", "my answer", event_id="EvLATE") == 200
         assert await count(team.db, JournalEntry) == 0
@@ -171,9 +167,7 @@ async def test_an_event_redelivered_after_it_was_handled_changes_nothing(
 
 async def test_the_resolve_button_resolves_the_blocker(slack_team: SlackTeam) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     for text in ("a", "b", "stuck on auth"):
         await team.dm("UALICE", text)
     assert await team.post(signing.button("standup.resolve#0", "1", user="UALICE"), FORM) == 200
@@ -251,9 +245,7 @@ async def test_editing_an_answer_in_slack_changes_it_and_unfurls_do_not(
     slack_team: SlackTeam,
 ) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     body = signing.event(
         signing.dm("UALICE", "frist draft", ts="1700003000.000001"), event_id="Ev1"
     )
@@ -307,9 +299,7 @@ async def test_a_form_slack_would_not_open_gets_a_fallback_note(slack_team: Slac
 
 async def test_the_export_arrives_as_a_csv_file_in_a_direct_message(slack_team: SlackTeam) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     long_answer = "x" * 2500
     for text in (long_answer, long_answer, "none"):
         await team.dm("UALICE", text)

@@ -25,9 +25,7 @@ async def press_answer_all(team: SlackTeam, user: str) -> dict:
 
 async def test_a_prompt_opens_a_modal_and_its_answers_are_stored(slack_team: SlackTeam) -> None:
     team = slack_team
-    await team.command("UALICE", "setup at 09:30")
-    await team.command("UBOB", "join")
-    await team.command("UALICE", "now")
+    await team.start_standup()
     view = await press_answer_all(team, "UALICE")
     assert view["callback_id"] == "standup.answers"
     assert [b["block_id"] for b in view["blocks"]] == ["q0", "q1", "q2"]
