@@ -7,7 +7,7 @@ import contextlib
 import gc
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
@@ -192,33 +192,46 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         yield
         await bot.db.dispose()
 
-    async def delivery(_app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(bot.delivery.run(stop))
-        yield
-        stop.set()
-        try:
-            await asyncio.wait_for(task, timeout=5)
-            await asyncio.wait_for(bot.delivery.drain(), timeout=2)
-        except TimeoutError:
-            log.warning("stopped with messages still queued; they go out at the next start")
-
-    async def journal(_app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(bot.journal.run(stop))
-        yield
-        stop.set()
-        try:
-            await asyncio.wait_for(task, timeout=5)
-        except TimeoutError:
-            log.warning("stopped with requests still stored; they are handled at the next start")
+    delivery = _worker(
+        bot.delivery.run,
+        last=bot.delivery.drain,
+        late="stopped with messages still queued; they go out at the next start",
+    )
+    journal = _worker(
+        bot.journal.run,
+        late="stopped with requests still stored; they are handled at the next start",
+    )
 
     async def scheduler(_app: web.Application) -> AsyncIterator[None]:
         await bot.scheduler.start()
         yield
-        bot.scheduler.shutdown()
+        await bot.scheduler.shutdown()
 
     return [database, *bot.clients, delivery, journal, scheduler, *bot.connections]
+
+
+def _worker(
+    run: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    late: str,
+    last: Callable[[], Awaitable[object]] | None = None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A background loop for the app's lifetime: told to stop at shutdown and given 5 s
+    (then ``last``, 2 s more); ``late`` is logged when it does not finish in time."""
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(stop))
+        yield
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=5)
+            if last is not None:
+                await asyncio.wait_for(last(), timeout=2)
+        except TimeoutError:
+            log.warning(late)
+
+    return lifetime
 
 
 class StartupError(Exception):

@@ -7,7 +7,9 @@ jobs from the ritual rows and the database claim decides which process does the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -50,6 +52,9 @@ def job_prefix(ritual_id: int) -> str:
     return f"{KIND}:{ritual_id}:"
 
 
+SHUTDOWN_WAIT_SECONDS = 5.0
+
+
 class RitualScheduler:
     """One per process: prompt jobs per ritual and timezone, plus sweep and resync."""
 
@@ -78,6 +83,7 @@ class RitualScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._dirty: set[int] = set()
         self._running: set[int] = set()
+        self._busy: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         self.aps.add_listener(self._missed, EVENT_JOB_MISSED)
@@ -87,18 +93,42 @@ class RitualScheduler:
         if started:
             log.info("caught up on prompts due while down", prompts=started)
         self.aps.add_job(
-            self.rituals.standups.sweep,
+            self._tracked(self.rituals.standups.sweep),
             "interval",
             id="sweep",
             seconds=self.sweep_every.total_seconds(),
         )
         self.aps.add_job(
-            self.resync, "interval", id="resync", seconds=self.resync_every.total_seconds()
+            self._tracked(self.resync),
+            "interval",
+            id="resync",
+            seconds=self.resync_every.total_seconds(),
         )
 
-    def shutdown(self) -> None:
-        if self.aps.running:
-            self.aps.shutdown(wait=False)
+    def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """A job whose runs :meth:`shutdown` waits for, so none is cut off mid-transaction."""
+
+        async def run(*args: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._busy.add(task)
+            try:
+                return await job(*args)
+            finally:
+                self._busy.discard(task)
+
+        return run
+
+    async def shutdown(self) -> None:
+        """Start nothing more, let runs and rebuilds under way finish (within 5 s), then
+        stop: a run cancelled mid-transaction can leave its connection closing forever."""
+        if not self.aps.running:
+            return
+        self.aps.pause()
+        under_way = self._busy | self._tasks
+        if under_way:
+            await asyncio.wait(under_way, timeout=SHUTDOWN_WAIT_SECONDS)
+        self.aps.shutdown(wait=False)
 
     def changed(self, ritual_id: int) -> None:
         """Runtime callback: a command changed this ritual, so rebuild its jobs soon.
@@ -180,7 +210,7 @@ class RitualScheduler:
                 return
             for tz in zones:
                 self.aps.add_job(
-                    self.rituals.standups.prompt_due,
+                    self._tracked(self.rituals.standups.prompt_due),
                     RitualTrigger(cfg.schedule_of(ritual, tz), self.grace),
                     args=(ritual_id, tz),
                     id=f"{job_prefix(ritual_id)}{tz}",

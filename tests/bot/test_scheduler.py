@@ -57,7 +57,7 @@ async def test_jobs_are_rebuilt_from_the_database_on_change(sqlite_db: Database)
         await scheduler.settled()
         assert not [j for j in scheduler.jobs() if j.startswith("standup:")]
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
 
 
 async def test_a_second_process_picks_up_changes_on_resync(sqlite_db: Database) -> None:
@@ -74,7 +74,7 @@ async def test_a_second_process_picks_up_changes_on_resync(sqlite_db: Database) 
             "standup:1:America/New_York",
         }
     finally:
-        elsewhere.shutdown()
+        await elsewhere.shutdown()
 
 
 def test_a_job_rebuilt_just_after_its_run_time_still_runs_it() -> None:
@@ -108,4 +108,4 @@ async def test_a_burst_of_changes_ends_with_the_jobs_of_the_last_state(
             "standup:1:America/New_York",
         }
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
