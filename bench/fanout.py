@@ -26,6 +26,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, select, update
 
+from bot.kinds import registry
+from rituals import outbound
 from rituals.clock import Clock, FakeClock
 from rituals.delivery import Delivery
 from rituals.identity import Actor, Place
@@ -33,6 +35,7 @@ from rituals.messages import Message
 from rituals.port import Sent
 from rituals.router import Rituals
 from rituals.runtime import Runtime
+from rituals.standup import settings as cfg
 from rituals.standup.roster import question_message
 from storage import outbox
 from storage.db import Database
@@ -114,7 +117,7 @@ async def prepare(
     db = Database(url)
     await db.upgrade()
     clock = clock or FakeClock(START)
-    rituals = Rituals(Runtime(db=db, clock=clock))
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
     lead = Actor(platform, "W", "lead", "Lead", "UTC")
     await rituals.command(lead, PLACE, "standup setup at 09:30 tz UTC")
     async with db.session() as session:
@@ -179,7 +182,7 @@ async def baseline(url: str, members: int) -> Result:
             local_date=START.date(),
             started_at=START,
             summary_due_at=START,
-            questions=list(ritual.questions),
+            questions=cfg.of(ritual).questions,
             status="open",
             manual=True,
         )
@@ -194,8 +197,8 @@ async def baseline(url: str, members: int) -> Result:
                     next_question=0,
                 )
             )
-            message = question_message(list(ritual.questions), "bench", 0)
-            msg_id = await outbox.enqueue(
+            message = question_message(cfg.of(ritual).questions, "bench", 0)
+            msg_id = await outbound.queue(
                 session,
                 Envelope("bench", "W", "direct", user=member.external_id),
                 message,

@@ -15,6 +15,7 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
+from bot.kinds import registry
 from bot.logging import configure_logging
 from bot.scheduler import RitualScheduler
 from bot.settings import Settings
@@ -70,7 +71,7 @@ def build(
     db = Database(settings.database_url)
     grace = timedelta(seconds=settings.misfire_grace_seconds)
     runtime = Runtime(db=db, clock=clock or SystemClock(), grace=grace)
-    rituals = Rituals(runtime)
+    rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)
     ports: dict[str, ChatPort] = {}
     session = None
@@ -166,6 +167,7 @@ def build(
     # conversation, so two a second keeps a long summary thread inside it.
     pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}
     delivery = Delivery(db, ports, runtime.clock, lane_interval=pacing)
+    db.one_lane.update(name for name, port in ports.items() if getattr(port, "one_lane", False))
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = delivery.wake
     runtime.schedule_changed = scheduler.changed

@@ -11,6 +11,7 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bot.kinds import registry
 from bot.logging import configure_logging
 from handlers.console.port import PLATFORM, WORKSPACE, ConsolePort
 from rituals.clock import FakeClock
@@ -59,7 +60,7 @@ class Script:
     def __init__(self, db: Database, out: object) -> None:
         self.clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
         self.runtime = Runtime(db=db, clock=self.clock)
-        self.bot = Rituals(self.runtime)
+        self.bot = Rituals(self.runtime, registry())
         self.delivery = Delivery(db, {PLATFORM: ConsolePort(out, me="")}, self.clock)  # type: ignore[arg-type]
         self.out = out
 
@@ -86,7 +87,7 @@ class Script:
         for tz in zones:
             self.clock.set(local_instant(day, cfg.DEFAULT_AT, tz))
             self.say(f"-- {self.clock.now():%H:%M} UTC: 09:30 in {tz}")
-            await self.bot.standups.prompt_due(ritual_id, tz)
+            await self.bot.kinds["standup"].prompt_due(ritual_id, tz)
             await self.delivery.drain()
             for who, actor in PEOPLE.items():
                 if actor.tz == tz:
@@ -96,7 +97,7 @@ class Script:
         for when in (summary_at - timedelta(minutes=30), summary_at):
             self.clock.set(when)
             self.say(f"-- {when:%H:%M} UTC")
-            await self.bot.standups.sweep()
+            await self.bot.kinds["standup"].sweep()
             await self.delivery.drain()
         await self.delivery.drain()
 
@@ -106,6 +107,7 @@ async def main() -> int:
     out = sys.stdout
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
+        db.one_lane.add(PLATFORM)
         await db.upgrade()
         script = Script(db, out)
         script.say("ritualbot demo: a four-day stand-up for #ml-team on a simulated clock.\n")

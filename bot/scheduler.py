@@ -1,13 +1,14 @@
 """APScheduler, driven from the database: jobs are derived from rituals, never stored.
 
 APScheduler 3 must not share a job store between processes, so each process builds its own
-jobs from the ritual rows and the database claim decides which process does the work.
+jobs from the ritual rows and the database claim decides which process does the work. What
+jobs a ritual has is its kind's business (`Kind.versions`, `Kind.slots`, `Kind.sweeps`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,11 +18,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import select
 
+from rituals.kinds import Kind
 from rituals.router import Rituals
 from rituals.schedule import Schedule, next_run
-from rituals.standup import settings as cfg
-from rituals.standup.roster import KIND
-from storage.models import Member, Participant, Ritual
+from storage.models import Ritual
 
 log = structlog.get_logger(__name__)
 
@@ -49,26 +49,26 @@ class RitualTrigger(BaseTrigger):
 
 
 def job_prefix(ritual_id: int) -> str:
-    return f"{KIND}:{ritual_id}:"
+    """Every kind's jobs of one ritual share it; ritual ids are unique across kinds."""
+    return f":{ritual_id}:"
 
 
 SHUTDOWN_WAIT_SECONDS = 5.0
 
 
 class RitualScheduler:
-    """One per process: prompt jobs per ritual and timezone, plus sweep and resync."""
+    """One per process: each ritual's jobs, each kind's sweeps, and a resync."""
 
     def __init__(
         self,
         rituals: Rituals,
         *,
         grace: timedelta = timedelta(hours=1),
-        sweep_every: timedelta = timedelta(seconds=15),
         resync_every: timedelta = timedelta(seconds=60),
     ) -> None:
         self.rituals = rituals
+        self.kinds = rituals.kinds
         self.grace = grace
-        self.sweep_every = sweep_every
         self.resync_every = resync_every
         self.aps = AsyncIOScheduler(
             timezone=UTC,
@@ -78,7 +78,7 @@ class RitualScheduler:
                 "max_instances": 1,
             },
         )
-        self._seen: dict[int, tuple[int, tuple[str, ...]]] = {}
+        self._seen: dict[int, Hashable] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._dirty: set[int] = set()
@@ -89,15 +89,17 @@ class RitualScheduler:
         self.aps.add_listener(self._missed, EVENT_JOB_MISSED)
         self.aps.start()
         await self.resync()
-        started = await self.rituals.standups.catch_up()
-        if started:
-            log.info("caught up on prompts due while down", prompts=started)
-        self.aps.add_job(
-            self._tracked(self.rituals.standups.sweep),
-            "interval",
-            id="sweep",
-            seconds=self.sweep_every.total_seconds(),
-        )
+        for kind in self.kinds.values():
+            started = await kind.catch_up()
+            if started:
+                log.info("caught up on what came due while down", kind=kind.word, runs=started)
+            for sweep in kind.sweeps():
+                self.aps.add_job(
+                    self._tracked(sweep.run),
+                    "interval",
+                    id=sweep.name,
+                    seconds=sweep.every.total_seconds(),
+                )
         self.aps.add_job(
             self._tracked(self.resync),
             "interval",
@@ -162,64 +164,57 @@ class RitualScheduler:
     async def resync(self) -> None:
         """Rebuild the jobs of rituals changed since last time, here or by another process.
 
-        A ritual's jobs depend on its settings (its version) and on its participants' zones;
-        channel rosters are refreshed first, as they change who takes part.
+        Each kind first brings its rituals in step with the platforms (channel rosters
+        change who takes part), then says what each ritual's jobs depend on.
         """
-        try:
-            await self.rituals.standups.membership.sync_all()
-        except Exception:  # a platform outage must not stop the schedule
-            log.exception("roster sync failed")
-        async with self.rituals.rt.db.session() as session:
-            rows = await session.execute(
-                select(Ritual.id, Ritual.version).where(Ritual.kind == KIND)
-            )
-            versions = dict(rows.tuples().all())
-            zones = await session.execute(
-                select(Participant.ritual_id, Member.tz)
-                .join(Member, Member.id == Participant.member_id)
-                .distinct()
-            )
-            tzs: dict[int, set[str]] = {}
-            for ritual_id, tz in zones.tuples():
-                tzs.setdefault(ritual_id, set()).add(tz)
-        current = {rid: (v, tuple(sorted(tzs.get(rid, ())))) for rid, v in versions.items()}
+        current: dict[int, Hashable] = {}
+        for kind in self.kinds.values():
+            try:
+                await kind.refresh()
+            except Exception:  # a platform outage must not stop the schedule
+                log.exception("refresh before resync failed", kind=kind.word)
+            async with self.rituals.rt.db.session() as session:
+                current.update(await kind.versions(session))
         for ritual_id in set(self._seen) - set(current):
             self._remove(ritual_id)
             del self._seen[ritual_id]
         for ritual_id, signature in current.items():
             if self._seen.get(ritual_id) != signature:
-                await self.sync(ritual_id, roster=False)
+                await self.sync(ritual_id, refresh=False)
 
-    async def sync(self, ritual_id: int, *, roster: bool = True) -> None:
-        """Rebuild one ritual's jobs; its channel roster first unless just refreshed."""
-        if roster:
+    async def sync(self, ritual_id: int, *, refresh: bool = True) -> None:
+        """Rebuild one ritual's jobs; refreshed from its platform first unless just done."""
+        kind = await self._kind(ritual_id)
+        if kind is not None and refresh:
             try:
-                await self.rituals.standups.membership.sync(ritual_id)
+                await kind.refresh(ritual_id)
             except Exception:  # a platform outage must not stop the schedule
-                log.exception("roster sync failed", ritual_id=ritual_id)
+                log.exception("refresh before rebuild failed", ritual_id=ritual_id)
         async with self._lock:
-            async with self.rituals.rt.db.session() as session:
-                ritual = await session.get(Ritual, ritual_id)
             self._remove(ritual_id)
-            if ritual is None:
+            if kind is None:
                 self._seen.pop(ritual_id, None)
                 return
-            zones = await self.rituals.standups.timezones(ritual_id)
-            self._seen[ritual_id] = (ritual.version, tuple(zones))
-            if ritual.paused:
-                return
-            for tz in zones:
+            async with self.rituals.rt.db.session() as session:
+                signature = (await kind.versions(session)).get(ritual_id)
+            self._seen[ritual_id] = signature
+            for slot in await kind.slots(ritual_id):
                 self.aps.add_job(
-                    self._tracked(self.rituals.standups.prompt_due),
-                    RitualTrigger(cfg.schedule_of(ritual, tz), self.grace),
-                    args=(ritual_id, tz),
-                    id=f"{job_prefix(ritual_id)}{tz}",
+                    self._tracked(slot.run),
+                    RitualTrigger(slot.schedule, self.grace),
+                    args=slot.args,
+                    id=f"{kind.word}{job_prefix(ritual_id)}{slot.key}",
                     replace_existing=True,
                 )
 
+    async def _kind(self, ritual_id: int) -> Kind | None:
+        async with self.rituals.rt.db.session() as session:
+            word = await session.scalar(select(Ritual.kind).where(Ritual.id == ritual_id))
+        return self.kinds.get(word) if word is not None else None
+
     def _remove(self, ritual_id: int) -> None:
         for job in self.aps.get_jobs():
-            if job.id.startswith(job_prefix(ritual_id)):
+            if job_prefix(ritual_id) in job.id:
                 job.remove()
 
     def _missed(self, event: JobExecutionEvent) -> None:

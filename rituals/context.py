@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,3 +22,5 @@ class CommandContext:
     channel: Channel | None
     now: datetime
     changed_rituals: set[int] = field(default_factory=set)
+    # Work to run once this unit of work has committed (a summary an answer completed).
+    after: list[Callable[[], Awaitable[object]]] = field(default_factory=list)

@@ -70,8 +70,19 @@ class Message(BaseModel):
         return "\n".join(line for line in lines if line)
 
 
+class Choice(BaseModel):
+    """One option of a picker: ``value`` comes back in the submission, ``label`` is shown."""
+
+    value: str
+    label: str
+
+
 class FormField(BaseModel):
-    """One input of a form; ``key`` names it in the submitted values."""
+    """One input of a form; ``key`` names it in the submitted values.
+
+    With ``choices`` it is a picker (the chosen value comes back); a ``toggle`` is a
+    checkbox that comes back as "true" or "false". Otherwise it is free text.
+    """
 
     key: str
     label: str
@@ -79,6 +90,8 @@ class FormField(BaseModel):
     hint: str = ""
     multiline: bool = False
     optional: bool = False
+    choices: list[Choice] = Field(default_factory=list)
+    toggle: bool = False
 
 
 class Form(BaseModel):

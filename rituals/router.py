@@ -1,79 +1,43 @@
 """The front door of the domain: every edge hands its neutral events to `Rituals`.
 
 Each event is handled in one transaction that also records its delivery id and queues the
-replies, so an acknowledged event is never lost and a redelivered one changes nothing.
+replies, so an acknowledged event is never lost and a redelivered one changes nothing. What
+an event means is up to the ritual kinds in the registry; nothing here knows any by name.
 """
 
 from __future__ import annotations
 
 import structlog
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import commands as c
+from rituals import outbound
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.messages import Form, Message
+from rituals.kinds import Kind, Registry, Waiting
+from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
-from rituals.standup import forms
-from rituals.standup.commands import StandupCommands
-from rituals.standup.engine import StandupEngine
 from rituals.telemetry import COMMANDS
-from storage import directory, outbox
+from storage import directory
 from storage.models import InboundEvent
 from storage.outbox import Envelope
 from storage.queries import insert_ignoring_conflicts
 
 log = structlog.get_logger(__name__)
 
-HELP = {
-    "": "Commands: `standup …` for stand-ups; `retro …`, `hypothesis …`, `backlog …` and "
-    "`alerts …` are coming soon. Type a word alone (e.g. `standup`) for its commands.",
-    "standup": "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] "
-    "[holidays CC|none] [format short|full] [escalate DAYS] · "
-    "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
-    "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
-    "export [FROM] [TO] · edit N TEXT",
-    "retro": "(coming soon) retro start [title] · retro add well|improve|idea|action TEXT [anon] · "
-    "retro vote ID · retro close · retro actions",
-    "hypothesis": "(coming soon) hypothesis add We believe X will result in Y; "
-    "we'll know when METRIC OP TARGET [by YYYY-MM-DD] · hypothesis list · "
-    "checkin ID STATUS TEXT · close ID OUTCOME",
-    "backlog": "(coming soon) backlog add [TYPE] [p0-p3] TITLE [@owner] · list · done ID · "
-    "assign ID @user · prio ID pN · sprint ID NAME · export",
-    "alerts": "(coming soon) alerts connect · alerts rule add MODEL METRIC OP THRESHOLD · "
-    "alerts list · alerts mute MODEL DURATION",
-}
-NOT_YET = {
-    c.RetroStart: "retro",
-    c.RetroAdd: "retro",
-    c.RetroVote: "retro",
-    c.RetroClose: "retro",
-    c.RetroActions: "retro",
-    c.HypothesisAdd: "hypothesis",
-    c.HypothesisList: "hypothesis",
-    c.HypothesisCheckin: "hypothesis",
-    c.HypothesisClose: "hypothesis",
-    c.BacklogAdd: "backlog",
-    c.BacklogList: "backlog",
-    c.BacklogDone: "backlog",
-    c.BacklogAssign: "backlog",
-    c.BacklogPrio: "backlog",
-    c.BacklogSprint: "backlog",
-    c.BacklogExport: "backlog",
-    c.AlertsConnect: "alerts",
-    c.AlertsRuleAdd: "alerts",
-    c.AlertsList: "alerts",
-    c.AlertsMute: "alerts",
-}
-
-
 WELCOME = Message(
-    text="Hi! I run this channel's async stand-up: each person is asked in a private chat at "
-    "the set time in their own timezone, and the answers, with a ledger of open blockers, "
-    "come back here as one summary.",
+    text="Hi! I run this channel's rituals: an async stand-up, where each person is asked in a "
+    "private chat at the set time in their own timezone and the answers, with a ledger of open "
+    "blockers, come back here as one summary; and retro boards the team fills, votes on and "
+    "turns into action items.",
     context="Start with `standup setup at 09:30` (or `standup setup` for a form), then "
-    "`standup now` to try it; `help` lists every command.",
+    "`standup now` to try it; `retro start` opens a retro; `help` lists every command.",
+)
+NOTHING_ASKED = Message(
+    text="Nothing is waiting for your answer right now.",
+    context="`help` lists the commands.",
 )
 
 
@@ -82,7 +46,7 @@ def inline(reply: Reply) -> bool:
     return not reply.public and reply.message.attachment is None
 
 
-def means_command(text: str, parsed: c.ParseResult, *, waiting: bool) -> bool:
+def means_command(grammar: c.Grammar, text: str, parsed: c.ParseResult, *, waiting: bool) -> bool:
     """Whether a line typed to the bot is a command rather than an answer.
 
     While the bot waits for an answer, only a slash command or one of the few commands
@@ -91,18 +55,50 @@ def means_command(text: str, parsed: c.ParseResult, *, waiting: bool) -> bool:
     if text.lstrip().startswith("/"):
         return True
     if waiting:
-        return isinstance(parsed, MID_ANSWER_COMMANDS)
-    return not isinstance(parsed, c.Usage) or c.looks_like_command(text)
-
-
-MID_ANSWER_COMMANDS = (c.StandupEdit, c.StandupAway, c.StandupBack, c.StandupStatus)
+        return isinstance(parsed, c.Command) and parsed.mid_answer
+    return not isinstance(parsed, c.Usage) or grammar.looks_like_command(text)
 
 
 class Rituals:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, registry: Registry) -> None:
         self.rt = runtime
-        self.standups = StandupEngine(runtime)
-        self.standup_commands = StandupCommands(self.standups)
+        self.registry = registry
+        self.grammar = registry.grammar
+        self.kinds: dict[str, Kind] = registry.bind(runtime)
+
+    # --- what edges ask about the registered kinds ------------------------------------
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The command words (``standup``, ``retro``…): Slack registers one slash each."""
+        return self.grammar.words
+
+    @property
+    def form_ids(self) -> frozenset[str]:
+        return frozenset(f for kind in self.kinds.values() for f in kind.forms)
+
+    def form_for(self, text: str) -> str | None:
+        """The form a command typed alone opens instead (``standup setup``), if any."""
+        words = text.strip().removeprefix("/").lower().split()
+        if len(words) != 2 or words[0] not in self.kinds:
+            return None
+        return self.kinds[words[0]].bare_forms.get(words[1])
+
+    @property
+    def form_commands(self) -> frozenset[str]:
+        """Every command typed alone that opens a form, as ``word verb``."""
+        return frozenset(
+            f"{kind.word} {verb}" for kind in self.kinds.values() for verb in kind.bare_forms
+        )
+
+    def parse(self, text: str) -> c.ParseResult:
+        return self.grammar.parse(text)
+
+    def _kind_of(self, name: str) -> Kind | None:
+        """The kind a namespaced form or action id (``retro.vote``) belongs to."""
+        return self.kinds.get(name.partition(".")[0])
+
+    # --- events -----------------------------------------------------------------------
 
     async def command(
         self,
@@ -146,31 +142,61 @@ class Rituals:
         always_command: bool = False,
         reply_inline: bool = False,
     ) -> Reply | None:
-        close = None
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, place)
-            parsed = c.parse(text)
-            answering = self.standups.answering
-            found = None
+            parsed = self.grammar.parse(text)
+            waiting = None
             if not always_command and not text.lstrip().startswith("/"):
-                found = await answering.pending(session, ctx.member, ctx.now)
-            if always_command or means_command(text, parsed, waiting=found is not None):
+                waiting = await self._waiting(ctx)
+            if always_command or means_command(
+                self.grammar, text, parsed, waiting=waiting is not None
+            ):
                 reply = await self._dispatch(ctx, parsed)
                 target = place
             else:
                 ctx.channel = None
-                answered = await answering.answer_pending(session, ctx.member, found, text, ref)
-                reply, close, target = Reply(answered.reply), answered.close, None
+                reply = await self._answer(ctx, waiting, text, ref)
+                target = None
             if not (reply_inline and inline(reply)):
                 await self._queue_reply(session, actor, target, reply)
-        if close is not None:
-            await self.standups.closing.close_if_complete(close)
-        for ritual_id in ctx.changed_rituals:
-            self.rt.schedule_changed(ritual_id)
-        self.rt.sent_later()
+        await self._after(ctx)
         return reply
+
+    async def _waiting(self, ctx: CommandContext) -> Waiting | None:
+        """The conversation this person was asked in last, of every kind that asks."""
+        found = [
+            waiting
+            for kind in self.kinds.values()
+            if (waiting := await kind.waiting(ctx.session, ctx.member, ctx.now)) is not None
+        ]
+        return max(found, key=lambda w: w.asked_at, default=None)
+
+    async def _answer(
+        self, ctx: CommandContext, waiting: Waiting | None, text: str, ref: str | None
+    ) -> Reply:
+        """File the answer under the conversation it belongs to; when that one is done and
+        another kind still waits, ask its question again so the next answer finds it."""
+        if waiting is None:
+            return Reply(NOTHING_ASKED)
+        reply = await self.kinds[waiting.kind].answer(ctx, waiting, text, ref)
+        following = await self._waiting(ctx)
+        if following is None or following.kind == waiting.kind:
+            return reply
+        again = await self.kinds[following.kind].ask_again(ctx, following)
+        if again is None:
+            return reply
+        message = reply.message
+        return Reply(
+            message.model_copy(
+                update={
+                    "sections": [*message.sections, Section(text=again.text)],
+                    "buttons": [*message.buttons, *again.buttons],
+                    "context": again.context,
+                }
+            )
+        )
 
     async def introduce(
         self, platform: str, workspace: str, place: Place, *, delivery_id: str | None = None
@@ -180,7 +206,7 @@ class Rituals:
             if not await self._first_delivery(session, platform, delivery_id):
                 return False
             envelope = Envelope(platform, workspace, "post", channel=place.channel)
-            await outbox.enqueue(session, envelope, WELCOME, self.rt.clock.now())
+            await outbound.queue(session, envelope, WELCOME, self.rt.clock.now())
         self.rt.sent_later()
         return True
 
@@ -191,29 +217,51 @@ class Rituals:
         self.rt.sent_later()
 
     async def home(self, actor: Actor) -> Message:
-        """What a person's own page shows; read-only."""
+        """What a person's own page shows, a part from each kind; read-only."""
         async with self.rt.db.session() as session:
             ctx = await self._context(session, actor, None)
-            return await self.standup_commands.home(ctx)
+            sections = [s for kind in self.kinds.values() for s in await kind.home(ctx)]
+        name = ctx.member.name or ctx.member.external_id
+        return Message(
+            text=f"Hi {name} — your rituals",
+            sections=sections,
+            context=f"Times are yours ({ctx.member.tz}).",
+        )
 
     async def open_form(
         self, actor: Actor, place: Place | None, form_id: str, value: str
     ) -> Form | Reply:
         """The form a button or a bare command asks for; a reply when it cannot be shown."""
+        kind = self._kind_of(form_id)
         async with self.rt.db.session() as session:
             ctx = await self._context(session, actor, place)
-            if form_id == forms.ANSWERS and value.isdigit():
-                found = await forms.answers_form(session, ctx.member, int(value))
-            elif form_id == forms.SETUP and ctx.channel is not None:
-                found = await forms.setup_form(session, ctx.channel, ctx.member)
+            if kind is None or form_id not in kind.forms:
+                found: Form | Message = Message(text="That form is not available here.")
+            elif form_id in kind.channel_forms and ctx.channel is None:
+                found = Message(text="Open that form from the channel it is for.")
             else:
-                found = Message(text="That form is not available here.")
+                found = await kind.open_form(ctx, form_id, value)
             if isinstance(found, Form):
                 return found
             reply = Reply(found)
             await self._queue_reply(session, actor, None, reply)
         self.rt.sent_later()
         return reply
+
+    async def reopen_form(self, actor: Actor, form_id: str, context: str) -> Form | Reply:
+        """A submitted form again (to show its errors): from the context it came back with."""
+        kind = self._kind_of(form_id)
+        if kind is not None and form_id in kind.channel_forms:
+            return await self.open_form(actor, Place(context), form_id, "")
+        return await self.open_form(actor, None, form_id, context)
+
+    def form_belongs(self, form_id: str, context: str, here: Place | None) -> bool:
+        """Whether a submission sent from ``here`` may act on the channel its form names;
+        forms the client hands back (Teams cards) must come from that very channel."""
+        kind = self._kind_of(form_id)
+        if kind is None or form_id not in kind.channel_forms:
+            return True
+        return here is not None and here.channel == context
 
     async def submit_form(
         self,
@@ -225,29 +273,21 @@ class Rituals:
         delivery_id: str | None = None,
     ) -> Reply | dict[str, str] | None:
         """A filled-in form: the reply, or errors by field (then nothing was stored)."""
-        if form_id == forms.SETUP:
-            text, errors = forms.setup_command(values)
-            if errors:
-                return errors
-            return await self.command(actor, Place(context), text, delivery_id=delivery_id)
-        if form_id != forms.ANSWERS:
+        kind = self._kind_of(form_id)
+        if kind is None or form_id not in kind.forms:
             return {"": "Unknown form."}
-        close = None
+        place = Place(context) if form_id in kind.channel_forms else None
         async with self.rt.db.session() as session:
-            ctx = await self._context(session, actor, None)
-            result = await forms.submit_answers(
-                session, self.standups.answering, ctx.member, context, values
-            )
-            if isinstance(result, dict):
-                return result
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
-            reply, close = Reply(result.reply), result.close
-            await self._queue_reply(session, actor, None, reply)
-        if close is not None:
-            await self.standups.closing.close_if_complete(close)
-        self.rt.sent_later()
-        return reply
+            ctx = await self._context(session, actor, place)
+            result = await kind.submit_form(ctx, form_id, context, values)
+            if isinstance(result, dict):
+                await self._forget_delivery(session, actor.platform, delivery_id)
+                return result
+            await self._queue_reply(session, actor, place if result.public else None, result)
+        await self._after(ctx)
+        return result
 
     async def message_edited(
         self, actor: Actor, ref: str, text: str, *, delivery_id: str | None = None
@@ -257,12 +297,16 @@ class Rituals:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, None)
-            message = await self.standups.answering.edit(session, ctx.member, ref=ref, text=text)
+            message = None
+            for kind in self.kinds.values():
+                message = await kind.edited(ctx, ref, text)
+                if message is not None:
+                    break
             if message is None:
                 return None
             reply = Reply(message)
             await self._queue_reply(session, actor, None, reply)
-        self.rt.sent_later()
+        await self._after(ctx)
         return reply
 
     async def action(
@@ -274,13 +318,32 @@ class Rituals:
         *,
         delivery_id: str | None = None,
     ) -> Reply | None:
-        """A button press; buttons map onto the same commands people can type."""
-        if action_id == "standup.resolve" and value.isdigit():
-            return await self.command(
-                actor, place, f"standup resolve {value}", delivery_id=delivery_id
-            )
-        log.warning("unknown action", action_id=action_id)
-        return None
+        """A button press; the kind that owns the id decides what it means."""
+        kind = self._kind_of(action_id)
+        if kind is None:
+            log.warning("unknown action", action_id=action_id)
+            return None
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            ctx = await self._context(session, actor, place)
+            reply = await kind.press(ctx, action_id, value)
+            if reply is None:
+                log.warning("unknown action", action_id=action_id)
+                return None
+            await self._queue_reply(session, actor, place, reply)
+        await self._after(ctx)
+        return reply
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    async def _after(self, ctx: CommandContext) -> None:
+        """What a committed unit of work set in motion: follow-ups, job rebuilds, delivery."""
+        for step in ctx.after:
+            await step()
+        for ritual_id in ctx.changed_rituals:
+            self.rt.schedule_changed(ritual_id)
+        self.rt.sent_later()
 
     async def _first_delivery(
         self, session: AsyncSession, platform: str, delivery_id: str | None
@@ -298,6 +361,18 @@ class Rituals:
             log.info("redelivery ignored", platform=platform, delivery_id=delivery_id)
         return first
 
+    async def _forget_delivery(
+        self, session: AsyncSession, platform: str, delivery_id: str | None
+    ) -> None:
+        """A form refused with field errors comes back under the same id once corrected."""
+        if delivery_id is not None:
+            await session.execute(
+                delete(InboundEvent).where(
+                    InboundEvent.platform == platform,
+                    InboundEvent.delivery_id == delivery_id[:200],
+                )
+            )
+
     async def _context(
         self, session: AsyncSession, actor: Actor, place: Place | None
     ) -> CommandContext:
@@ -311,23 +386,33 @@ class Rituals:
         )
         return CommandContext(session, actor, place, workspace, member, channel, now)
 
+    def help(self, topic: str) -> str:
+        kind = self.kinds.get(topic)
+        if kind is not None:
+            return kind.help if kind.ready else f"(coming soon) {kind.help}"
+        ready = [k for k in self.kinds.values() if k.ready]
+        soon = [k for k in self.kinds.values() if not k.ready]
+        text = "Commands: " + ", ".join(f"`{k.word} …` for {k.title}s" for k in ready)
+        if soon:
+            words = [f"`{k.word} …`" for k in soon]
+            listed = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+            text += f"; {listed} {'are' if len(soon) > 1 else 'is'} coming soon"
+        first = next(iter(self.kinds), "standup")
+        return text + f". Type a word alone (e.g. `{first}`) for its commands."
+
     async def _dispatch(self, ctx: CommandContext, parsed: c.ParseResult) -> Reply:
         if isinstance(parsed, c.Usage):
             COMMANDS.labels(ctx.actor.platform, parsed.topic or "unknown", "usage").inc()
             return usage(parsed)
         if isinstance(parsed, c.Help):
             COMMANDS.labels(ctx.actor.platform, "help", "ok").inc()
-            return say(HELP.get(parsed.topic, HELP[""]))
-        if self.standup_commands.handles(parsed):
-            reply = await self.standup_commands.handle(ctx, parsed)
-            COMMANDS.labels(ctx.actor.platform, "standup", "ok").inc()
-            return reply
-        ritual = NOT_YET.get(type(parsed), "that")
-        COMMANDS.labels(ctx.actor.platform, ritual, "not_available").inc()
-        return say(
-            f"`{ritual}` commands are understood but not available yet in this version.",
-            context="Stand-ups are ready: type `standup` for their commands.",
-        )
+            return say(self.help(parsed.topic))
+        kind = self.kinds[self.registry.word_of(type(parsed))]
+        reply = await kind.handle(ctx, parsed)
+        COMMANDS.labels(
+            ctx.actor.platform, kind.word, "ok" if kind.ready else "not_available"
+        ).inc()
+        return reply
 
     async def _queue_reply(
         self, session: AsyncSession, actor: Actor, place: Place | None, reply: Reply
@@ -346,7 +431,7 @@ class Rituals:
                 user=actor.user,
                 via=place.reply_to,
             )
-        await outbox.enqueue(session, envelope, reply.message, now)
+        await outbound.queue(session, envelope, reply.message, now)
 
 
 __all__ = ["Message", "Rituals"]

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from rituals.clock import Clock
 from rituals.roster import Roster
-from rituals.standup.summary import PlainSummarizer, Summarizer
 from storage.db import Database
 
 
@@ -22,7 +21,6 @@ class Runtime:
 
     db: Database
     clock: Clock
-    summarizer: Summarizer = field(default_factory=PlainSummarizer)
     grace: timedelta = timedelta(hours=1)
     sent_later: Callable[[], None] = _nothing
     schedule_changed: Callable[[int], None] = _nothing

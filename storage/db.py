@@ -49,14 +49,19 @@ class Database:
     """One engine per process; sessions are short and commit before anything is acknowledged."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        """``one_lane`` lists platforms whose outbound messages all share one lane; the
+        composition root fills it (storage knows no platform by name)."""
         self.url = url
+        self.one_lane: set[str] = set()
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if url.startswith("postgresql"):
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={"one_lane": self.one_lane}
+        )
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )

@@ -80,7 +80,8 @@ class Member(Base):
 
 
 class Ritual(Base):
-    """A recurring ritual of one channel; ``options`` holds kind-specific settings."""
+    """A ritual of one channel: what every kind has. Each kind keeps its own settings in
+    ``options``, read and written through a typed model in its package."""
 
     __tablename__ = "ritual"
     __table_args__ = (UniqueConstraint("channel_id", "kind"),)
@@ -88,13 +89,7 @@ class Ritual(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
-    at: Mapped[str] = mapped_column(String(5))
-    days: Mapped[str] = mapped_column(String(13))
     tz: Mapped[str] = mapped_column(String(64))
-    summary_at: Mapped[str] = mapped_column(String(5))
-    country: Mapped[str | None] = mapped_column(String(8))
-    questions: Mapped[list[str]] = mapped_column(JSON)
-    skip_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     lead_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
@@ -148,6 +143,7 @@ class Response(Base):
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrence.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     prompted_at: Mapped[datetime]
+    asked_at: Mapped[datetime | None]
     next_question: Mapped[int] = mapped_column(Integer, default=0)
     remind_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]

@@ -13,13 +13,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rituals.messages import Message
 from storage.models import OutboxMessage
 from storage.queries import claim_lane_heads, insert_ignoring_conflicts
-
-# Platforms whose one reader sees channel and private messages on one screen (the console):
-# all their messages share a lane, so they show in the order they were made.
-ONE_LANE: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -36,12 +31,14 @@ class Envelope:
     dedup_key: str | None = None
     via: str | None = None
 
-    @property
-    def lane(self) -> str:
+    def lane(self, one_lane: frozenset[str] = frozenset()) -> str:
         """Messages of one lane go out in order: a channel, a person's DM, or the private
-        replies one person gets in one channel (those need no place in the channel's queue);
-        a ``ONE_LANE`` platform's messages all share one."""
-        if self.platform in ONE_LANE:
+        replies one person gets in one channel (those need no place in the channel's queue).
+
+        A platform in ``one_lane`` (its one reader sees channel and private messages on one
+        screen, as in a terminal) keeps all its messages in one lane, in the order made.
+        """
+        if self.platform in one_lane:
             return f"{self.platform}:{self.workspace}"
         if self.op == "direct":
             place = f"dm:{self.user}"
@@ -52,17 +49,27 @@ class Envelope:
         return f"{self.platform}:{self.workspace}:{place}"
 
 
-def _row(envelope: Envelope, message: Message, now: datetime) -> dict[str, Any]:
+Payload = dict[str, Any]
+
+
+def _one_lane(session: AsyncSession) -> frozenset[str]:
+    """The lane rules the composition root handed the database (`Database.one_lane`)."""
+    return frozenset(session.info.get("one_lane", ()))
+
+
+def _row(
+    envelope: Envelope, payload: Payload, now: datetime, one_lane: frozenset[str]
+) -> dict[str, Any]:
     return {
         "platform": envelope.platform,
         "workspace": envelope.workspace,
-        "lane": envelope.lane,
+        "lane": envelope.lane(one_lane),
         "op": envelope.op,
         "channel": envelope.channel,
         "user": envelope.user,
         "thread_of": envelope.thread_of,
         "update_of": envelope.update_of,
-        "payload": message.model_dump(mode="json", exclude_defaults=True),
+        "payload": payload,
         "dedup_key": envelope.dedup_key,
         "via": envelope.via,
         "status": "pending",
@@ -73,28 +80,28 @@ def _row(envelope: Envelope, message: Message, now: datetime) -> dict[str, Any]:
 
 
 async def enqueue(
-    session: AsyncSession, envelope: Envelope, message: Message, now: datetime
+    session: AsyncSession, envelope: Envelope, payload: Payload, now: datetime
 ) -> int | None:
     """Store one message; returns its id, or ``None`` when its dedup key was already used."""
+    row_values = _row(envelope, payload, now, _one_lane(session))
     if envelope.dedup_key is None:
-        row = OutboxMessage(**_row(envelope, message, now))
+        row = OutboxMessage(**row_values)
         session.add(row)
         await session.flush()
         return row.id
     stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
-    result = await session.execute(
-        stmt.values(**_row(envelope, message, now)).returning(OutboxMessage.id)
-    )
+    result = await session.execute(stmt.values(**row_values).returning(OutboxMessage.id))
     return result.scalar_one_or_none()
 
 
 async def enqueue_many(
-    session: AsyncSession, items: list[tuple[Envelope, Message]], now: datetime
+    session: AsyncSession, items: list[tuple[Envelope, Payload]], now: datetime
 ) -> None:
     """Store many messages in one statement: the fan-out path."""
     if items:
+        one_lane = _one_lane(session)
         stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
-        await session.execute(stmt, [_row(env, msg, now) for env, msg in items])
+        await session.execute(stmt, [_row(env, body, now, one_lane) for env, body in items])
 
 
 async def claim(

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.kinds import registry
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.identity import Actor, Place
@@ -13,6 +14,7 @@ from rituals.messages import Message
 from rituals.port import SendError, Sent
 from rituals.router import Rituals
 from rituals.runtime import Runtime
+from rituals.standup.kind import StandupKind
 from storage.db import Database
 
 PLATFORM = "test"
@@ -80,8 +82,15 @@ class Team:
         self.clock = FakeClock(start)
         self.port = RecordingPort()
         self.runtime = Runtime(db=db, clock=self.clock)
-        self.bot = Rituals(self.runtime)
+        self.bot = Rituals(self.runtime, registry())
         self.delivery = Delivery(db, {PLATFORM: self.port}, self.clock)
+
+    @property
+    def standups(self) -> StandupKind:
+        """The stand-up kind, for steps a scheduler would run (prompts, sweeps)."""
+        kind = self.bot.kinds["standup"]
+        assert isinstance(kind, StandupKind)
+        return kind
 
     async def type(self, actor: Actor, text: str, *, delivery_id: str | None = None) -> str:
         reply = await self.bot.command(actor, CHANNEL, text, delivery_id=delivery_id)
@@ -99,7 +108,9 @@ class Team:
     async def at(self, when: datetime) -> None:
         """Move the clock and run what a scheduler would: sweep reminders and summaries."""
         self.clock.set(when)
-        await self.bot.standups.sweep()
+        for kind in self.bot.kinds.values():
+            for sweep in kind.sweeps():
+                await sweep.run()
 
     async def advance(self, delta: timedelta) -> None:
         await self.at(self.clock.now() + delta)

@@ -8,16 +8,15 @@ from typing import TextIO
 from handlers.console.render import render
 from rituals.messages import Message
 from rituals.port import Sent
-from storage import outbox
 
 PLATFORM = "console"
 WORKSPACE = "local"
-# One terminal shows the channel and the private chat: keep all of it in order.
-outbox.ONE_LANE.add(PLATFORM)
 
 
 class ConsolePort:
     platform = PLATFORM
+    # One terminal shows the channel and the private chat: all of it goes out in one lane.
+    one_lane = True
 
     def __init__(self, out: TextIO, *, me: str) -> None:
         self.out = out

@@ -40,16 +40,11 @@ from handlers.slack.render import (
 from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals, inline
-from rituals.standup import forms
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
 ANSWER_SUBTYPES = (None, "file_share")
 
-COMMANDS = ("/standup", "/retro", "/hypothesis", "/backlog", "/alerts")
-FORMS = frozenset({forms.ANSWERS, forms.SETUP})
-# Button action ids and commands that open a modal, which Slack allows only within 3 s.
-OPENS_FORM = FORMS | {"/standup setup"}
 STORED = "ritualbot_stored"
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
 # down, or no installation); a stored request that gets it is retried, not dropped.
@@ -77,6 +72,11 @@ def _needs_no_token(request: AsyncBoltRequest) -> bool:
     return event.get("type") in ("app_uninstalled", "tokens_revoked")
 
 
+def opens_form(rituals: Rituals) -> frozenset[str]:
+    """Form ids, and slash commands as Slack sends them (``/standup setup``), that open a modal."""
+    return rituals.form_ids | {f"/{command}" for command in rituals.form_commands}
+
+
 class SlackEdge:
     def __init__(
         self,
@@ -93,6 +93,9 @@ class SlackEdge:
         Without a ``journal`` every request is handled before it is acknowledged.
         """
         self.rituals = rituals
+        # Button action ids and commands that open a modal, which Slack allows only within
+        # 3 s of the click: those are handled on arrival, not stored for later.
+        self.opens_form = opens_form(rituals)
         self.people = People(clients)
         self._clients = clients
         self._verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None
@@ -116,8 +119,8 @@ class SlackEdge:
                 oauth_settings=oauth,
                 installation_store=oauth.installation_store if oauth else None,
             )
-        for command in COMMANDS:
-            self.app.command(command)(self._on_command)
+        for word in rituals.words:
+            self.app.command(f"/{word}")(self._on_command)
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(".+"))(self._on_action)
         self.app.view(re.compile(".+"))(self._on_submit)
@@ -165,7 +168,7 @@ class SlackEdge:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "the body is not UTF-8"}, status=400)
-        verdict = examine(body, headers.get("Content-Type", ""), opens_form=OPENS_FORM)
+        verdict = examine(body, headers.get("Content-Type", ""), opens_form=self.opens_form)
         if verdict.problem:
             return web.json_response({"error": verdict.problem}, status=400)
         journal = self.journal
@@ -217,8 +220,9 @@ class SlackEdge:
             reply_to=command.get("response_url") if stored else None,
         )
         words = from_slack(command.get("text", "")).strip()
-        if command["command"] == "/standup" and words.lower() == "setup":
-            await self._open(actor, place, forms.SETUP, "", command.get("trigger_id"))
+        form = self.rituals.form_for(f"{command['command']} {words}")
+        if form is not None:
+            await self._open(actor, place, form, "", command.get("trigger_id"))
             await ack()
             return
         trigger = command.get("trigger_id")
@@ -249,7 +253,7 @@ class SlackEdge:
             await self.rituals.tell(
                 actor,
                 "Slack did not open the form in time; please try again, or type the "
-                "command instead (for example `/standup setup at 09:30`).",
+                "command with its options instead (`help` shows them).",
             )
 
     async def _on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -320,7 +324,7 @@ class SlackEdge:
         channel = (body.get("channel") or {}).get("id")
         place = Place(channel, (body.get("channel") or {}).get("name", "")) if channel else None
         name, value = action_name(action.get("action_id", "")), str(action.get("value", ""))
-        if name in FORMS:
+        if name in self.rituals.form_ids:
             await self._open(actor, place, name, value, body.get("trigger_id"))
         else:
             await self.rituals.action(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.slack.app import COMMANDS
-
 DESCRIPTIONS = {
     "/standup": ("Async stand-ups: setup, join, now, status, blockers, report", "setup at 09:30"),
     "/retro": ("Sprint retros: start, add, vote, close, actions", "start Sprint 12"),
@@ -30,8 +28,7 @@ def manifest(public_url: str, *, socket_mode: bool = False, oauth: bool = False)
     """The manifest for an app reached at ``public_url``, or over Socket Mode."""
     endpoint = f"{public_url.rstrip('/')}/slack/events"
     commands = []
-    for command in COMMANDS:
-        description, hint = DESCRIPTIONS[command]
+    for command, (description, hint) in DESCRIPTIONS.items():
         entry: dict[str, Any] = {
             "command": command,
             "description": description,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rituals.messages import ButtonStyle, Form, Message
+from rituals.messages import ButtonStyle, Form, FormField, Message
 
 MAX_SECTION = 3000
 MAX_FIELDS = 10
@@ -128,17 +128,34 @@ def _plain(text: str, limit: int) -> dict[str, str]:
     return {"type": "plain_text", "text": _clip(text, limit)}
 
 
+def _element(field: FormField) -> dict[str, Any]:
+    """A text input, a ``static_select`` picker or a single checkbox, by the field's shape."""
+    if field.toggle:
+        option = {"text": _plain(field.hint or field.label, 75), "value": "true"}
+        element: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": [option]}
+        if field.initial == "true":
+            element["initial_options"] = [option]
+        return element
+    if field.choices:
+        options = [
+            {"text": _plain(c.label, 75), "value": c.value[:150]} for c in field.choices[:100]
+        ]
+        element = {"type": "static_select", "action_id": "value", "options": options}
+        chosen = [o for o in options if o["value"] == field.initial]
+        if chosen:
+            element["initial_option"] = chosen[0]
+        return element
+    element = {"type": "plain_text_input", "action_id": "value", "multiline": field.multiline}
+    if field.initial:
+        element["initial_value"] = _clip(field.initial, 3000)
+    return element
+
+
 def modal(form: Form) -> dict[str, Any]:
     """A form as a modal view; each field an input block named by its key."""
     inputs = []
     for field in form.fields:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": "value",
-            "multiline": field.multiline,
-        }
-        if field.initial:
-            element["initial_value"] = _clip(field.initial, 3000)
+        element = _element(field)
         block: dict[str, Any] = {
             "type": "input",
             "block_id": field.key,
@@ -160,10 +177,22 @@ def modal(form: Form) -> dict[str, Any]:
     }
 
 
+def _state_value(state: dict[str, Any]) -> str:
+    """One input's submitted value as text: typed, picked, or a checkbox as true/false."""
+    if state.get("type") == "checkboxes":
+        return "true" if state.get("selected_options") else "false"
+    if state.get("type") == "static_select":
+        chosen = state.get("selected_option")
+        value = chosen.get("value") if isinstance(chosen, dict) else None
+    else:
+        value = state.get("value")
+    return value if isinstance(value, str) else ""
+
+
 def submitted(view: dict[str, Any]) -> dict[str, str]:
     """The values of a submitted modal, by field key."""
     values: dict[str, str] = {}
     for key, actions in ((view.get("state") or {}).get("values") or {}).items():
-        value = (actions.get("value") or {}).get("value")
-        values[key] = value if isinstance(value, str) else ""
+        state = actions.get("value") if isinstance(actions, dict) else None
+        values[key] = _state_value(state if isinstance(state, dict) else {})
     return values

@@ -28,14 +28,11 @@ from rituals.messages import Form, FormField
 from rituals.port import SendError
 from rituals.reply import Reply
 from rituals.router import Rituals
-from rituals.standup import forms
 from storage.journal import Arrival
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
 
-FORMS = frozenset({forms.ANSWERS, forms.SETUP})
-SETUP_WORDS = frozenset({"standup setup", "/standup setup"})
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -167,8 +164,8 @@ class TeamsEdge:
             await self.rituals.direct_message(
                 actor, text, ref=activity.get("id"), delivery_id=_delivery(activity)
             )
-        elif text.lower() in SETUP_WORDS:
-            await self._show_form(activity, actor, place, forms.SETUP, "")
+        elif (form := self.rituals.form_for(text)) is not None:
+            await self._show_form(activity, actor, place, form, "")
         else:
             await self.rituals.command(actor, place, text, delivery_id=_delivery(activity))
 
@@ -217,7 +214,7 @@ class TeamsEdge:
         actor, place = a.actor(activity), await self._place(activity)
         if submitted.form_id:
             return await self._form_sent(activity, actor, submitted)
-        if submitted.action_id in FORMS:
+        if submitted.action_id in self.rituals.form_ids:
             return await self._show_form(
                 activity, actor, place, submitted.action_id, submitted.value, submitted.invoke
             )
@@ -232,16 +229,14 @@ class TeamsEdge:
         self, activity: a.Activity, actor: Actor, submitted: a.Submission
     ) -> dict[str, Any] | None:
         values = submitted.inputs()
-        if submitted.form_id == forms.SETUP:
-            # The card's data comes back from the client: a channel it names must be the
-            # one the card was sent in, or anyone could set up (and post to) any channel.
-            here = a.place(activity)
-            if here is None or here.channel != submitted.context:
-                message = "This form belongs to another channel; type `standup setup` here."
-                if submitted.invoke:
-                    return message_response(message)
-                await self.rituals.tell(actor, message)
-                return None
+        # The card's data comes back from the client: a channel it names must be the one
+        # the card was sent in, or anyone could change (and post to) any channel.
+        if not self.rituals.form_belongs(submitted.form_id, submitted.context, a.place(activity)):
+            message = "This form belongs to another channel; open it again from this one."
+            if submitted.invoke:
+                return message_response(message)
+            await self.rituals.tell(actor, message)
+            return None
         result = await self.rituals.submit_form(
             actor,
             submitted.form_id,
@@ -252,8 +247,7 @@ class TeamsEdge:
         if not isinstance(result, dict):
             return card_response(done_card("Saved. Thank you!")) if submitted.invoke else None
         if submitted.invoke:
-            place = Place(submitted.context) if submitted.form_id == forms.SETUP else None
-            form = await self.rituals.open_form(actor, place, submitted.form_id, submitted.context)
+            form = await self.rituals.reopen_form(actor, submitted.form_id, submitted.context)
             if isinstance(form, Form):
                 return card_response(form_card(_refilled(form, values), result))
             return message_response(form.message.text)
@@ -284,7 +278,7 @@ class TeamsEdge:
             log.warning("form not shown", form=form_id, error=exc.reason)
             await self.rituals.tell(
                 actor,
-                "Teams did not take the form; type the command instead "
-                "(for example `standup setup at 09:30`).",
+                "Teams did not take the form; type the command with its options instead "
+                "(`help` shows them).",
             )
         return None

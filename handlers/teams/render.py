@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from rituals.messages import ButtonStyle, Form, Message
+from rituals.messages import ButtonStyle, Form, FormField, Message
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -118,6 +118,38 @@ def activity(message: Message) -> dict[str, Any]:
     }
 
 
+def _input(field: FormField) -> dict[str, Any]:
+    """A text box, a picker (``Input.ChoiceSet``) or a checkbox (``Input.Toggle``)."""
+    common = {"id": field.key, "label": _clip(field.label, 200)}
+    if field.toggle:
+        return {
+            "type": "Input.Toggle",
+            **common,
+            "title": _clip(field.hint or field.label, 200),
+            "valueOn": "true",
+            "valueOff": "false",
+        }
+    if field.choices:
+        return {
+            "type": "Input.ChoiceSet",
+            **common,
+            "style": "compact",
+            "isRequired": not field.optional,
+            "errorMessage": "Please pick one.",
+            "choices": [
+                {"title": _clip(c.label, 200), "value": c.value} for c in field.choices[:100]
+            ],
+        }
+    return {
+        "type": "Input.Text",
+        **common,
+        "isMultiline": field.multiline,
+        "isRequired": not field.optional,
+        "errorMessage": "Please fill this in.",
+        "maxLength": MAX_TEXT,
+    }
+
+
 def form_card(form: Form, errors: dict[str, str] | None = None) -> dict[str, Any]:
     """A form as a card of inputs; ``errors`` (by field key) are shown under their field."""
     errors = errors or {}
@@ -127,18 +159,10 @@ def form_card(form: Form, errors: dict[str, str] | None = None) -> dict[str, Any
     for message in general:
         body.append(_text_block(message, color="Attention"))
     for field in form.fields:
-        element: dict[str, Any] = {
-            "type": "Input.Text",
-            "id": field.key,
-            "label": _clip(field.label, 200),
-            "isMultiline": field.multiline,
-            "isRequired": not field.optional,
-            "errorMessage": "Please fill this in.",
-            "maxLength": MAX_TEXT,
-        }
+        element = _input(field)
         if field.initial:
             element["value"] = _clip(field.initial)
-        if field.hint:
+        if field.hint and not field.toggle:
             element["placeholder"] = _clip(field.hint, 200)
         body.append(element)
         if field.key in errors:

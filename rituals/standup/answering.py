@@ -23,11 +23,6 @@ from rituals.standup.roster import LOOKBACK, question_message, where_of
 from rituals.standup.settings import zone
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
-NOTHING_ASKED = Message(
-    text="No stand-up is waiting for your answers right now.",
-    context="`standup status` in a channel shows when the next one is; `help` lists commands.",
-)
-
 Found = tuple[Response, Occurrence, Ritual]
 
 
@@ -97,19 +92,11 @@ class Answering:
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
         return response, occurrence, ritual
 
-    async def answer(
-        self, session: AsyncSession, member: Member, text: str, ref: str | None
-    ) -> Answered:
-        """Record the answer to the current question and ask the next, or wrap up."""
-        found = await self.pending(session, member, self.rt.clock.now())
-        return await self.answer_pending(session, member, found, text, ref)
-
     async def answer_pending(
-        self, session: AsyncSession, member: Member, found: Found | None, text: str, ref: str | None
+        self, session: AsyncSession, member: Member, found: Found, text: str, ref: str | None
     ) -> Answered:
-        """:meth:`answer` for a caller that already looked up (and locked) what is pending."""
-        if found is None:
-            return Answered(NOTHING_ASKED)
+        """Record the answer to the current question and ask the next, or wrap up; ``found``
+        is what :meth:`pending` looked up (and locked)."""
         now = self.rt.clock.now()
         response, occurrence, ritual = found
         questions = list(occurrence.questions)
@@ -118,6 +105,7 @@ class Answering:
         response.next_question = index + 1
         where = await where_of(session, ritual)
         if response.next_question < len(questions):
+            response.asked_at = now
             return Answered(question_message(questions, where.channel_name, response.next_question))
         return await self._complete(session, member, response, occurrence, ritual, now)
 
@@ -237,6 +225,7 @@ class Answering:
         if found is None:
             return done
         response, occurrence, ritual = found
+        response.asked_at = now
         where = await where_of(session, ritual)
         following = question_message(
             occurrence.questions, where.channel_name, response.next_question

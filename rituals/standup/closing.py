@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import outbound
 from rituals.messages import Message
 from rituals.runtime import Runtime
 from rituals.standup import ledger
@@ -19,11 +20,12 @@ from rituals.standup import settings as cfg
 from rituals.standup.roster import Where, display, participants, question_message, where_of
 from rituals.standup.summary import (
     PersonAnswers,
+    PlainSummarizer,
     StandupDigest,
+    Summarizer,
     summary_message,
     thread_message,
 )
-from storage import outbox
 from storage.models import Answer, Blocker, Member, Occurrence, Participant, Response, Ritual
 from storage.queries import claim_unset
 
@@ -31,8 +33,9 @@ log = structlog.get_logger(__name__)
 
 
 class Closer:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, summarizer: Summarizer | None = None) -> None:
         self.rt = runtime
+        self.summarizer = summarizer or PlainSummarizer()
 
     async def sweep(self) -> None:
         """Send what is due: reminders, then summaries, each occurrence in its own transaction.
@@ -94,6 +97,7 @@ class Closer:
                 continue
             if not await claim_unset(session, Response.reminded_at, response.id, now):
                 continue
+            response.asked_at = now
             where = places.get(occurrence.ritual_id)
             if where is None:
                 ritual = await session.get_one(Ritual, occurrence.ritual_id)
@@ -107,7 +111,7 @@ class Closer:
                 occurrence_id=occurrence.id,
             )
             envelope = where.to_person(member.external_id, dedup_key=f"remind:{response.id}")
-            await outbox.enqueue(session, envelope, message, now)
+            await outbound.queue(session, envelope, message, now)
 
     async def everyone_answered(
         self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
@@ -137,9 +141,9 @@ class Closer:
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
         where = await where_of(session, ritual)
         digest = await self.digest(session, ritual, occurrence)
-        headline = await self.rt.summarizer.headline(digest)
-        full = cfg.option(ritual, "summary_mode") == "full"
-        summary_id = await outbox.enqueue(
+        headline = await self.summarizer.headline(digest)
+        full = cfg.of(ritual).summary_mode == "full"
+        summary_id = await outbound.queue(
             session,
             where.to_channel(dedup_key=f"summary:{occurrence.id}"),
             summary_message(digest, headline, full=full),
@@ -152,7 +156,7 @@ class Closer:
             replies = [
                 (where.to_channel(thread_of=summary_id), thread_message(p)) for p in digest.answered
             ]
-            await outbox.enqueue_many(session, replies, now)
+            await outbound.queue_many(session, replies, now)
         await self._escalate(session, ritual, where, occurrence.local_date, now)
 
     async def post_late(
@@ -170,7 +174,7 @@ class Closer:
         envelope = where.to_channel(
             thread_of=occurrence.summary_outbox_id, dedup_key=f"late:{occurrence.id}:{member.id}"
         )
-        await outbox.enqueue(session, envelope, thread_message(person), now)
+        await outbound.queue(session, envelope, thread_message(person), now)
 
     async def answers_of(
         self, session: AsyncSession, occurrence_id: int, member_id: int
@@ -222,7 +226,7 @@ class Closer:
         self, session: AsyncSession, ritual: Ritual, where: Where, day: date, now: datetime
     ) -> None:
         """Tell the unblocker (or the lead, or the channel) once about a blocker past its age."""
-        limit = int(cfg.option(ritual, "escalate_after_days"))
+        limit = int(cfg.of(ritual).escalate_after_days)
         for blocker in await ledger.open_blockers(session, ritual.id):
             age = (day - blocker.opened_on).days
             if age <= limit or blocker.escalated_at is not None:
@@ -244,7 +248,7 @@ class Closer:
                 if target is not None
                 else where.to_channel(dedup_key=key)
             )
-            await outbox.enqueue(session, envelope, message, now)
+            await outbound.queue(session, envelope, message, now)
             log.info("blocker escalated", blocker_id=blocker.id, age_days=age)
 
     async def _escalation_target(

@@ -7,11 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 
-from rituals import commands as c
+from rituals.commands import Command
 from rituals.context import CommandContext
 from rituals.messages import Attachment, Message, Section, plural
 from rituals.reply import Reply, say
 from rituals.schedule import country_for_timezone, known_country, local_date, next_run
+from rituals.standup import grammar as c
 from rituals.standup import ledger
 from rituals.standup import settings as cfg
 from rituals.standup.engine import StandupEngine
@@ -44,7 +45,7 @@ class StandupCommands:
     def __init__(self, engine: StandupEngine) -> None:
         self.engine = engine
         self.rt = engine.rt
-        self._handlers: dict[type[c.Command], Handler] = {
+        self._handlers: dict[type[Command], Handler] = {
             c.StandupSetup: self.setup,
             c.StandupQuestions: self.questions,
             c.StandupJoin: self.join,
@@ -63,10 +64,10 @@ class StandupCommands:
             c.StandupEdit: self.edit,
         }
 
-    def handles(self, command: c.Command) -> bool:
+    def handles(self, command: Command) -> bool:
         return type(command) in self._handlers
 
-    async def handle(self, ctx: CommandContext, command: c.Command) -> Reply:
+    async def handle(self, ctx: CommandContext, command: Command) -> Reply:
         """Run a command; those about the channel's stand-up get it, or learn there is none."""
         handler = self._handlers[type(command)]
         if type(command) not in ABOUT_THE_STANDUP:
@@ -91,11 +92,10 @@ class StandupCommands:
 
     def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:
         """Remember who left, so a channel roster does not add them back."""
-        options = dict(ritual.options or {})
-        left = set(options.get("left", []))
-        left = left | {user} if out else left - {user}
-        options["left"] = sorted(left)
-        ritual.options = options
+        options = cfg.of(ritual)
+        left = set(options.left)
+        options.left = sorted(left | {user} if out else left - {user})
+        cfg.save(ritual, options)
 
     # --- settings ---------------------------------------------------------------------
 
@@ -105,12 +105,13 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is not None and cmd.is_empty:
             return Reply(self.describe(ritual, await participants(ctx.session, ritual.id), ctx))
-        at = cmd.at or (cfg.parse_hhmm(ritual.at) if ritual else cfg.DEFAULT_AT)
+        current = cfg.of(ritual) if ritual is not None else None
+        at = cmd.at or (cfg.parse_hhmm(current.at) if current else cfg.DEFAULT_AT)
         tz = cmd.tz or (ritual.tz if ritual else ctx.member.tz or "UTC")
         if cmd.summary is not None:
             summary = cmd.summary
-        elif ritual is not None and cmd.at is None:
-            summary = cfg.parse_hhmm(ritual.summary_at)
+        elif current is not None and cmd.at is None:
+            summary = cfg.parse_hhmm(current.summary_at)
         else:
             minutes = min(at.hour * 60 + at.minute + 180, 23 * 60 + 59)
             summary = cfg.parse_hhmm(f"{minutes // 60}:{minutes % 60}")
@@ -127,18 +128,17 @@ class StandupCommands:
                     f"No public-holiday calendar is known for '{country}'.",
                     context="Try a country code such as US, DE or GB-SCT, or `holidays none`.",
                 )
-        elif ritual is not None and cmd.tz is None:
-            country = ritual.country
+        elif current is not None and cmd.tz is None:
+            country = current.country
         else:
             country = country_for_timezone(tz)
-        days = cmd.days or (cfg.days_of(ritual) if ritual else cfg.DEFAULT_DAYS)
+        days = cmd.days or (tuple(current.days) if current else cfg.DEFAULT_DAYS)
         created = ritual is None
         if ritual is None:
             ritual = Ritual(
                 channel_id=ctx.channel.id,
                 kind=KIND,
-                questions=cfg.default_questions(),
-                skip_dates=[],
+                tz=tz,
                 options={},
                 paused=False,
                 lead_member_id=ctx.member.id,
@@ -147,17 +147,17 @@ class StandupCommands:
                 updated_at=ctx.now,
             )
             ctx.session.add(ritual)
-        ritual.at = cfg.hhmm(at)
-        ritual.tz = tz
-        ritual.summary_at = cfg.hhmm(summary)
-        ritual.days = ",".join(str(d) for d in days)
-        ritual.country = country
-        options = dict(ritual.options or {})
+        options = current or cfg.StandupOptions()
+        options.at = cfg.hhmm(at)
+        options.summary_at = cfg.hhmm(summary)
+        options.days = list(days)
+        options.country = country
         if cmd.summary_form is not None:
-            options["summary_mode"] = cmd.summary_form
+            options.summary_mode = cmd.summary_form
         if cmd.escalate_after is not None:
-            options["escalate_after_days"] = cmd.escalate_after
-        ritual.options = options
+            options.escalate_after_days = cmd.escalate_after
+        ritual.tz = tz
+        cfg.save(ritual, options)
         await ctx.session.flush()
         if created:
             ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
@@ -174,17 +174,18 @@ class StandupCommands:
 
     def describe(self, ritual: Ritual, people: list[Member], ctx: CommandContext) -> Message:
         schedule = cfg.schedule_of(ritual)
+        options = cfg.of(ritual)
         upcoming = next_run(schedule, ctx.now)
         when = (
-            f"{ritual.at} {cfg.days_label(cfg.days_of(ritual))} ({ritual.tz}), "
-            f"summary at {ritual.summary_at} (everyone's own time; it waits for the last zone)"
+            f"{options.at} {cfg.days_label(tuple(options.days))} ({ritual.tz}), "
+            f"summary at {options.summary_at} (everyone's own time; it waits for the last zone)"
         )
         holidays = (
-            f"skips {ritual.country} public holidays" if ritual.country else "no holiday calendar"
+            f"skips {options.country} public holidays" if options.country else "no holiday calendar"
         )
-        full = cfg.option(ritual, "summary_mode") == "full"
+        full = options.summary_mode == "full"
         form = "answers in the summary" if full else "answers in the summary's thread"
-        escalate = cfg.option(ritual, "escalate_after_days")
+        escalate = options.escalate_after_days
         next_line = (
             upcoming.astimezone(schedule.zone).strftime("%a %d %b %H:%M") if upcoming else "none"
         )
@@ -193,16 +194,16 @@ class StandupCommands:
             Section(text=f"*Summary*: {form}; blockers open over {escalate} days are escalated"),
             Section(
                 text="*Questions*\n"
-                + "\n".join(f"{i + 1}. {q}" for i, q in enumerate(ritual.questions))
+                + "\n".join(f"{i + 1}. {q}" for i, q in enumerate(options.questions))
             ),
             Section(
                 text="*Participants*: "
                 + (", ".join(f"{display(m)} ({m.tz})" for m in people) or "nobody yet")
             ),
         ]
-        if ritual.skip_dates:
+        if options.skip_dates:
             sections.append(
-                Section(text="*Skipped dates*: " + ", ".join(sorted(ritual.skip_dates)))
+                Section(text="*Skipped dates*: " + ", ".join(sorted(options.skip_dates)))
             )
         state = (
             "Paused — `standup resume` to restart."
@@ -218,7 +219,9 @@ class StandupCommands:
     async def questions(
         self, ctx: CommandContext, cmd: c.StandupQuestions, ritual: Ritual
     ) -> Reply:
-        ritual.questions = list(cmd.questions)
+        options = cfg.of(ritual)
+        options.questions = list(cmd.questions)
+        cfg.save(ritual, options)
         self._changed(ritual, ctx)
         listed = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(cmd.questions))
         blocker = cfg.blocker_index(ritual)
@@ -245,7 +248,7 @@ class StandupCommands:
         ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
         self._changed(ritual, ctx)
         return say(
-            f"{display(ctx.member)} joined the stand-up; questions come at {ritual.at} "
+            f"{display(ctx.member)} joined the stand-up; questions come at {cfg.of(ritual).at} "
             f"in {ctx.member.tz}.",
             public=True,
         )
@@ -268,9 +271,11 @@ class StandupCommands:
             return say(
                 f"{cmd.day.isoformat()} is in the past.", context="Try a date from today on."
             )
-        kept = {d for d in ritual.skip_dates if date.fromisoformat(d) >= today}
+        options = cfg.of(ritual)
+        kept = {d for d in options.skip_dates if date.fromisoformat(d) >= today}
         kept.add(cmd.day.isoformat())
-        ritual.skip_dates = sorted(kept)
+        options.skip_dates = sorted(kept)
+        cfg.save(ritual, options)
         self._changed(ritual, ctx)
         return say(f"No stand-up on {cmd.day:%a %d %b %Y}.", public=True)
 
@@ -385,11 +390,12 @@ class StandupCommands:
             else:
                 when = "nothing scheduled"
             name = ritual.channel.name or ritual.channel.external_id
-            lines.append(f"• #{name}: {ritual.at} {cfg.days_label(cfg.days_of(ritual))}, {when}")
+            options = cfg.of(ritual)
+            lines.append(f"• #{name}: {options.at} {cfg.days_label(tuple(options.days))}, {when}")
         return lines
 
-    async def home(self, ctx: CommandContext) -> Message:
-        """A person's own page (Slack's App Home): their stand-ups and their open blockers."""
+    async def home(self, ctx: CommandContext) -> list[Section]:
+        """The stand-up part of a person's own page: their stand-ups and open blockers."""
         lines = await self.my_standup_lines(ctx)
         mine = await ctx.session.execute(
             select(Blocker, Ritual)
@@ -402,17 +408,13 @@ class StandupCommands:
             f"({age_label((local_date(ctx.now, r.tz) - b.opened_on).days)})"
             for b, r in mine.all()
         ]
-        return Message(
-            text=f"Hi {display(ctx.member)} — your rituals",
-            sections=[
-                Section(
-                    text="*Stand-ups*\n"
-                    + ("\n".join(lines) or "None yet: `/standup join` in a channel.")
-                ),
-                Section(text="*Your open blockers*\n" + ("\n".join(blockers) or "None. 🎉")),
-            ],
-            context=f"Times are yours ({ctx.member.tz}).",
-        )
+        return [
+            Section(
+                text="*Stand-ups*\n"
+                + ("\n".join(lines) or "None yet: `/standup join` in a channel.")
+            ),
+            Section(text="*Your open blockers*\n" + ("\n".join(blockers) or "None. 🎉")),
+        ]
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
         edited = await self.engine.answering.edit(

@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rituals import commands as c
+from rituals.commands import tokens as t
 from rituals.messages import Form, FormField, Message
 from rituals.standup import settings as cfg
 from rituals.standup.answering import Answered, Answering
+from rituals.standup.grammar import VERBS
 from rituals.standup.summary import short_label
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
@@ -106,12 +107,13 @@ async def setup_form(session: AsyncSession, channel: Channel, member: Member) ->
         )
     ).scalar_one_or_none()
     if ritual is not None:
+        options = cfg.of(ritual)
         current = {
-            "at": ritual.at,
-            "days": ",".join(cfg.DAY_NAMES[d - 1].lower() for d in cfg.days_of(ritual)),
+            "at": options.at,
+            "days": ",".join(cfg.DAY_NAMES[d - 1].lower() for d in options.days),
             "tz": ritual.tz,
-            "summary": ritual.summary_at,
-            "holidays": ritual.country or "none",
+            "summary": options.summary_at,
+            "holidays": options.country or "none",
         }
     else:
         current = {
@@ -147,9 +149,10 @@ def setup_command(values: dict[str, str]) -> tuple[str, dict[str, str]]:
         value = " ".join(values.get(key, "").split())
         if not value:
             continue
-        parsed = c.parse(f"standup setup {key} {value}")
-        if isinstance(parsed, c.Usage):
-            errors[key] = parsed.error
+        try:
+            VERBS["setup"].parse([key, *value.split()], f"{key} {value}")
+        except t.Reject as rejected:
+            errors[key] = str(rejected)
         else:
             parts.append(f"{key} {value}")
     return " ".join(parts), errors

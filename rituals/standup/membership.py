@@ -6,6 +6,7 @@ import structlog
 from sqlalchemy import delete, select
 
 from rituals.runtime import Runtime
+from rituals.standup import settings as cfg
 from rituals.standup.roster import KIND, where_of
 from storage import directory
 from storage.models import Participant, Ritual, Workspace
@@ -50,7 +51,7 @@ class Membership:
             return False
         async with self.rt.db.session() as session:
             ritual = await session.get_one(Ritual, ritual_id)
-            left = set((ritual.options or {}).get("left", []))
+            left = set(cfg.of(ritual).left)
             wanted: set[int] = set()
             found = await directory.members(
                 session,

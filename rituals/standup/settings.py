@@ -1,11 +1,12 @@
-"""A stand-up's settings as the domain reads them from its ritual row."""
+"""A stand-up's settings: a typed model over its ritual row's ``options``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
 
 from rituals.schedule import Schedule, local_instant
 from rituals.standup.blockers import blocker_question_index
@@ -13,11 +14,6 @@ from storage.models import Ritual
 
 DEFAULT_AT = time(9, 30)
 DEFAULT_DAYS = (1, 2, 3, 4, 5)
-DEFAULTS: dict[str, Any] = {
-    "reminder_minutes": 90,
-    "escalate_after_days": 2,
-    "summary_mode": "short",
-}
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -37,6 +33,31 @@ def default_questions() -> list[str]:
     ]
 
 
+class StandupOptions(BaseModel):
+    """Everything a stand-up is set to; ``left`` are people who opted out of a channel
+    roster, so a roster sync does not add them back."""
+
+    at: str = "09:30"
+    days: list[int] = Field(default_factory=lambda: list(DEFAULT_DAYS))
+    summary_at: str = "12:30"
+    country: str | None = None
+    questions: list[str] = Field(default_factory=default_questions)
+    skip_dates: list[str] = Field(default_factory=list)
+    summary_mode: str = "short"
+    escalate_after_days: int = 2
+    reminder_minutes: int = 90
+    left: list[str] = Field(default_factory=list)
+
+
+def of(ritual: Ritual) -> StandupOptions:
+    return StandupOptions.model_validate(ritual.options or {})
+
+
+def save(ritual: Ritual, options: StandupOptions) -> None:
+    """Store changed settings; a new dict, so the ORM sees the JSON change."""
+    ritual.options = options.model_dump(mode="json")
+
+
 def parse_hhmm(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
@@ -47,7 +68,7 @@ def hhmm(value: time) -> str:
 
 
 def days_of(ritual: Ritual) -> tuple[int, ...]:
-    return tuple(int(d) for d in ritual.days.split(",") if d)
+    return tuple(of(ritual).days)
 
 
 def days_label(days: tuple[int, ...]) -> str:
@@ -62,34 +83,31 @@ def zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-def option(ritual: Ritual, name: str) -> Any:
-    return (ritual.options or {}).get(name, DEFAULTS[name])
-
-
 def schedule_of(ritual: Ritual, tz: str | None = None) -> Schedule:
     """The ritual's schedule as seen from ``tz`` (a member's zone), same wall-clock time."""
+    options = of(ritual)
     return Schedule(
-        at=parse_hhmm(ritual.at),
-        days=frozenset(days_of(ritual)),
+        at=parse_hhmm(options.at),
+        days=frozenset(options.days),
         tz=tz or ritual.tz,
-        skip_dates=frozenset(date.fromisoformat(d) for d in ritual.skip_dates or []),
-        country=ritual.country,
+        skip_dates=frozenset(date.fromisoformat(d) for d in options.skip_dates),
+        country=options.country,
     )
 
 
 def nominal_time(ritual: Ritual, day: date) -> datetime:
-    return local_instant(day, parse_hhmm(ritual.at), ritual.tz)
+    return local_instant(day, parse_hhmm(of(ritual).at), ritual.tz)
 
 
 def summary_time(ritual: Ritual, day: date) -> datetime:
-    return local_instant(day, parse_hhmm(ritual.summary_at), ritual.tz)
+    return local_instant(day, parse_hhmm(of(ritual).summary_at), ritual.tz)
 
 
 def summary_gap(ritual: Ritual) -> timedelta:
-    start = parse_hhmm(ritual.at)
-    end = parse_hhmm(ritual.summary_at)
+    options = of(ritual)
+    start, end = parse_hhmm(options.at), parse_hhmm(options.summary_at)
     return timedelta(hours=end.hour - start.hour, minutes=end.minute - start.minute)
 
 
 def blocker_index(ritual: Ritual) -> int | None:
-    return blocker_question_index(list(ritual.questions))
+    return blocker_question_index(of(ritual).questions)

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import outbound
 from rituals.runtime import Runtime
 from rituals.schedule import local_date, local_instant, previous_run
 from rituals.standup import settings as cfg
@@ -24,7 +25,6 @@ from rituals.standup.roster import (
     where_of,
 )
 from rituals.telemetry import OCCURRENCES_MISSED, OCCURRENCES_STARTED
-from storage import outbox
 from storage.models import Member, Occurrence, Participant, Response, Ritual
 from storage.queries import insert_ignoring_conflicts
 
@@ -131,7 +131,7 @@ class Starter:
             return existing, False
         if summary_due is None:
             zones = {ritual.tz, *[m.tz for m in await participants(session, ritual.id)]}
-            summary_at = cfg.parse_hhmm(ritual.summary_at)
+            summary_at = cfg.parse_hhmm(cfg.of(ritual).summary_at)
             summary_due = max(local_instant(day, summary_at, tz) for tz in zones)
         values = {
             "ritual_id": ritual.id,
@@ -139,7 +139,7 @@ class Starter:
             "local_date": day,
             "started_at": now,
             "summary_due_at": summary_due,
-            "questions": list(ritual.questions),
+            "questions": cfg.of(ritual).questions,
             "status": "open",
             "manual": nominal is not None,
         }
@@ -192,7 +192,7 @@ class Starter:
                 local_date=day,
                 started_at=now,
                 summary_due_at=cfg.summary_time(ritual, day),
-                questions=list(ritual.questions),
+                questions=cfg.of(ritual).questions,
                 status="missed",
                 manual=False,
             ).returning(Occurrence.id)
@@ -220,7 +220,7 @@ class Starter:
         if not members:
             return 0
         remind_at = min(
-            now + timedelta(minutes=cfg.option(ritual, "reminder_minutes")),
+            now + timedelta(minutes=cfg.of(ritual).reminder_minutes),
             occurrence.summary_due_at - timedelta(minutes=15),
         )
         stmt = insert_ignoring_conflicts(
@@ -236,6 +236,7 @@ class Starter:
                     "occurrence_id": occurrence.id,
                     "member_id": m.id,
                     "prompted_at": now,
+                    "asked_at": None if m.id in busy else now,
                     "next_question": 0,
                     "remind_at": remind_at if remind_at > now else None,
                     "late": False,
@@ -257,7 +258,7 @@ class Starter:
                 for m in chunk
                 if m.id in inserted and m.id not in busy
             ]
-            await outbox.enqueue_many(session, items, now)
+            await outbound.queue_many(session, items, now)
             asked += len(inserted)
         return asked
 

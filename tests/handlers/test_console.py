@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.kinds import registry
 from handlers.console.port import ConsolePort
 from handlers.console.session import ConsoleSession
 from rituals.clock import FakeClock
@@ -19,7 +20,8 @@ class Terminal:
     def __init__(self, db: Database, read_line: Callable[[], str] | None = None) -> None:
         self.screen = io.StringIO()
         clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-        rituals = Rituals(Runtime(db=db, clock=clock))
+        rituals = Rituals(Runtime(db=db, clock=clock), registry())
+        db.one_lane.add(ConsolePort.platform)  # as the composition root does for one-lane ports
         self.session = ConsoleSession(
             rituals,
             user="dana",

@@ -36,14 +36,14 @@ async def test_members_west_of_the_channel_are_asked_before_the_summary(db: Data
     await standup(team)
     await team.type(BOB, "standup join")
     await team.at(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
-    assert await team.bot.standups.prompt_due(1, "Europe/London") == 1
+    assert await team.standups.prompt_due(1, "Europe/London") == 1
     for text in ("a", "b", "none"):
         await team.dm(ALICE, text)
     await team.at(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))  # 12:30 in London
     assert not [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
 
     await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 in New York
-    assert await team.bot.standups.prompt_due(1, "America/New_York") == 1
+    assert await team.standups.prompt_due(1, "America/New_York") == 1
     await team.at(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
     reminded = [p for p in await team.deliver() if p.to == "bob"]
     assert len(reminded) == 2 and "Reminder" in reminded[1].text
@@ -111,7 +111,7 @@ async def test_standup_now_and_the_schedule_share_one_run_per_day(db: Database) 
     await standup(team)
     await team.type(ALICE, "standup now")
     await team.at(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
-    assert await team.bot.standups.prompt_due(1, "Europe/London") == 0
+    assert await team.standups.prompt_due(1, "Europe/London") == 0
     for text in ("a", "b", "none"):
         await team.dm(ALICE, text)
     assert "already ran" in await team.type(ALICE, "standup now")
@@ -153,7 +153,7 @@ async def test_a_last_answer_racing_the_summary_is_never_lost(db: Database) -> N
         await team.dm(ALICE, "a")
         await team.dm(ALICE, "b")
         team.clock.advance(timedelta(hours=3, minutes=30))
-        await asyncio.gather(team.dm(ALICE, "none"), team.bot.standups.sweep())
+        await asyncio.gather(team.dm(ALICE, "none"), team.standups.sweep())
         posted = await team.deliver()
         summary = next(p for p in posted if p.text.startswith("Stand-up #"))
         in_thread = [p.text for p in posted if p.thread == summary.ref]
@@ -217,7 +217,7 @@ async def test_late_answers_are_taken_for_twelve_hours_after_the_summary(db: Dat
     await team.advance(timedelta(hours=11, minutes=59))
     await team.dm(BOB, "late but here")
     await team.advance(timedelta(minutes=2))
-    assert "No stand-up is waiting" in await team.dm(ALICE, "good morning")
+    assert "Nothing is waiting for your answer" in await team.dm(ALICE, "good morning")
     assert [text for _, text in await answers(db)] == ["late but here"]
 
 
@@ -240,9 +240,9 @@ async def test_a_missed_run_revived_later_gives_everyone_time_to_answer(db: Data
     await standup(team)
     await team.type(BOB, "standup join")
     await team.at(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))  # down at 09:30 London
-    assert await team.bot.standups.catch_up() == 0
+    assert await team.standups.catch_up() == 0
     await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 New York
-    assert await team.bot.standups.prompt_due(1, "America/New_York") == 1
+    assert await team.standups.prompt_due(1, "America/New_York") == 1
     await team.at(datetime(2026, 11, 23, 14, 45, tzinfo=UTC))
     assert not [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
 
@@ -269,7 +269,7 @@ async def test_quick_last_messages_and_simultaneous_last_answers_do_not_deadlock
         await asyncio.gather(
             team.dm(ALICE, "none"), team.dm(ALICE, "oh and thanks"), team.dm(carol, "none")
         )
-        await team.bot.standups.sweep()
+        await team.standups.sweep()
         summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
         assert len(summary) == 1 and "3/3 answered" in summary[0].text, f"week {week}"
 
@@ -278,4 +278,4 @@ async def test_a_near_miss_of_a_command_gets_a_suggestion_not_an_answer(db: Data
     team = Team(db, MONDAY_0700)
     reply = await team.dm(ALICE, "standpu now")
     assert "did you mean 'standup'?" in reply
-    assert "No stand-up is waiting" in await team.dm(ALICE, "hello there")
+    assert "Nothing is waiting for your answer" in await team.dm(ALICE, "hello there")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from rituals import outbound
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.messages import Message
@@ -32,7 +33,7 @@ async def queue(db: Database, *items: tuple[Envelope, str]) -> list[int]:
     ids = []
     async with db.session() as session:
         for envelope, text in items:
-            ids.append(await outbox.enqueue(session, envelope, Message(text=text), T0))
+            ids.append(await outbound.queue(session, envelope, Message(text=text), T0))
     return ids
 
 

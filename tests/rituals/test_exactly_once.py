@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from bot.kinds import registry
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.router import Rituals
@@ -34,7 +35,7 @@ async def configured(db: Database) -> Team:
 
 
 def another_process(db: Database, clock: FakeClock) -> Rituals:
-    return Rituals(Runtime(db=db, clock=clock))
+    return Rituals(Runtime(db=db, clock=clock), registry())
 
 
 async def scalar(db: Database, stmt) -> int:
@@ -61,10 +62,14 @@ async def test_two_schedulers_on_one_database_start_one_occurrence_and_prompt_on
     try:
         processes = [team.bot, another_process(second_db, team.clock)]
         results = await asyncio.gather(
-            *(p.standups.prompt_due(1, "Europe/Berlin") for p in processes for _ in range(3))
+            *(
+                p.kinds["standup"].prompt_due(1, "Europe/Berlin")
+                for p in processes
+                for _ in range(3)
+            )
         )
         team.clock.set(DUE + timedelta(hours=6))
-        results += await asyncio.gather(*(p.standups.catch_up() for p in processes))
+        results += await asyncio.gather(*(p.kinds["standup"].catch_up() for p in processes))
     finally:
         await second_db.dispose()
 
@@ -81,7 +86,7 @@ async def test_two_schedulers_on_one_database_start_one_occurrence_and_prompt_on
 async def test_a_start_late_within_the_grace_period_still_prompts(db: Database) -> None:
     team = await configured(db)
     team.clock.set(DUE + timedelta(minutes=59))
-    assert await another_process(db, team.clock).standups.catch_up() == 6
+    assert await another_process(db, team.clock).kinds["standup"].catch_up() == 6
     assert await scalar(db, select(Occurrence.status)) == "open"
 
 
@@ -89,15 +94,15 @@ async def test_a_start_past_the_grace_period_skips_with_one_log_line(db: Databas
     team = await configured(db)
     team.clock.set(DUE + timedelta(hours=1, minutes=1))
     with capture_logs() as logs:
-        assert await another_process(db, team.clock).standups.catch_up() == 0
-        assert await another_process(db, team.clock).standups.catch_up() == 0
+        assert await another_process(db, team.clock).kinds["standup"].catch_up() == 0
+        assert await another_process(db, team.clock).kinds["standup"].catch_up() == 0
     skipped = [e for e in logs if "grace" in e["event"]]
     assert len(skipped) == 1 and skipped[0]["late_by_s"] == 3660
     assert await scalar(db, select(Occurrence.status)) == "missed"
     assert await prompts_per_member(db) == {}
 
     team.clock.set(datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
-    assert await team.bot.standups.catch_up() == 6
+    assert await team.standups.catch_up() == 6
 
 
 async def test_a_run_killed_while_prompting_prompts_every_member_once_after_restart(
@@ -105,7 +110,7 @@ async def test_a_run_killed_while_prompting_prompts_every_member_once_after_rest
 ) -> None:
     team = await configured(db)
     team.clock.set(DUE)
-    await team.bot.standups.prompt_due(1, "Europe/Berlin")
+    await team.standups.prompt_due(1, "Europe/Berlin")
     stalling = StallingPort(limit=2)
     crashed = Delivery(db, {PLATFORM: stalling}, team.clock, concurrency=1)
     doomed = asyncio.create_task(crashed.drain())
@@ -115,7 +120,7 @@ async def test_a_run_killed_while_prompting_prompts_every_member_once_after_rest
 
     team.clock.set(DUE + crashed.lease + timedelta(seconds=1))
     restarted = another_process(db, team.clock)
-    assert await restarted.standups.catch_up() == 0  # prompts were stored before sending
+    assert await restarted.kinds["standup"].catch_up() == 0  # prompts were stored before sending
     port = RecordingPort()
     await Delivery(db, {PLATFORM: port}, team.clock).drain()
     prompted = [p.to for p in stalling.log if p.op == "direct"] + [

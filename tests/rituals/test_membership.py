@@ -39,7 +39,7 @@ async def test_a_large_channel_is_synced_in_a_few_statements(db: Database) -> No
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
-        assert await team.bot.standups.membership.sync(1) is True
+        assert await team.standups.membership.sync(1) is True
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert len(statements) < 30
@@ -52,7 +52,7 @@ async def test_a_renamed_or_moved_member_is_updated_by_the_sync(db: Database) ->
     team = Team(db, MONDAY_0800)
     await team.type(person("UANA"), "standup setup at 09:30")
     team.runtime.rosters[PLATFORM] = ChannelRoster([Person("UANA", "Ana Lima", "Asia/Tokyo")])
-    await team.bot.standups.membership.sync(1)
+    await team.standups.membership.sync(1)
     async with db.session() as session:
         ana = (
             await session.execute(select(Member).where(Member.external_id == "UANA"))

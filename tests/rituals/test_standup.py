@@ -73,12 +73,12 @@ async def test_each_member_is_asked_at_the_set_time_in_their_own_timezone(db: Da
     ritual_id = 1
 
     await team.at(datetime(2026, 11, 23, 8, 30, tzinfo=UTC))  # 09:30 in Berlin, 03:30 in New York
-    assert await team.bot.standups.prompt_due(ritual_id, "Europe/Berlin") == 1
-    assert await team.bot.standups.prompt_due(ritual_id, "America/New_York") == 0
+    assert await team.standups.prompt_due(ritual_id, "Europe/Berlin") == 1
+    assert await team.standups.prompt_due(ritual_id, "America/New_York") == 0
     assert [p.to for p in await team.deliver()] == ["alice"]
 
     await team.at(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # 09:30 in New York
-    assert await team.bot.standups.prompt_due(ritual_id, "America/New_York") == 1
+    assert await team.standups.prompt_due(ritual_id, "America/New_York") == 1
     posted = await team.deliver()
     assert [p.to for p in posted if "Hi " in p.text] == ["bob"]
     assert [p.to for p in posted if "Reminder" in p.text] == ["alice"]
@@ -271,9 +271,9 @@ async def test_skip_pause_and_status_change_what_runs(db: Database) -> None:
     await team.type(ALICE, "standup pause")
     assert "Paused" in await team.type(ALICE, "standup status")
     await team.at(datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
-    assert await team.bot.standups.prompt_due(1, "Europe/Berlin") == 0
+    assert await team.standups.prompt_due(1, "Europe/Berlin") == 0
     await team.type(ALICE, "standup resume")
-    assert await team.bot.standups.prompt_due(1, "Europe/Berlin") == 1
+    assert await team.standups.prompt_due(1, "Europe/Berlin") == 1
 
 
 async def test_report_counts_participation_and_open_blockers(db: Database) -> None:
@@ -300,7 +300,7 @@ async def test_commands_without_a_standup_explain_how_to_start_one(db: Database)
 
 async def test_an_answer_with_nothing_asked_says_so(db: Database) -> None:
     team = await team_with_standup(db)
-    assert "No stand-up is waiting" in await team.dm(ALICE, "hello?")
+    assert "Nothing is waiting for your answer" in await team.dm(ALICE, "hello?")
     assert await count(db, Response) == 0
 
 
@@ -308,8 +308,8 @@ async def test_summary_is_posted_once_when_two_sweeps_race(db: Database) -> None
     team = await team_with_standup(db, BOB)
     await team.type(ALICE, "standup now")
     team.clock.advance(CUT_OFF)
-    await team.bot.standups.sweep()
-    await team.bot.standups.sweep()
+    await team.standups.sweep()
+    await team.standups.sweep()
     assert await count(db, OutboxMessage, OutboxMessage.dedup_key.like("summary:%")) == 1
 
 
@@ -333,7 +333,7 @@ async def test_holidays_and_weekends_start_nothing(db: Database) -> None:
     started = {}
     for day in range(25, 31):  # Wednesday to Monday, Thanksgiving on Thursday
         await team.at(datetime(2026, 11, day, 14, 45, tzinfo=UTC))  # 09:45 in New York
-        started[day] = await team.bot.standups.catch_up()
+        started[day] = await team.standups.catch_up()
     assert started == {25: 1, 26: 0, 27: 1, 28: 0, 29: 0, 30: 1}
     async with db.session() as session:
         days = (await session.execute(select(Occurrence.local_date).order_by(Occurrence.id))).all()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.kinds import registry
 from bot.web import init_app
 from handlers.journal import Journal
 from handlers.slack.pool import Pool
@@ -83,7 +84,7 @@ async def running(db: Database) -> AsyncIterator[SlackTeam]:
     slack.add_user("UBOB", "Bob", "America/New_York")
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
-    rituals = Rituals(Runtime(db=db, clock=clock))
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
     journal, pool = Journal(db, clock), Pool()
     edge, port = single_workspace(
         rituals,

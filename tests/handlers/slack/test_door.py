@@ -10,12 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from handlers.slack.app import OPENS_FORM
+from bot.kinds import registry
+from handlers.slack.app import opens_form
 from handlers.slack.door import examine
+from rituals.clock import SystemClock
+from rituals.router import Rituals
+from rituals.runtime import Runtime
+from storage.db import Database
 from storage.models import JournalEntry
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 
+OPENS_FORM = opens_form(
+    Rituals(Runtime(db=Database("sqlite+aiosqlite://"), clock=SystemClock()), registry())
+)
 words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from rituals.standup import settings as cfg
 from storage.models import Answer, Ritual
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, SlackTeam
@@ -82,4 +83,5 @@ async def test_setup_without_arguments_opens_the_settings_modal(slack_team: Slac
     assert response.status == 200
     async with team.db.session() as session:
         ritual = (await session.execute(select(Ritual))).scalar_one()
-    assert (ritual.at, ritual.days, ritual.summary_at) == ("10:15", "1,3,5", "13:00")
+    options = cfg.of(ritual)
+    assert (options.at, options.days, options.summary_at) == ("10:15", [1, 3, 5], "13:00")

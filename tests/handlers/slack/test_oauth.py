@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.oauth.installation_store import Bot
 from sqlalchemy import func, select
 
+from bot.kinds import registry
 from bot.web import init_app
 from handlers.journal import Journal
 from handlers.slack.installations import DatabaseInstallationStore
@@ -58,7 +59,7 @@ async def installer(db: Database) -> AsyncIterator[Installer]:
     slack.add_user("UCARA", "Cara", "Asia/Tokyo")
     api = await slack.start()
     clock = FakeClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
-    rituals = Rituals(Runtime(db=db, clock=clock))
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
     edge, port = multi_workspace(
         rituals,
         client_id="cid",
@@ -129,7 +130,7 @@ async def test_oauth_stored_command_whose_authorization_failed_is_retried(db: Da
     slack.add_user("UCARA", "Cara", "Asia/Tokyo")
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
-    rituals = Rituals(Runtime(db=db, clock=clock))
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
     journal = Journal(db, clock)
     edge, _port = multi_workspace(
         rituals,

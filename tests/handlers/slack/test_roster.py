@@ -27,7 +27,7 @@ async def test_the_channels_humans_become_participants_and_leavers_stay_out(
     slack.add_user("UCARA", "Cara", "Asia/Tokyo")
     slack.channels["C1"] = ["UALICE", "UBOB", "UROBOT", "UGONE", "UCARA"]
     await team.command("UALICE", "setup at 09:30")
-    membership = team.rituals.standups.membership
+    membership = team.rituals.kinds["standup"].membership
     assert await membership.sync(1) is True
     assert await participants(team) == ["UALICE", "UBOB", "UCARA"]
 
@@ -51,7 +51,7 @@ async def test_an_out_of_office_status_keeps_someone_from_being_asked(
     )
     slack.channels["C1"] = ["UALICE", "UDAN"]
     await team.command("UALICE", "setup at 09:30")
-    await team.rituals.standups.membership.sync(1)
+    await team.rituals.kinds["standup"].membership.sync(1)
     await team.command("UALICE", "now")
     await team.deliver()
     asked = {p["channel"] for p in slack.posts() if p["channel"].startswith("U")}

@@ -11,11 +11,13 @@ from urllib.parse import parse_qsl
 import pytest
 from sqlalchemy import select
 
+from bot.kinds import registry
 from handlers.slack.setup import single_workspace
 from handlers.slack.socket import socket_mode
 from rituals.clock import FakeClock
 from rituals.router import Rituals
 from rituals.runtime import Runtime
+from rituals.standup import settings as cfg
 from storage.db import Database
 from storage.models import Member, Participant, Ritual
 from tests.handlers.slack import signing
@@ -39,7 +41,9 @@ async def connected(sqlite_db: Database) -> AsyncIterator[FakeSlack]:
     slack.add_user("UALICE", "Alice", "Europe/Berlin")
     slack.add_user("UBOB", "Bob", "America/New_York")
     api = await slack.start()
-    rituals = Rituals(Runtime(db=sqlite_db, clock=FakeClock(datetime(2026, 11, 23, 8, tzinfo=UTC))))
+    rituals = Rituals(
+        Runtime(db=sqlite_db, clock=FakeClock(datetime(2026, 11, 23, 8, tzinfo=UTC))), registry()
+    )
     edge, _port = single_workspace(rituals, token="xoxb-test", signing_secret="", api_url=api)
     lifetime = socket_mode(edge, "xapp-test", ping_interval=0.2)(None)  # type: ignore[arg-type]
     await anext(lifetime)
@@ -60,7 +64,8 @@ async def test_a_slash_command_envelope_is_handled_and_acknowledged(
     ack = await acked(connected, "e1")
     assert ack["envelope_id"] == "e1"
     async with sqlite_db.session() as session:
-        assert (await session.execute(select(Ritual.at))).scalar_one() == "09:30"
+        ritual = (await session.execute(select(Ritual))).scalar_one()
+        assert cfg.of(ritual).at == "09:30"
 
 
 async def test_it_reconnects_after_the_socket_drops_and_keeps_handling(

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.kinds import registry
 from bot.web import init_app
 from handlers.journal import Journal
 from handlers.teams.adapter import TeamsAuth
@@ -68,7 +69,7 @@ async def running(db: Database, *, auth: TeamsAuth | None = None) -> AsyncIterat
     connector = FakeConnector()
     await connector.start()
     clock = FakeClock(MONDAY_0800)
-    rituals = Rituals(Runtime(db=db, clock=clock))
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
     if auth is not None and auth.app_id and auth.openid_metadata_url is None:
         auth = TeamsAuth(**{**auth.__dict__, "openid_metadata_url": connector.url("/openid")})
     journal = Journal(db, clock)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.kinds import registry
 from handlers.teams import activity as a
-from rituals import commands as c
 from rituals.identity import Place
 from tests.handlers.teams import activities as act
 
@@ -25,6 +25,8 @@ names = st.text(
     min_size=1,
     max_size=20,
 )
+
+GRAMMAR = registry().grammar
 
 
 def said(text: str, bot_name: str) -> dict:
@@ -47,7 +49,7 @@ def test_the_bots_mention_is_stripped_wherever_it_stands(
 @given(command=commands, bot_name=names)
 def test_a_command_reads_the_same_with_or_without_the_mention(command: str, bot_name: str) -> None:
     mentioned = a.typed_text(said(f"<at>{bot_name}</at> standup {command}", bot_name))
-    assert c.parse(mentioned) == c.parse(f"standup {command}")
+    assert GRAMMAR.parse(mentioned) == GRAMMAR.parse(f"standup {command}")
 
 
 def test_other_mentions_stay_as_names() -> None:

@@ -10,6 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from sqlalchemy import select
 
 from handlers.teams.app import CARD_RESPONSE
+from rituals.standup import settings as cfg
 from storage.models import Answer, Blocker, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
@@ -112,7 +113,8 @@ async def test_setup_without_arguments_answers_with_the_setup_card(teams: TeamsT
     assert status == 200 and "Saved" in str(body["value"])
     async with teams.db.session() as session:
         ritual = (await session.execute(select(Ritual))).scalar_one()
-    assert (ritual.at, ritual.summary_at, ritual.tz) == ("10:15", "16:00", "Europe/Berlin")
+    options = cfg.of(ritual)
+    assert (options.at, options.summary_at, ritual.tz) == ("10:15", "16:00", "Europe/Berlin")
 
 
 async def test_botbuilders_own_card_invoke_path_answers_500_which_is_why_we_avoid_it() -> None:

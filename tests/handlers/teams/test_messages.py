@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from rituals.standup import settings as cfg
 from storage.db import Database
 from storage.models import InboundEvent, JournalEntry, Member, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
@@ -49,7 +50,7 @@ async def test_a_channel_command_with_its_mention_sets_up_a_standup(teams: Teams
     assert await teams.channel("29:alice", "standup setup at 09:30 tz Europe/Berlin") == 200
     async with teams.db.session() as session:
         ritual = (await session.execute(select(Ritual))).scalar_one()
-    assert (ritual.at, ritual.tz) == ("09:30", "Europe/Berlin")
+    assert (cfg.of(ritual).at, ritual.tz) == ("09:30", "Europe/Berlin")
     assert ritual.channel.external_id == act.CHANNEL
     await teams.deliver()
     [post] = teams.connector.sent_to(act.CHANNEL)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from handlers.teams import render
 from rituals.messages import Attachment, Button, ButtonStyle, Field_, Message, Section
-from storage.outbox import Envelope, enqueue
+from rituals.outbound import queue
+from storage.outbox import Envelope
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
 
@@ -56,11 +57,11 @@ async def test_an_update_replaces_the_card_in_place(teams: TeamsTeam) -> None:
     await teams.post(act.bot_added_to_team(teams.service_url))
     now = teams.clock.now()
     async with teams.db.session() as session:
-        first = await enqueue(
+        first = await queue(
             session, Envelope("teams", act.TENANT, "post", channel=act.CHANNEL), ALERT, now
         )
         resolved = ALERT.model_copy(update={"text": "Resolved: ranker recall 0.83", "buttons": []})
-        await enqueue(
+        await queue(
             session,
             Envelope("teams", act.TENANT, "update", channel=act.CHANNEL, update_of=first),
             resolved,

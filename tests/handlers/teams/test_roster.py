@@ -49,7 +49,7 @@ async def test_a_standup_follows_its_teams_roster(teams: TeamsTeam) -> None:
     await teams.channel("29:alice", "standup setup at 09:30")
     async with teams.db.session() as session:
         ritual_id = (await session.execute(select(Ritual.id))).scalar_one()
-    assert await teams.rituals.standups.membership.sync(ritual_id)
+    assert await teams.rituals.kinds["standup"].membership.sync(ritual_id)
     await teams.channel("29:alice", "standup now")
     await teams.deliver()
     asked = sorted(c.body["members"][0]["id"] for c in teams.connector.of("create"))

@@ -67,7 +67,7 @@ async def test_a_person_who_blocked_the_bot_is_recorded_and_skipped(teams: Teams
     for text in ("a", "b", "c"):
         await teams.dm("29:alice", text)
     teams.clock.advance(timedelta(hours=12))
-    await teams.rituals.standups.sweep()
+    await teams.rituals.kinds["standup"].sweep()
     await teams.deliver()
     assert any("1/2 answered" in c.text for c in teams.connector.sent_to(act.CHANNEL))
 

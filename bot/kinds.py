@@ -1,0 +1,16 @@
+"""The ritual kinds this bot runs: one line each, in the order help lists them."""
+
+from __future__ import annotations
+
+from rituals.kinds import Registry
+
+KINDS = (
+    "rituals.standup",
+    "rituals.hypothesis",
+    "rituals.backlog",
+    "rituals.alerts",
+)
+
+
+def registry() -> Registry:
+    return Registry.of(KINDS)

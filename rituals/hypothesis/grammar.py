@@ -1,0 +1,125 @@
+"""The `hypothesis` words: the canvas sentence, check-ins and outcomes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from rituals.commands import Command, Verb
+from rituals.commands import tokens as t
+
+WORD = "hypothesis"
+
+
+class HypothesisStatus(StrEnum):
+    on_track = "on-track"
+    at_risk = "at-risk"
+    validated = "validated"
+    invalidated = "invalidated"
+
+
+class HypothesisOutcome(StrEnum):
+    validated = "validated"
+    invalidated = "invalidated"
+    pivot = "pivot"
+
+
+@dataclass(frozen=True)
+class HypothesisAdd(Command):
+    belief: str  # "X"
+    result: str  # "Y"
+    metric: str
+    op: str  # one of < <= > >= = ==
+    target: float
+    by: date | None = None
+    checkin: str = "weekly"  # daily | weekly | a five-field cron expression
+    owner: str | None = None  # user reference as typed, without the leading @
+
+
+@dataclass(frozen=True)
+class HypothesisList(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class HypothesisCheckin(Command):
+    hypothesis_id: int
+    status: HypothesisStatus
+    metrics: tuple[tuple[str, float], ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class HypothesisClose(Command):
+    hypothesis_id: int
+    outcome: HypothesisOutcome
+    text: str = ""
+
+
+_KNOW_WHEN = r"we(?:'ll|’ll| will) know when "
+_SENTENCE = re.compile(
+    r"we believe (?P<belief>.+?) will result in (?P<result>.+?)(?:[;,.] ?| )"
+    rf"{_KNOW_WHEN}(?P<cond>.+)",
+    re.IGNORECASE,
+)
+_PHRASES = (
+    ("'We believe'", "^we believe "),
+    ("'will result in'", " will result in "),
+    ('"we\'ll know when"', _KNOW_WHEN),
+)
+EXAMPLE = (
+    "hypothesis add We believe dedup will result in cleaner labels; "
+    "we'll know when precision >= 0.9 by 2030-09-30 checkin weekly owner @ana"
+)
+
+
+def _add(args: list[str], rest: str) -> Command:
+    sentence = " ".join(args)
+    match = _SENTENCE.fullmatch(sentence)
+    if match is None:
+        for phrase, pattern in _PHRASES:
+            if not re.search(pattern, sentence, re.IGNORECASE):
+                raise t.Reject(f"missing {phrase}")
+        raise t.Reject("expected: We believe X will result in Y; we'll know when METRIC OP TARGET")
+    metric, op, target, tail = t.condition(match["cond"])
+    opts = t.options(tail.split(), ("by", "checkin", "owner"))
+    return HypothesisAdd(
+        belief=t.free_text(match["belief"], "belief", 1000),
+        result=t.free_text(match["result"], "result", 1000),
+        metric=metric,
+        op=op,
+        target=target,
+        by=t.maybe(opts.get("by"), t.iso_date),
+        checkin=t.checkin(opts.get("checkin", "weekly")),
+        owner=t.maybe(opts.get("owner"), t.user),
+    )
+
+
+def _checkin(args: list[str], rest: str) -> Command:
+    t.require(args, "id", "status")
+    hypothesis_id, status = t.ident(args[0]), t.choice(HypothesisStatus, args[1], "status")
+    metrics: list[tuple[str, float]] = []
+    for token in args[2:]:
+        name, equals, value = token.partition("=")
+        if not equals:
+            break
+        metrics.append((t.free_text(name, "metric name", 100), t.number(value)))
+    note = t.free_text(t.drop(rest, 2 + len(metrics)), "note", 1000, required=not metrics)
+    return HypothesisCheckin(hypothesis_id, status, tuple(metrics), note)
+
+
+def _close(args: list[str], rest: str) -> Command:
+    t.require(args, "id", "outcome")
+    outcome = t.choice(HypothesisOutcome, args[1], "outcome")
+    note = t.free_text(t.drop(rest, 2), "note", 1000, required=False)
+    return HypothesisClose(t.ident(args[0]), outcome, note)
+
+
+VERBS = {
+    "add": Verb(_add, EXAMPLE),
+    "list": Verb(t.fixed(HypothesisList), "hypothesis list"),
+    "checkin": Verb(_checkin, "hypothesis checkin 4 on-track precision=0.87 cleaner"),
+    "close": Verb(_close, "hypothesis close 4 validated shipped to prod"),
+}

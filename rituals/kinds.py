@@ -1,0 +1,183 @@
+"""The seam every ritual plugs into.
+
+A ritual kind is one package under `rituals/` whose `KIND` class brings its command word and
+verbs, its handlers, forms and buttons (ids namespaced ``<word>.<name>``), its help, its part of
+a person's home page, its scheduled jobs and, when it asks people things in private, its
+pending conversation. The router, the scheduler and the edges reach kinds only through the
+`Registry` the composition root fills, so nothing outside a kind's package names it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.commands import Command, Grammar, Verbs
+from rituals.context import CommandContext
+from rituals.messages import Form, Message, Section
+from rituals.reply import Reply, say
+from rituals.runtime import Runtime
+from rituals.schedule import Schedule
+from storage.models import Member
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A question a kind asked a person in private and still waits for an answer to.
+
+    ``asked_at`` orders conversations of different kinds: a direct message answers the one
+    the person was asked in last. ``handle`` is the kind's own reference to it.
+    """
+
+    kind: str
+    asked_at: datetime
+    handle: Any = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled job of one ritual: ``run(*args)`` at each time ``schedule`` names."""
+
+    key: str
+    schedule: Schedule
+    run: Callable[..., Awaitable[object]]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A job every kind may run on an interval: reminders, summaries, escalations."""
+
+    name: str
+    every: timedelta
+    run: Callable[[], Awaitable[object]]
+
+
+class Kind:
+    """Base of every ritual kind; a kind overrides what it has, the defaults have nothing.
+
+    ``ready`` False means the grammar understands the kind's words but it is not built yet:
+    its commands answer that it is coming.
+    """
+
+    word: ClassVar[str]
+    title: ClassVar[str]
+    verbs: ClassVar[Verbs]
+    help: ClassVar[str]
+    ready: ClassVar[bool] = True
+    forms: ClassVar[frozenset[str]] = frozenset()
+    # Forms whose context is the channel they belong to: a submission from a client that
+    # names another channel than the one it was sent in is refused.
+    channel_forms: ClassVar[frozenset[str]] = frozenset()
+    # A verb typed alone that opens a form instead (``standup setup``).
+    bare_forms: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
+        self.rt = runtime
+        self.grammar = grammar
+
+    # --- commands, forms and buttons --------------------------------------------------
+
+    async def handle(self, ctx: CommandContext, command: Command) -> Reply:
+        return say(
+            f"`{self.word}` commands are understood but not available yet in this version.",
+            context="Type `help` for what is ready.",
+        )
+
+    async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
+        return Message(text="That form is not available here.")
+
+    async def submit_form(
+        self, ctx: CommandContext, form_id: str, context: str, values: dict[str, str]
+    ) -> Reply | dict[str, str]:
+        """The reply, or errors by field; a kind checks everything before it writes."""
+        return {"": "Unknown form."}
+
+    async def press(self, ctx: CommandContext, action_id: str, value: str) -> Reply | None:
+        """A button; None when the kind does not know it."""
+        return None
+
+    async def home(self, ctx: CommandContext) -> list[Section]:
+        """This kind's part of a person's own page."""
+        return []
+
+    # --- private conversation ---------------------------------------------------------
+
+    async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
+        """The question this kind waits for this person to answer, if any (locked while
+        the answer is recorded, where the database can)."""
+        return None
+
+    async def answer(
+        self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
+    ) -> Reply:
+        raise NotImplementedError
+
+    async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
+        """The waiting question once more, when another kind's conversation just ended."""
+        return None
+
+    async def edited(self, ctx: CommandContext, ref: str, text: str) -> Message | None:
+        """A person edited a message they sent; a reply if it was one of this kind's answers."""
+        return None
+
+    # --- schedule ---------------------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        """At start: run what came due while no process was up, within the grace period."""
+        return 0
+
+    def sweeps(self) -> list[Sweep]:
+        return []
+
+    async def refresh(self, ritual_id: int | None = None) -> None:
+        """Bring rituals (one, or all with None) in step with the platform before their jobs
+        are rebuilt: a channel's roster, for one."""
+
+    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
+        """This kind's rituals, each with what its jobs depend on: a change means a rebuild."""
+        return {}
+
+    async def slots(self, ritual_id: int) -> list[Slot]:
+        """The jobs of one ritual of this kind."""
+        return []
+
+
+class Registry:
+    """The kinds this deployment runs, filled by the composition root."""
+
+    def __init__(self, kinds: Iterable[type[Kind]]) -> None:
+        self.kinds: dict[str, type[Kind]] = {}
+        self.grammar = Grammar()
+        self._packages: dict[str, str] = {}
+        for kind in kinds:
+            if kind.word in self.kinds:
+                raise ValueError(f"two kinds use the word {kind.word!r}")
+            for form_id in kind.forms:
+                if not form_id.startswith(f"{kind.word}."):
+                    raise ValueError(f"form {form_id!r} of {kind.word!r} is not namespaced")
+            self.kinds[kind.word] = kind
+            self.grammar.add(kind.word, kind.verbs)
+            self._packages[_package(kind)] = kind.word
+
+    @classmethod
+    def of(cls, packages: Iterable[str]) -> Registry:
+        """Kinds named by their packages (``rituals.retro``), each exporting ``KIND``."""
+        return cls(importlib.import_module(name).KIND for name in packages)
+
+    def word_of(self, command: type[Command]) -> str:
+        """The kind a command belongs to: the one whose package defines it."""
+        return self._packages[_package(command)]
+
+    def bind(self, runtime: Runtime) -> dict[str, Kind]:
+        return {word: kind(runtime, self.grammar) for word, kind in self.kinds.items()}
+
+
+def _package(cls: type) -> str:
+    """``rituals.retro`` for anything defined in ``rituals/retro/``."""
+    return ".".join(cls.__module__.split(".")[:2])

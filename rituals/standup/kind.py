@@ -1,0 +1,177 @@
+"""The stand-up as a ritual kind: what it registers with the seam, mapped onto its engine."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.commands import Command, Grammar
+from rituals.context import CommandContext
+from rituals.kinds import Kind, Slot, Sweep, Waiting
+from rituals.messages import Form, Message, Section
+from rituals.reply import Reply
+from rituals.runtime import Runtime
+from rituals.standup import forms as form
+from rituals.standup import grammar
+from rituals.standup import settings as cfg
+from rituals.standup.answering import Found
+from rituals.standup.commands import StandupCommands
+from rituals.standup.engine import StandupEngine
+from rituals.standup.roster import KIND, question_message, where_of
+from storage.models import Member, Participant, Ritual
+
+RESOLVE = "standup.resolve"
+SWEEP_EVERY = timedelta(seconds=15)
+
+
+class StandupKind(Kind):
+    word = grammar.WORD
+    title = "stand-up"
+    verbs = grammar.VERBS
+    help = (
+        "standup setup [at HH:MM] [days mon-fri] [tz Area/City] [summary HH:MM] "
+        "[holidays CC|none] [format short|full] [escalate DAYS] · "
+        "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
+        "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
+        "export [FROM] [TO] · edit N TEXT"
+    )
+    forms = frozenset({form.ANSWERS, form.SETUP})
+    channel_forms = frozenset({form.SETUP})
+    bare_forms: ClassVar[Mapping[str, str]] = {"setup": form.SETUP}
+
+    def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
+        super().__init__(runtime, grammar)
+        self.engine = StandupEngine(runtime)
+        self.commands = StandupCommands(self.engine)
+        self.membership = self.engine.membership
+
+    # Steps the scheduler runs, named as tests and the demo call them.
+
+    async def prompt_due(self, ritual_id: int, tz: str) -> int:
+        return await self.engine.prompt_due(ritual_id, tz)
+
+    async def sweep(self) -> None:
+        await self.engine.sweep()
+
+    # --- commands, forms and buttons --------------------------------------------------
+
+    async def handle(self, ctx: CommandContext, command: Command) -> Reply:
+        return await self.commands.handle(ctx, command)
+
+    async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
+        if form_id == form.ANSWERS and value.isdigit():
+            return await form.answers_form(ctx.session, ctx.member, int(value))
+        if form_id == form.SETUP and ctx.channel is not None:
+            return await form.setup_form(ctx.session, ctx.channel, ctx.member)
+        return await super().open_form(ctx, form_id, value)
+
+    async def submit_form(
+        self, ctx: CommandContext, form_id: str, context: str, values: dict[str, str]
+    ) -> Reply | dict[str, str]:
+        if form_id == form.SETUP:
+            text, errors = form.setup_command(values)
+            if errors:
+                return errors
+            parsed = self.grammar.parse(text)
+            if not isinstance(parsed, Command):
+                return {"": parsed.error}
+            return await self.handle(ctx, parsed)
+        result = await form.submit_answers(
+            ctx.session, self.engine.answering, ctx.member, context, values
+        )
+        if isinstance(result, dict):
+            return result
+        self._close_after(ctx, result.close)
+        return Reply(result.reply)
+
+    async def press(self, ctx: CommandContext, action_id: str, value: str) -> Reply | None:
+        if action_id == RESOLVE and value.isdigit():
+            return await self.handle(ctx, grammar.StandupResolve(int(value)))
+        return None
+
+    async def home(self, ctx: CommandContext) -> list[Section]:
+        return await self.commands.home(ctx)
+
+    # --- private conversation ---------------------------------------------------------
+
+    async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
+        found = await self.engine.answering.pending(session, member, now)
+        if found is None:
+            return None
+        response = found[0]
+        return Waiting(self.word, response.asked_at or response.prompted_at, found)
+
+    async def answer(
+        self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
+    ) -> Reply:
+        found: Found = waiting.handle
+        answered = await self.engine.answering.answer_pending(
+            ctx.session, ctx.member, found, text, ref
+        )
+        self._close_after(ctx, answered.close)
+        return Reply(answered.reply)
+
+    async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
+        response, occurrence, ritual = waiting.handle
+        response.asked_at = ctx.now
+        where = await where_of(ctx.session, ritual)
+        return question_message(
+            occurrence.questions,
+            where.channel_name,
+            response.next_question,
+            occurrence_id=occurrence.id,
+        )
+
+    async def edited(self, ctx: CommandContext, ref: str, text: str) -> Message | None:
+        return await self.engine.answering.edit(ctx.session, ctx.member, ref=ref, text=text)
+
+    def _close_after(self, ctx: CommandContext, occurrence_id: int | None) -> None:
+        """The summary goes out in a unit of work of its own, once the last answer is in."""
+        if occurrence_id is not None:
+            closing = self.engine.closing
+            ctx.after.append(lambda: closing.close_if_complete(occurrence_id))
+
+    # --- schedule ---------------------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        return await self.engine.catch_up()
+
+    def sweeps(self) -> list[Sweep]:
+        return [Sweep("standup.sweep", SWEEP_EVERY, self.engine.sweep)]
+
+    async def refresh(self, ritual_id: int | None = None) -> None:
+        if ritual_id is None:
+            await self.membership.sync_all()
+        else:
+            await self.membership.sync(ritual_id)
+
+    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
+        """A stand-up's jobs follow its settings (version) and its participants' zones."""
+        rows = await session.execute(select(Ritual.id, Ritual.version).where(Ritual.kind == KIND))
+        versions = dict(rows.tuples().all())
+        zones = await session.execute(
+            select(Participant.ritual_id, Member.tz)
+            .join(Member, Member.id == Participant.member_id)
+            .join(Ritual, Ritual.id == Participant.ritual_id)
+            .where(Ritual.kind == KIND)
+            .distinct()
+        )
+        tzs: dict[int, set[str]] = {}
+        for ritual_id, tz in zones.tuples():
+            tzs.setdefault(ritual_id, set()).add(tz)
+        return {rid: (v, tuple(sorted(tzs.get(rid, ())))) for rid, v in versions.items()}
+
+    async def slots(self, ritual_id: int) -> list[Slot]:
+        """One prompt job per participant zone, at the set wall-clock time in that zone."""
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+        if ritual is None or ritual.paused:
+            return []
+        return [
+            Slot(tz, cfg.schedule_of(ritual, tz), self.engine.prompt_due, (ritual_id, tz))
+            for tz in await self.engine.timezones(ritual_id)
+        ]
