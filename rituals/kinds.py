@@ -106,6 +106,13 @@ class Kind:
         """This kind's part of a person's own page."""
         return []
 
+    async def replied(
+        self, ctx: CommandContext, thread: str, text: str, ref: str | None
+    ) -> Reply | None:
+        """A message in the thread under a post of the bot's (``thread`` is that post's
+        platform ref); a reply if the post is this kind's and the message is for it."""
+        return None
+
     # --- private conversation ---------------------------------------------------------
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:

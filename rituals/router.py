@@ -198,6 +198,34 @@ class Rituals:
             )
         )
 
+    async def thread_reply(
+        self,
+        actor: Actor,
+        place: Place,
+        thread: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        delivery_id: str | None = None,
+    ) -> Reply | None:
+        """A message in the thread of one of the bot's posts; None when no kind takes it
+        (then it was just conversation, or, where the platform says so, a command)."""
+        async with self.rt.db.session() as session:
+            if not await self._first_delivery(session, actor.platform, delivery_id):
+                return None
+            ctx = await self._context(session, actor, place)
+            reply = None
+            for kind in self.kinds.values():
+                reply = await kind.replied(ctx, thread, text, ref)
+                if reply is not None:
+                    break
+            if reply is None:
+                await self._forget_delivery(session, actor.platform, delivery_id)
+                return None
+            await self._queue_reply(session, actor, place, reply)
+        await self._after(ctx)
+        return reply
+
     async def introduce(
         self, platform: str, workspace: str, place: Place, *, delivery_id: str | None = None
     ) -> bool:

@@ -10,6 +10,7 @@ from bot.kinds import registry
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.identity import Actor, Place
+from rituals.kinds import Registry
 from rituals.messages import Message
 from rituals.port import SendError, Sent
 from rituals.router import Rituals
@@ -78,11 +79,11 @@ def person(user: str, tz: str = "UTC", name: str | None = None) -> Actor:
 class Team:
     """One workspace's bot, its clock and its platform, driven the way people drive it."""
 
-    def __init__(self, db: Database, start: datetime) -> None:
+    def __init__(self, db: Database, start: datetime, kinds: Registry | None = None) -> None:
         self.clock = FakeClock(start)
         self.port = RecordingPort()
         self.runtime = Runtime(db=db, clock=self.clock)
-        self.bot = Rituals(self.runtime, registry())
+        self.bot = Rituals(self.runtime, kinds or registry())
         self.delivery = Delivery(db, {PLATFORM: self.port}, self.clock)
 
     @property

@@ -44,6 +44,7 @@ from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
 ANSWER_SUBTYPES = (None, "file_share")
+CHANNEL_TYPES = ("channel", "group")
 
 STORED = "ritualbot_stored"
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
@@ -171,6 +172,8 @@ class SlackEdge:
         verdict = examine(body, headers.get("Content-Type", ""), opens_form=self.opens_form)
         if verdict.problem:
             return web.json_response({"error": verdict.problem}, status=400)
+        if verdict.ignore:
+            return web.Response(status=200)
         journal = self.journal
         if journal is not None and verdict.arrival is not None:
             with journal.door():
@@ -278,8 +281,14 @@ class SlackEdge:
             await ack()
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        """Direct messages to the bot: answers (text, or text with a file) and their edits."""
-        if event.get("channel_type") != "im" or event.get("bot_id"):
+        """Direct messages to the bot: answers (text, or text with a file) and their edits;
+        in channels, replies in the thread of one of the bot's posts."""
+        if event.get("bot_id"):
+            return
+        if event.get("channel_type") in CHANNEL_TYPES:
+            await self._thread_reply(body, event)
+            return
+        if event.get("channel_type") != "im":
             return
         team = body.get("team_id") or event.get("team", "")
         delivery = body.get("event_id")
@@ -301,6 +310,20 @@ class SlackEdge:
                     from_slack(changed.get("text", "")),
                     delivery_id=delivery,
                 )
+
+    async def _thread_reply(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        thread, user = event.get("thread_ts"), event.get("user")
+        if not thread or thread == event.get("ts") or not user or event.get("subtype"):
+            return
+        team = body.get("team_id") or event.get("team", "")
+        await self.rituals.thread_reply(
+            await self._actor(team, user),
+            Place(event.get("channel", "")),
+            str(thread),
+            from_slack(event.get("text", "")),
+            ref=event.get("ts"),
+            delivery_id=body.get("event_id"),
+        )
 
     async def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Publish the person's App Home when they open it."""

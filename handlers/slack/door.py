@@ -29,10 +29,12 @@ def _fingerprint(body: str) -> str:
 @dataclass(frozen=True)
 class Verdict:
     """What the door does with a signed body: refuse it (``problem``), store and acknowledge
-    it (``arrival``), or, with neither, hand it to bolt on the spot."""
+    it (``arrival``), acknowledge it and do nothing (``ignore``: channel chatter the bot
+    hears only because it is in the channel), or, with none, hand it to bolt on the spot."""
 
     problem: str | None = None
     arrival: Arrival | None = None
+    ignore: bool = False
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -64,10 +66,20 @@ def _event(envelope: Any, body: str, content_type: str) -> Verdict:
     event = envelope.get("event")
     if not isinstance(event, dict):
         return Verdict("expected an event object")
+    if _chatter(event):
+        return Verdict(ignore=True)
     user = event.get("user") or _obj(event.get("message")).get("user") or ""
     delivery = str(envelope.get("event_id") or _fingerprint(body))
     lane = _lane(str(envelope.get("team_id", "")), str(user))
     return Verdict(arrival=Arrival(PLATFORM, delivery, lane, content_type, body))
+
+
+def _chatter(event: dict[str, Any]) -> bool:
+    """A channel message that is no reply in a thread: nothing the bot acts on."""
+    if event.get("type") != "message" or event.get("channel_type") not in ("channel", "group"):
+        return False
+    thread = event.get("thread_ts")
+    return not thread or thread == event.get("ts")
 
 
 def _command(

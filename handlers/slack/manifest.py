@@ -6,7 +6,7 @@ from typing import Any
 
 DESCRIPTIONS = {
     "/standup": ("Async stand-ups: setup, join, now, status, blockers, report", "setup at 09:30"),
-    "/retro": ("Sprint retros: start, add, vote, close, actions", "start Sprint 12"),
+    "/retro": ("Retros: start, add, vote, reveal, close, actions, schedule", "start Sprint 12"),
     "/hypothesis": ("Hypotheses and their check-ins", "add We believe …; we'll know when …"),
     "/backlog": ("The team backlog: add, list, done, assign, prio", "add p1 eval clean labels"),
     "/alerts": ("Model alerts: connect, rules, mute", "rule add ranker recall < 0.8"),
@@ -19,9 +19,19 @@ BOT_SCOPES = [
     "users:read",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
     "files:write",
 ]
-BOT_EVENTS = ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+# Channel messages: the bot acts only on replies in the threads of its own posts (retro items).
+BOT_EVENTS = [
+    "message.im",
+    "message.channels",
+    "message.groups",
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+]
 
 
 def manifest(public_url: str, *, socket_mode: bool = False, oauth: bool = False) -> dict[str, Any]:

@@ -149,7 +149,8 @@ class TeamsEdge:
 
     async def on_message(self, activity: a.Activity) -> None:
         """Typed to the bot: in a personal chat an answer or a command, as in a Slack DM;
-        in a channel or group chat (where the bot hears only its @mentions) a command."""
+        in a channel or group chat (where the bot hears only its @mentions) a command, or,
+        in the thread of one of the bot's posts, first whatever that post's ritual takes."""
         if a.from_bot(activity):
             return
         found = a.submission(activity)
@@ -166,8 +167,19 @@ class TeamsEdge:
             )
         elif (form := self.rituals.form_for(text)) is not None:
             await self._show_form(activity, actor, place, form, "")
-        else:
+        elif not await self._thread_reply(activity, actor, place, text):
             await self.rituals.command(actor, place, text, delivery_id=_delivery(activity))
+
+    async def _thread_reply(
+        self, activity: a.Activity, actor: Actor, place: Place, text: str
+    ) -> bool:
+        root = a.thread_root(activity)
+        if root is None:
+            return False
+        taken = await self.rituals.thread_reply(
+            actor, place, root, text, ref=activity.get("id"), delivery_id=_delivery(activity)
+        )
+        return taken is not None
 
     async def on_message_update(self, activity: a.Activity) -> None:
         """An edited message: if it was an answer, the answer changes too."""

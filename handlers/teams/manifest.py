@@ -21,18 +21,30 @@ MANIFEST_VERSION = "1.16"
 ACCENT = (0x1F, 0x29, 0x33)
 COLOR_SIZE, OUTLINE_SIZE = 192, 32
 SCOPES = ["personal", "team", "groupChat"]
-COMMANDS = [
+# Teams shows at most ten commands per list and two lists: one for channels and group
+# chats, one for the personal chat.
+CHANNEL_COMMANDS = [
     ("standup now", "Start today's stand-up now"),
     ("standup setup", "Set up the channel's stand-up (opens a card)"),
     ("standup status", "Who has answered today"),
     ("standup join", "Take part in the channel's stand-up"),
-    ("standup leave", "Stop taking part"),
-    ("standup away", "Away until a date: standup away until 2026-12-24"),
     ("standup blockers", "The open blockers and their age"),
-    ("standup report", "Participation and blockers over the last days"),
-    ("standup skip", "Skip a day: standup skip 2026-12-24"),
+    ("retro start", "Open a retro board: retro start Sprint 14"),
+    ("retro add", "Add a retro item (opens a card)"),
+    ("retro close", "Close the retro and post its summary"),
+    ("retro actions", "Open action items from past retros"),
     ("help", "Every command"),
 ]
+PERSONAL_COMMANDS = [
+    ("standup status", "Your stand-ups and when they run"),
+    ("standup away", "Away until a date: standup away until 2026-12-24"),
+    ("standup back", "Back from being away"),
+    ("help", "Every command"),
+]
+
+
+def _commands(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"title": title, "description": text} for title, text in pairs]
 
 
 def _https(url: str) -> str:
@@ -44,7 +56,10 @@ def manifest(app_id: str, public_url: str, *, version: str = "1.0.0") -> dict[st
     """The manifest for the bot registered as ``app_id`` and served at ``public_url``."""
     site = _https(public_url)
     domain = urlsplit(public_url).hostname or "localhost"
-    commands = [{"title": title, "description": text} for title, text in COMMANDS]
+    lists = [
+        {"scopes": ["team", "groupChat"], "commands": _commands(CHANNEL_COMMANDS)},
+        {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS)},
+    ]
     return {
         "$schema": SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -72,7 +87,7 @@ def manifest(app_id: str, public_url: str, *, version: str = "1.0.0") -> dict[st
                 "scopes": SCOPES,
                 "supportsFiles": False,
                 "isNotificationOnly": False,
-                "commandLists": [{"scopes": SCOPES, "commands": commands}],
+                "commandLists": lists,
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],

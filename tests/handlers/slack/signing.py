@@ -81,6 +81,24 @@ def dm(user: str, text: str, *, ts: str) -> dict[str, Any]:
     }
 
 
+def channel_message(
+    user: str, text: str, *, ts: str, thread_ts: str | None = None, channel: str = "C1"
+) -> dict[str, Any]:
+    """A message in a channel the bot is in; in a thread when ``thread_ts`` is given."""
+    payload = {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+    }
+    if thread_ts is not None:
+        payload["thread_ts"] = thread_ts
+    return payload
+
+
 def button(action_id: str, value: str, *, user: str, channel: str = "C1", team: str = "T1") -> str:
     payload = {
         "type": "block_actions",

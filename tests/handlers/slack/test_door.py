@@ -70,6 +70,28 @@ def test_an_event_is_stored_under_its_event_id() -> None:
     assert (arrival.delivery_id, arrival.lane) == ("Ev42", "slack:T1:U7")
 
 
+def test_channel_chatter_is_ignored_and_only_thread_replies_are_stored() -> None:
+    chatter = signing.event(signing.channel_message("U7", "lunch?", ts="5.1"), event_id="Ev1")
+    parent = signing.event(
+        signing.channel_message("U7", "a thread", ts="5.2", thread_ts="5.2"), event_id="Ev2"
+    )
+    reply = signing.event(
+        signing.channel_message("U7", "well: fast reviews", ts="5.3", thread_ts="5.0"),
+        event_id="Ev3",
+    )
+    assert examine(chatter, JSON, opens_form=OPENS_FORM).ignore
+    assert examine(parent, JSON, opens_form=OPENS_FORM).ignore
+    verdict = examine(reply, JSON, opens_form=OPENS_FORM)
+    assert not verdict.ignore and verdict.arrival is not None
+    assert verdict.arrival.lane == "slack:T1:U7"
+
+
+async def test_channel_chatter_is_acknowledged_without_being_stored(slack_team: SlackTeam) -> None:
+    body = signing.event(signing.channel_message("U7", "lunch?", ts="5.1"), event_id="Ev9")
+    assert await slack_team.post(body, JSON) == 200
+    assert await journal_rows(slack_team) == 0
+
+
 async def journal_rows(team: SlackTeam) -> int:
     async with team.db.session() as session:
         return (await session.execute(select(func.count(JournalEntry.id)))).scalar_one()

@@ -59,9 +59,14 @@ def test_the_package_holds_a_manifest_with_the_required_fields_and_the_bot() -> 
     [bot] = manifest["bots"]
     assert bot["botId"] == APP_ID
     assert bot["scopes"] == ["personal", "team", "groupChat"]
-    commands = bot["commandLists"][0]["commands"]
+    lists = bot["commandLists"]
+    assert len(lists) <= 2
+    commands = lists[0]["commands"]
     assert {"title": "standup now", "description": "Start today's stand-up now"} in commands
-    assert len(commands) <= 10 and all(len(c["title"]) <= 32 for c in commands)
+    assert "retro start" in {c["title"] for c in commands}
+    for listed in lists:
+        assert len(listed["commands"]) <= 10
+        assert all(len(c["title"]) <= 32 for c in listed["commands"])
     assert manifest["validDomains"] == ["bot.example.com"]
 
 
