@@ -161,8 +161,10 @@ class Delivery:
     async def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.clock.now()
         delivered = [(o.row.id, o.sent.channel, o.sent.ref) for o in outcomes if o.sent]
+        forgotten = [o.row.id for o in outcomes if not o.row.keep and (o.sent or o.permanent)]
         async with self.db.session() as session:
             await outbox.mark_sent(session, delivered, now)
+            await outbox.forget(session, forgotten)
             for outcome in outcomes:
                 if outcome.sent is None:
                     await self._record_failure(session, outcome, now)

@@ -10,10 +10,16 @@ from rituals.messages import Message
 
 @dataclass(frozen=True)
 class Reply:
-    """``public`` replies go to the channel; the rest only to the person who asked."""
+    """``public`` replies go to the channel; the rest only to the person who asked.
+
+    A reply that must not be kept (``keep`` False: the acknowledgement of an anonymous retro
+    item) leaves no delivery record once it is sent, so nothing stored links its addressee
+    to what they did.
+    """
 
     message: Message
     public: bool = False
+    keep: bool = True
 
 
 def say(text: str, *, public: bool = False, context: str = "") -> Reply:

@@ -446,10 +446,15 @@ class Rituals:
         self, session: AsyncSession, actor: Actor, place: Place | None, reply: Reply
     ) -> None:
         now = self.rt.clock.now()
+        keep = reply.keep
         if place is None:
-            envelope = Envelope(actor.platform, actor.workspace, "direct", user=actor.user)
+            envelope = Envelope(
+                actor.platform, actor.workspace, "direct", user=actor.user, keep=keep
+            )
         elif reply.public:
-            envelope = Envelope(actor.platform, actor.workspace, "post", channel=place.channel)
+            envelope = Envelope(
+                actor.platform, actor.workspace, "post", channel=place.channel, keep=keep
+            )
         else:
             envelope = Envelope(
                 actor.platform,
@@ -458,6 +463,7 @@ class Rituals:
                 channel=place.channel,
                 user=actor.user,
                 via=place.reply_to,
+                keep=keep,
             )
         await outbound.queue(session, envelope, reply.message, now)
 

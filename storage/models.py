@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 
 from storage.types import UTCDateTime
 
@@ -220,6 +220,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     via: Mapped[str | None] = mapped_column(Text)
+    # False: deleted once sent or given up, so no delivery record names its addressee.
+    keep: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class InboundEvent(Base):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -30,6 +30,7 @@ class Envelope:
     update_of: int | None = None
     dedup_key: str | None = None
     via: str | None = None
+    keep: bool = True  # False: deleted once sent (or given up), leaving no delivery record
 
     def lane(self, one_lane: frozenset[str] = frozenset()) -> str:
         """Messages of one lane go out in order: a channel, a person's DM, or the private
@@ -72,6 +73,7 @@ def _row(
         "payload": payload,
         "dedup_key": envelope.dedup_key,
         "via": envelope.via,
+        "keep": envelope.keep,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
@@ -153,6 +155,16 @@ async def mark_sent(
         ),
         [{"msg_id": i, "b_channel": c, "b_ref": r} for i, c, r in results],
     )
+
+
+async def forget(session: AsyncSession, ids: list[int]) -> None:
+    """Delete messages not to be kept, once sent or given up, in one round-trip."""
+    if ids:
+        await session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.keep.is_(False))
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark_failed(

@@ -18,8 +18,13 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from bot.kinds import registry
 from storage.db import Database
 from storage.models import Base
+
+# Each ritual kind declares its tables in its own package: load them all, so the schema
+# checks and the per-test truncation see every table the migrations create.
+registry()
 
 PG_ADMIN_DSN = os.environ.get("RITUALBOT_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 PG_DB = f"ritualbot_test_{os.getpid()}"

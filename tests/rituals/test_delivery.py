@@ -118,6 +118,28 @@ async def test_a_permanent_failure_is_given_up_and_the_lane_moves_on(db: Databas
     assert [p.text for p in port.log] == ["second"]
 
 
+async def test_a_message_not_to_keep_leaves_no_row_once_sent_or_given_up(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    private = Envelope(PLATFORM, "W1", "direct", user="ben", keep=False)
+    await queue(db, (private, "noted"), (to_channel(), "kept"))
+    port.fail_next = [SendError("HTTP 500")]
+
+    assert await delivery.drain() == 1
+    assert [(r.user, r.status, r.keep) for r in await rows(db)] == [
+        ("ben", "pending", False),
+        (None, "sent", True),
+    ]
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.drain() == 1
+    assert [p.text for p in port.to("ben")] == ["noted"]
+    assert [r.user for r in await rows(db)] == [None]
+
+    await queue(db, (Envelope(PLATFORM, "W1", "direct", user="cal", keep=False), "gone"))
+    port.fail_next = [SendError("user blocked the bot", permanent=True)]
+    assert await delivery.drain() == 0
+    assert [r.user for r in await rows(db)] == [None]
+
+
 async def test_a_thread_reply_waits_for_its_parent_and_lands_under_it(db: Database) -> None:
     clock, port, delivery = setup(db)
     [parent] = await queue(db, (to_channel(), "summary"))
