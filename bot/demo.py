@@ -1,4 +1,4 @@
-"""`ritualbot demo`: four days of a stand-up, scripted, on a simulated clock.
+"""`ritualbot demo`: four days of a stand-up and two retros, scripted, on a simulated clock.
 
 It drives the same engine, outbox and console renderer as a real run, calling the scheduled
 steps at the instants the scheduler would, so what it prints is what a team would see.
@@ -102,6 +102,25 @@ class Script:
         await self.delivery.drain()
 
 
+    async def retros(self) -> None:
+        """A sprint retro on Friday: items (one anonymous), votes, the summary, and its
+        action item heading the next sprint's retro two weeks later."""
+        self.clock.set(local_instant(MONDAY + timedelta(days=4), cfg.parse_hhmm("15:00"), "UTC"))
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the sprint retro ===")
+        await self.type("maya", "retro start Sprint 12")
+        await self.type("sam", "retro add well The label audit caught 4% noise early")
+        await self.type("omar", "retro add improve Waiting three days for GPU quota anon")
+        await self.type(
+            "maya", "retro add action Ask infra for a standing GPU quota @omar by 2026-12-04"
+        )
+        for who, item in (("sam", 2), ("omar", 2), ("maya", 3), ("sam", 1)):
+            await self.type(who, f"retro vote {item}")
+        await self.type("maya", "retro close")
+        self.clock.set(self.clock.now() + timedelta(days=14))
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the next retro ===")
+        await self.type("maya", "retro start Sprint 13")
+
+
 async def main() -> int:
     configure_logging("WARNING", "console")
     out = sys.stdout
@@ -110,7 +129,10 @@ async def main() -> int:
         db.one_lane.add(PLATFORM)
         await db.upgrade()
         script = Script(db, out)
-        script.say("ritualbot demo: a four-day stand-up for #ml-team on a simulated clock.\n")
+        script.say(
+            "ritualbot demo: a four-day stand-up and two retros for #ml-team on a simulated "
+            "clock.\n"
+        )
         await script.type(
             "maya", "standup setup at 09:30 days mon-fri tz Europe/Berlin summary 12:00"
         )
@@ -121,7 +143,7 @@ async def main() -> int:
                 await script.type("sam", f"standup away until {MONDAY + timedelta(days=2)}")
             await script.day(offset, ritual_id=1)
         await script.type("maya", "standup report 7")
-        await script.type("maya", "retro start Sprint 12")
-        script.say("\nRetros, hypothesis check-ins and alerts are not built yet: stand-ups only.")
+        await script.retros()
+        script.say("\nHypothesis check-ins, the backlog and alerts are not built yet.")
         await db.dispose()
     return 0

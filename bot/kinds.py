@@ -6,6 +6,7 @@ from rituals.kinds import Registry
 
 KINDS = (
     "rituals.standup",
+    "rituals.retro",
     "rituals.hypothesis",
     "rituals.backlog",
     "rituals.alerts",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,21 @@ def test_fanout_benchmark_runs_and_reports_its_figures() -> None:
     assert "ritualbot prompts=30 " in result.stdout
     assert "baseline  prompts=30 " in result.stdout
     assert "ratio (ritualbot / baseline)" in result.stdout
+
+
+def test_retro_benchmark_runs_and_its_close_does_not_grow_with_the_items() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "retro.py"), "--items", "60", "--voters", "8"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ritualbot items=60 " in result.stdout and "baseline  items=60 " in result.stdout
+    counts = re.search(r"round-trips at 6 items: (\d+), at 60: (\d+)", result.stdout)
+    assert counts is not None, result.stdout
+    assert counts[1] == counts[2]
 
 
 def test_slack_benchmarks_run_and_report_their_figures() -> None:

@@ -1,0 +1,149 @@
+"""Retrospectives: a board per channel, items (anonymous if allowed), dot votes, a summary
+with action items that are carried and reminded until done, and an optional cadence."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.commands import Command, Grammar
+from rituals.commands.tokens import MAX_ID
+from rituals.context import CommandContext
+from rituals.kinds import Kind, Slot, Sweep, Waiting
+from rituals.messages import Form, Message, Section
+from rituals.reply import Reply, say
+from rituals.retro import closing, followup, items, opening, voting
+from rituals.retro import grammar as g
+from rituals.retro.forms import ADD, add_form, submit_add
+from rituals.retro.schedule import Cadence, set_cadence, unset_cadence
+from rituals.runtime import Runtime
+from storage.models import Channel, Member
+
+IN_A_CHANNEL = say(
+    "Retro commands work in the channel of the retro.",
+    context="In private, `retro actions` lists your own open action items.",
+)
+
+
+class RetroKind(Kind):
+    word = g.WORD
+    title = "retro"
+    verbs = g.VERBS
+    help = (
+        "retro start [title] [format default|ssc|4ls|postmortem] [anon|named] [hidden] "
+        "[votes N] · retro add CATEGORY TEXT [anon] (or `retro add` alone for a form; with no "
+        "retro open the item waits for the next) · retro vote ID · retro reveal · "
+        "retro close · retro actions · retro done A3 · "
+        "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off"
+    )
+    forms = frozenset({ADD})
+    channel_forms = frozenset({ADD})
+    bare_forms = MappingProxyType({"add": ADD})
+
+    def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
+        super().__init__(runtime, grammar)
+        self.cadence = Cadence(runtime)
+        self.reminders = followup.Reminders(runtime)
+
+    # --- commands, forms and buttons --------------------------------------------------
+
+    async def handle(self, ctx: CommandContext, command: Command) -> Reply:
+        if isinstance(command, g.RetroActions):
+            return await followup.listing(ctx)
+        if isinstance(command, g.RetroDone):
+            return await followup.mark(ctx, command.action_id, done=True)
+        if ctx.channel is None:
+            return IN_A_CHANNEL
+        return await self._in_channel(ctx, ctx.channel, command)
+
+    async def _in_channel(self, ctx: CommandContext, channel: Channel, command: Command) -> Reply:
+        match command:
+            case g.RetroStart():
+                return await opening.start(ctx, channel, command)
+            case g.RetroAdd(category, text, anonymous):
+                return await items.add(ctx, channel, category, text, anonymous)
+            case g.RetroVote(item_id):
+                return await voting.vote(ctx, channel, item_id)
+            case g.RetroReveal():
+                return await opening.reveal(ctx, channel)
+            case g.RetroClose():
+                return await closing.close(ctx, channel)
+            case g.RetroSchedule():
+                return await set_cadence(ctx, channel, command)
+            case g.RetroUnschedule():
+                return await unset_cadence(ctx, channel)
+        return say("That retro command is not known.", context="Type `retro` for the commands.")
+
+    async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
+        if ctx.channel is None:
+            return IN_A_CHANNEL.message
+        return await add_form(ctx, ctx.channel)
+
+    async def submit_form(
+        self, ctx: CommandContext, form_id: str, context: str, values: dict[str, str]
+    ) -> Reply | dict[str, str]:
+        if ctx.channel is None:
+            return {"": "Open that form from the channel it is for."}
+        return await submit_add(ctx, ctx.channel, values)
+
+    async def press(self, ctx: CommandContext, action_id: str, value: str) -> Reply | None:
+        """``retro.vote`` on an item; ``retro.done`` / ``retro.open`` on an action item."""
+        if action_id not in ("retro.vote", "retro.done", "retro.open"):
+            return None
+        number = int(value) if value.isascii() and value.isdigit() else 0
+        if not 1 <= number <= MAX_ID:
+            return say("That button is out of date.", context="Type `retro` for the commands.")
+        if action_id == "retro.vote":
+            if ctx.channel is None:
+                return IN_A_CHANNEL
+            return await voting.vote(ctx, ctx.channel, number)
+        return await followup.mark(ctx, number, done=action_id == "retro.done")
+
+    async def replied(
+        self, ctx: CommandContext, thread: str, text: str, ref: str | None
+    ) -> Reply | None:
+        if ctx.channel is None:
+            return None
+        return await items.replied(ctx, ctx.channel, thread, text)
+
+    async def home(self, ctx: CommandContext) -> list[Section]:
+        mine = await followup.mine(ctx.session, ctx.member)
+        if not mine:
+            return []
+        lines = "\n".join(f"• {a.line()}" for a in mine)
+        return [Section(text=f"*Your retro action items*\n{lines}")]
+
+    # --- private conversation ---------------------------------------------------------
+
+    async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
+        return await self.reminders.waiting(session, member, now)
+
+    async def answer(
+        self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
+    ) -> Reply:
+        return await self.reminders.answer(ctx, waiting, text)
+
+    async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
+        return await self.reminders.ask_again(ctx, waiting)
+
+    # --- schedule ---------------------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        return await self.cadence.catch_up()
+
+    def sweeps(self) -> list[Sweep]:
+        return [Sweep("retro.reminders", timedelta(minutes=1), self.reminders.sweep)]
+
+    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
+        return await self.cadence.versions(session)
+
+    async def slots(self, ritual_id: int) -> list[Slot]:
+        return await self.cadence.slots(ritual_id)
+
+
+KIND = RetroKind
+
+__all__ = ["KIND", "RetroKind"]

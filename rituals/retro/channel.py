@@ -1,0 +1,126 @@
+"""A channel's retro ritual, its open board, and the outbox addresses of its messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.retro.models import Retro
+from storage.models import Channel, Member, Ritual, Workspace
+from storage.outbox import Envelope
+from storage.queries import insert_ignoring_conflicts
+
+KIND = "retro"
+
+
+@dataclass(frozen=True)
+class Where:
+    """A channel's platform coordinates, for addressing the outbox."""
+
+    platform: str
+    workspace: str
+    channel: str
+    channel_name: str
+
+    def post(self, *, thread_of: int | None = None, dedup_key: str | None = None) -> Envelope:
+        return Envelope(
+            self.platform,
+            self.workspace,
+            "post",
+            channel=self.channel,
+            thread_of=thread_of,
+            dedup_key=dedup_key,
+        )
+
+    def update(self, outbox_id: int) -> Envelope:
+        return Envelope(
+            self.platform, self.workspace, "update", channel=self.channel, update_of=outbox_id
+        )
+
+    def direct(self, user: str, *, dedup_key: str | None = None) -> Envelope:
+        return Envelope(self.platform, self.workspace, "direct", user=user, dedup_key=dedup_key)
+
+
+async def where_of(session: AsyncSession, channel_id: int) -> Where:
+    channel = await session.get_one(Channel, channel_id)
+    workspace = await session.get_one(Workspace, channel.workspace_id)
+    return Where(workspace.platform, workspace.external_id, channel.external_id, channel.name)
+
+
+async def ritual_for(
+    session: AsyncSession, channel: Channel, member: Member, now: datetime
+) -> Ritual:
+    """The channel's retro ritual, made on first use in the zone of whoever made it."""
+    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
+    await session.execute(
+        stmt.values(
+            channel_id=channel.id,
+            kind=KIND,
+            tz=member.tz,
+            paused=False,
+            version=1,
+            options={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return await existing_ritual(session, channel.id)  # type: ignore[return-value]
+
+
+async def existing_ritual(session: AsyncSession, channel_id: int) -> Ritual | None:
+    return (
+        await session.execute(
+            select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
+        )
+    ).scalar_one_or_none()
+
+
+async def open_retro(session: AsyncSession, channel_id: int, *, lock: bool = False) -> Retro | None:
+    """The channel's open board; ``lock`` holds it while anything on it changes.
+
+    Changes to one board take turns: each queues the board as it renders it, so the one
+    committed last must see all the others, or the channel keeps a stale board.
+    """
+    query = select(Retro).where(Retro.channel_id == channel_id, Retro.closed_at.is_(None))
+    if lock:
+        query = query.with_for_update()
+    return (
+        await session.execute(query.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+
+
+async def last_retro(session: AsyncSession, ritual_id: int) -> Retro | None:
+    return (
+        await session.execute(
+            select(Retro)
+            .where(Retro.ritual_id == ritual_id)
+            .order_by(Retro.opened_at.desc(), Retro.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+def display(member: Member | None) -> str:
+    if member is None:
+        return "someone"
+    return member.name or member.external_id
+
+
+def may_lead(retro: Retro, ritual: Ritual, member: Member) -> bool:
+    """The facilitator (who started it) or the channel's lead; anyone when neither is set
+    (a scheduled retro in a channel without a lead)."""
+    leaders = {retro.facilitator_id, ritual.lead_member_id} - {None}
+    return not leaders or member.id in leaders
+
+
+async def leaders(session: AsyncSession, retro: Retro, ritual: Ritual) -> str:
+    """Who may reveal and close a board, as a refusal names them."""
+    names = [
+        display(member)
+        for member_id in dict.fromkeys([retro.facilitator_id, ritual.lead_member_id])
+        if member_id is not None and (member := await session.get(Member, member_id))
+    ]
+    return " or ".join(names) or "anyone"

@@ -1,0 +1,222 @@
+"""After the retro: listing action items, marking them done, and the one reminder before
+an item's due date, which asks its owner in private whether it is done.
+
+The reminder is claimed with ``claim_unset`` on ``reminded_at``, so however many processes
+sweep, each owner is reminded once; ``reminded_at`` is also when they were asked, which
+orders this conversation against those of other kinds (a stand-up's questions).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals import outbound
+from rituals.context import CommandContext
+from rituals.kinds import Waiting
+from rituals.messages import Button, ButtonStyle, Message, Section
+from rituals.reply import Reply, say
+from rituals.retro import actions, board
+from rituals.retro.actions import DONE, OPEN, ActionView, one_line
+from rituals.retro.channel import KIND, existing_ritual, open_retro, where_of
+from rituals.retro.models import RetroAction
+from rituals.runtime import Runtime
+from rituals.schedule import local_instant
+from storage.models import Member, Ritual
+from storage.queries import claim_unset
+
+log = structlog.get_logger(__name__)
+
+REMIND_AT = time(9, 0)  # the owner's morning, the day before the due date
+ASKED_FOR = timedelta(days=7)  # how long a reminder still takes `done` as its answer
+DONE_WORDS = frozenset({"done", "yes", "finished", "it's done", "it is done", "done!"})
+OPEN_WORDS = frozenset({"still open", "open", "not yet", "no", "not done"})
+
+
+async def listing(ctx: CommandContext) -> Reply:
+    """A channel's open action items with their history; in private, the person's own."""
+    session = ctx.session
+    if ctx.channel is not None:
+        ritual = await existing_ritual(session, ctx.channel.id)
+        found = await actions.open_views(session, ritual.id) if ritual is not None else []
+        heading = "Open action items of this channel's retros"
+    else:
+        found = await actions.views(
+            session, RetroAction.owner_id == ctx.member.id, RetroAction.status == OPEN
+        )
+        heading = "Your open action items"
+    if not found:
+        return say(
+            "No open action items.",
+            context="They come from the action items of a closed retro (`retro close`).",
+        )
+    steps = await actions.history(session, [a.id for a in found])
+    lines = [f"• {a.line()}\n   {' · '.join(steps.get(a.id, []))}" for a in found]
+    return Reply(
+        Message(
+            text=f"{heading} ({len(found)}):",
+            sections=[Section(text=board.bounded("", lines).lstrip("\n"))],
+            context="`retro done A3` when one is done.",
+        )
+    )
+
+
+async def mark(ctx: CommandContext, action_id: int, *, done: bool) -> Reply:
+    """Done or still open, by command or button: in a channel, one of its actions; in
+    private, one of the person's own."""
+    session = ctx.session
+    ritual = None
+    if ctx.channel is not None:
+        ritual = await existing_ritual(session, ctx.channel.id)
+        if ritual is None:
+            return _not_found(action_id)
+    action = await actions.find(
+        session,
+        action_id,
+        ritual_id=ritual.id if ritual is not None else None,
+        owner_id=ctx.member.id,
+    )
+    if action is None:
+        return _not_found(action_id)
+    text = actions.mark(session, action, done, ctx.member, ctx.now)
+    await session.flush()
+    await _refresh_board(session, action.ritual_id, ctx.now)
+    return say(text)
+
+
+def _not_found(action_id: int) -> Reply:
+    return say(
+        f"Sorry — there is no action item A{action_id} here.",
+        context="`retro actions` lists the open ones with their ids.",
+    )
+
+
+async def _refresh_board(session: AsyncSession, ritual_id: int, now: datetime) -> None:
+    """An open board lists the earlier actions still open, so it shows the change."""
+    ritual = await session.get_one(Ritual, ritual_id)
+    retro = await open_retro(session, ritual.channel_id, lock=True)
+    if retro is not None:
+        await board.refresh(session, retro, now)
+
+
+async def mine(session: AsyncSession, member: Member) -> list[ActionView]:
+    return await actions.views(
+        session, RetroAction.owner_id == member.id, RetroAction.status == OPEN
+    )
+
+
+# --- the reminder and its conversation -------------------------------------------------
+
+
+class Reminders:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def sweep(self) -> int:
+        """Remind each owner once, from the morning before the due date until it ends."""
+        now = self.rt.clock.now()
+        today = now.date()
+        async with self.rt.db.session() as session:
+            rows = await session.execute(
+                select(RetroAction, Member, Ritual)
+                .join(Member, Member.id == RetroAction.owner_id)
+                .join(Ritual, Ritual.id == RetroAction.ritual_id)
+                .where(
+                    RetroAction.status == OPEN,
+                    RetroAction.reminded_at.is_(None),
+                    RetroAction.due.is_not(None),
+                    RetroAction.due <= today + timedelta(days=2),
+                    RetroAction.due >= today - timedelta(days=1),
+                )
+                .order_by(RetroAction.id)
+            )
+            sent = 0
+            for action, owner, ritual in rows.tuples():
+                assert action.due is not None
+                starts = local_instant(action.due - timedelta(days=1), REMIND_AT, owner.tz)
+                ends = local_instant(action.due + timedelta(days=1), time(0, 0), owner.tz)
+                if not starts <= now < ends:
+                    continue
+                if not await claim_unset(session, RetroAction.reminded_at, action.id, now):
+                    continue
+                action.reminded_at = now
+                actions.note(session, action.id, "reminded", now)
+                where = await where_of(session, ritual.channel_id)
+                await outbound.queue(
+                    session,
+                    where.direct(owner.external_id, dedup_key=f"retro-remind:{action.id}"),
+                    reminder_message(action, where.channel_name),
+                    now,
+                )
+                sent += 1
+        if sent:
+            log.info("retro action reminders sent", count=sent)
+            self.rt.sent_later()
+        return sent
+
+    async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
+        """The last reminder this person has not answered yet, locked while it is."""
+        action = (
+            await session.execute(
+                select(RetroAction)
+                .where(
+                    RetroAction.owner_id == member.id,
+                    RetroAction.status == OPEN,
+                    RetroAction.reminded_at >= now - ASKED_FOR,
+                    RetroAction.answered_at.is_(None),
+                )
+                .order_by(RetroAction.reminded_at.desc(), RetroAction.id.desc())
+                .limit(1)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if action is None or action.reminded_at is None:
+            return None
+        return Waiting(KIND, action.reminded_at, action.id)
+
+    async def answer(self, ctx: CommandContext, waiting: Waiting, text: str) -> Reply:
+        """``done`` or ``still open``; anything else gets a hint and the question stays."""
+        action = await actions.find(
+            ctx.session, waiting.handle, ritual_id=None, owner_id=ctx.member.id
+        )
+        if action is None or action.status == DONE:
+            return say("That action item is settled already.")
+        said = " ".join(text.lower().split()).rstrip(".!")
+        if said in DONE_WORDS or said in OPEN_WORDS:
+            return await mark(ctx, action.id, done=said in DONE_WORDS)
+        return say(
+            f"Sorry — is A{action.id} “{one_line(action.text, 80)}” done? "
+            "Reply `done` or `still open`.",
+            context="Anything else stays unanswered; `help` lists the commands.",
+        )
+
+    async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
+        action = await ctx.session.get(RetroAction, waiting.handle)
+        if action is None:
+            return None
+        ritual = await ctx.session.get_one(Ritual, action.ritual_id)
+        where = await where_of(ctx.session, ritual.channel_id)
+        return reminder_message(action, where.channel_name)
+
+
+def reminder_message(action: RetroAction, channel_name: str) -> Message:
+    due = action.due.isoformat() if action.due is not None else "soon"
+    place = f"#{channel_name}" if channel_name else "your channel"
+    return Message(
+        text=f"Reminder from the {place} retro: A{action.id} is due {due}. Is it done?",
+        sections=[Section(text=one_line(action.text, 2900))],
+        buttons=[
+            Button(
+                label="Done",
+                action_id="retro.done",
+                value=str(action.id),
+                style=ButtonStyle.primary,
+            ),
+            Button(label="Still open", action_id="retro.open", value=str(action.id)),
+        ],
+        context="Reply `done` or `still open`.",
+    )
