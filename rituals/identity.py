@@ -7,13 +7,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Actor:
-    """A person on a platform. ``tz`` is ``None`` when the platform did not say."""
+    """A person on a platform. ``tz`` is ``None`` when the platform did not say.
+
+    ``admin`` is what the platform says about the person's role in the workspace (a Slack
+    workspace admin or owner; the operator at the console); Teams does not tell a bot.
+    """
 
     platform: str
     workspace: str
     user: str
     name: str = ""
     tz: str | None = None
+    admin: bool = False
 
 
 @dataclass(frozen=True)

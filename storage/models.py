@@ -100,6 +100,19 @@ class Ritual(Base):
     channel: Mapped[Channel] = relationship(lazy="joined")
 
 
+class RitualColead(Base):
+    """A co-lead the ritual's lead named: may change its settings, as the lead may."""
+
+    __tablename__ = "ritual_colead"
+
+    ritual_id: Mapped[int] = mapped_column(
+        ForeignKey("ritual.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Participant(Base):
     __tablename__ = "participant"
 

@@ -46,7 +46,8 @@ class ConsoleSession:
         read_line: Callable[[], str] | None = None,
     ) -> None:
         self.rituals = rituals
-        self.actor = Actor(PLATFORM, WORKSPACE, user, user, tz)
+        # Whoever runs the console runs the bot: they administer its one workspace.
+        self.actor = Actor(PLATFORM, WORKSPACE, user, user, tz, admin=True)
         self.place = Place(channel, channel)
         self.out = out
         self.url = url

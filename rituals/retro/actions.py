@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import people
 from rituals.commands import tokens as t
 from rituals.retro import formats
 from rituals.retro.models import Retro, RetroAction, RetroActionNote, RetroItem
@@ -89,54 +90,6 @@ async def open_views(session: AsyncSession, ritual_id: int) -> list[ActionView]:
     return await views(session, RetroAction.ritual_id == ritual_id, RetroAction.status == OPEN)
 
 
-async def resolve_owners(
-    session: AsyncSession, workspace_id: int, owners: set[str]
-) -> dict[str, Member | None]:
-    """The member each ``@name`` means (see `_best`), all looked up in one query."""
-    wanted = sorted(o for o in owners if o)
-    found: dict[str, Member | None] = dict.fromkeys(owners)
-    if not wanted:
-        return found
-    rows = await session.execute(
-        select(Member).where(
-            Member.workspace_id == workspace_id, or_(*(_fits(owner) for owner in wanted))
-        )
-    )
-    members = list(rows.scalars())
-    for owner in wanted:
-        found[owner] = _best(owner, members)
-    return found
-
-
-def _fits(owner: str) -> ColumnElement[bool]:
-    wanted = owner.lower()
-    prefix = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(
-        Member.external_id == owner,
-        func.lower(Member.name).like(f"{prefix}%", escape="\\"),
-        func.lower(func.replace(Member.name, " ", "")) == wanted,
-    )
-
-
-def _best(owner: str, members: list[Member]) -> Member | None:
-    """The member an ``@name`` means: their platform id, their name (with or without its
-    spaces), or their first name; None when nobody, or more than one person, fits best."""
-    wanted = owner.lower()
-    ranked: dict[int, list[Member]] = {}
-    for member in members:
-        name = member.name.lower()
-        fits = (
-            member.external_id == owner,
-            name == wanted,
-            name.replace(" ", "") == wanted,
-            name.split(" ")[0] == wanted,
-        )
-        if any(fits):
-            ranked.setdefault(fits.index(True), []).append(member)
-    best = ranked[min(ranked)] if ranked else []
-    return best[0] if len(best) == 1 else None
-
-
 async def raise_from(
     session: AsyncSession, retro: Retro, workspace_id: int, now: datetime
 ) -> list[int]:
@@ -152,7 +105,7 @@ async def raise_from(
     # batch each, so closing costs the same few statements however many items it holds.
     if not found:
         return []
-    owners = await resolve_owners(session, workspace_id, {parsed.owner for _, parsed in found})
+    owners = await people.find(session, workspace_id, {parsed.owner for _, parsed in found})
     rows = [
         {
             "ritual_id": retro.ritual_id,

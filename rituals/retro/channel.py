@@ -8,6 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import permissions
+from rituals.context import CommandContext
+from rituals.reply import Reply, say
 from rituals.retro.models import Retro
 from storage.models import Channel, Member, Ritual, Workspace
 from storage.outbox import Envelope
@@ -109,18 +112,12 @@ def display(member: Member | None) -> str:
     return member.name or member.external_id
 
 
-def may_lead(retro: Retro, ritual: Ritual, member: Member) -> bool:
-    """The facilitator (who started it) or the channel's lead; anyone when neither is set
-    (a scheduled retro in a channel without a lead)."""
-    leaders = {retro.facilitator_id, ritual.lead_member_id} - {None}
-    return not leaders or member.id in leaders
-
-
-async def leaders(session: AsyncSession, retro: Retro, ritual: Ritual) -> str:
-    """Who may reveal and close a board, as a refusal names them."""
-    names = [
-        display(member)
-        for member_id in dict.fromkeys([retro.facilitator_id, ritual.lead_member_id])
-        if member_id is not None and (member := await session.get(Member, member_id))
-    ]
-    return " or ".join(names) or "anyone"
+async def refusal(ctx: CommandContext, retro: Retro, ritual: Ritual, doing: str) -> Reply | None:
+    """None when the actor may ``doing`` this board (its facilitator, the channel's retro
+    leads, a workspace admin); else a reply naming who may."""
+    if await permissions.may_change(ctx, ritual, retro.facilitator_id):
+        return None
+    facilitator = (
+        await ctx.session.get(Member, retro.facilitator_id) if retro.facilitator_id else None
+    )
+    return say(f"Only {await permissions.who_may(ctx, ritual, facilitator)} can {doing}.")

@@ -18,7 +18,7 @@ from rituals.reply import Reply, say
 from rituals.retro import actions, board, formats
 from rituals.retro.actions import ActionView, one_line
 from rituals.retro.board import Card
-from rituals.retro.channel import leaders, may_lead, open_retro, where_of
+from rituals.retro.channel import open_retro, refusal, where_of
 from rituals.retro.models import Retro, RetroAction
 from storage.models import Channel, Ritual
 
@@ -34,9 +34,9 @@ async def close(ctx: CommandContext, channel: Channel) -> Reply:
     if retro is None:
         return say("No retro is open in this channel.", context="Start one with `retro start`.")
     ritual = await session.get_one(Ritual, retro.ritual_id)
-    if not may_lead(retro, ritual, ctx.member):
-        who = await leaders(session, retro, ritual)
-        return say(f"Only {who} can close this retro: the facilitator or the channel's lead.")
+    refused = await refusal(ctx, retro, ritual, "close this retro")
+    if refused is not None:
+        return refused
     if not await _claim(session, retro, ctx):
         return say("This retro is closed already.")
     await session.refresh(retro)

@@ -17,7 +17,7 @@ from rituals.context import CommandContext
 from rituals.messages import plural
 from rituals.reply import Reply, say
 from rituals.retro import board, formats
-from rituals.retro.channel import leaders, may_lead, open_retro, ritual_for, where_of
+from rituals.retro.channel import open_retro, refusal, ritual_for, where_of
 from rituals.retro.formats import RetroFormat
 from rituals.retro.grammar import DEFAULT_VOTES, RetroStart
 from rituals.retro.items import waiting_ids
@@ -120,9 +120,9 @@ async def reveal(ctx: CommandContext, channel: Channel) -> Reply:
     if retro is None:
         return say("No retro is open in this channel.", context="Start one with `retro start`.")
     ritual = await session.get_one(Ritual, retro.ritual_id)
-    if not may_lead(retro, ritual, ctx.member):
-        who = await leaders(session, retro, ritual)
-        return say(f"Only {who} can reveal this board: the facilitator or the channel's lead.")
+    refused = await refusal(ctx, retro, ritual, "reveal this board")
+    if refused is not None:
+        return refused
     if not retro.hidden:
         return say("This board's items are visible already.")
     if not await claim_unset(session, Retro.revealed_at, retro.id, ctx.now):

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import permissions
 from rituals.context import CommandContext
 from rituals.kinds import Slot
 from rituals.reply import Reply, say
@@ -64,6 +65,10 @@ def describe(series: RetroSeries, tz: str) -> str:
 async def set_cadence(ctx: CommandContext, channel: Channel, command: RetroSchedule) -> Reply:
     session = ctx.session
     ritual = await ritual_for(session, channel, ctx.member, ctx.now)
+    if not await permissions.may_change(ctx, ritual):
+        return say(
+            f"Only {await permissions.who_may(ctx, ritual)} can schedule this channel's retros."
+        )
     tz = command.tz or ritual.tz
     series = await session.get(RetroSeries, ritual.id)
     if series is None:
@@ -88,6 +93,10 @@ async def unset_cadence(ctx: CommandContext, channel: Channel) -> Reply:
     ritual = await existing_ritual(ctx.session, channel.id)
     if ritual is None or await ctx.session.get(RetroSeries, ritual.id) is None:
         return say("Retros are not scheduled in this channel.")
+    if not await permissions.may_change(ctx, ritual):
+        return say(
+            f"Only {await permissions.who_may(ctx, ritual)} can unschedule this channel's retros."
+        )
     await ctx.session.execute(delete(RetroSeries).where(RetroSeries.ritual_id == ritual.id))
     _changed(ctx, ritual, ritual.tz)
     return say("Scheduled retros are off; `retro start` still opens one.", public=True)

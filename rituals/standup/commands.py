@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 
+from rituals import people, permissions
 from rituals.commands import Command
 from rituals.context import CommandContext
 from rituals.messages import Attachment, Message, Section, plural
@@ -37,6 +38,19 @@ ABOUT_THE_STANDUP = frozenset(
         c.StandupBlockers,
         c.StandupReport,
         c.StandupExport,
+        c.StandupLead,
+        c.StandupColeads,
+    }
+)
+# Changes to the stand-up itself: for its lead, its co-leads and workspace admins.
+LEADS_ONLY = frozenset(
+    {
+        c.StandupQuestions,
+        c.StandupSkip,
+        c.StandupPause,
+        c.StandupResume,
+        c.StandupLead,
+        c.StandupColeads,
     }
 )
 
@@ -62,6 +76,8 @@ class StandupCommands:
             c.StandupReport: self.report,
             c.StandupExport: self.export,
             c.StandupEdit: self.edit,
+            c.StandupLead: self.lead,
+            c.StandupColeads: self.coleads,
         }
 
     def handles(self, command: Command) -> bool:
@@ -75,7 +91,16 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
+        if type(command) in LEADS_ONLY and not await permissions.may_change(ctx, ritual):
+            return await self._refuse(ctx, ritual)
         return await handler(ctx, command, ritual)
+
+    async def _refuse(self, ctx: CommandContext, ritual: Ritual) -> Reply:
+        who = await permissions.who_may(ctx, ritual)
+        return say(
+            f"Only {who} can change this stand-up.",
+            context="Joining, leaving, `standup now` and your own answers are yours to change.",
+        )
 
     async def _ritual(self, ctx: CommandContext) -> Ritual | None:
         if ctx.channel is None:
@@ -105,6 +130,8 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is not None and cmd.is_empty:
             return Reply(self.describe(ritual, await participants(ctx.session, ritual.id), ctx))
+        if ritual is not None and not await permissions.may_change(ctx, ritual):
+            return await self._refuse(ctx, ritual)
         current = cfg.of(ritual) if ritual is not None else None
         at = cmd.at or (cfg.parse_hhmm(current.at) if current else cfg.DEFAULT_AT)
         tz = cmd.tz or (ritual.tz if ritual else ctx.member.tz or "UTC")
@@ -450,10 +477,11 @@ class StandupCommands:
             )
         if blocker.resolved_at is not None:
             return say(f"Blocker #{blocker.id} is already resolved.")
-        if ctx.member.id not in (blocker.member_id, owner_ritual.lead_member_id):
-            return say(
-                "Only the person who raised a blocker (or the stand-up's lead) can resolve it."
-            )
+        if ctx.member.id != blocker.member_id and not await permissions.may_change(
+            ctx, owner_ritual
+        ):
+            who = await permissions.who_may(ctx, owner_ritual)
+            return say(f"Only the person who raised a blocker, or {who}, can resolve it.")
         blocker.resolved_at = ctx.now
         blocker.resolved_by = ctx.member.id
         age = (local_date(ctx.now, owner_ritual.tz) - blocker.opened_on).days
@@ -489,12 +517,50 @@ class StandupCommands:
         )
 
     async def export(self, ctx: CommandContext, cmd: c.StandupExport, ritual: Ritual) -> Reply:
-        content, count = await export_csv(ctx.session, ritual, cmd.start, cmd.end)
+        """Everyone's answers for those who lead the stand-up; one's own for anyone else."""
+        everyone = await permissions.may_change(ctx, ritual)
+        only = None if everyone else ctx.member.id
+        content, count = await export_csv(ctx.session, ritual, cmd.start, cmd.end, member_id=only)
         span = f"{cmd.start or 'the start'} to {cmd.end or 'today'}"
-        name = f"standup-{ritual.channel.name or ritual.channel.external_id}.csv"
+        channel = ritual.channel.name or ritual.channel.external_id
+        whose = "" if everyone else "Your "
         return Reply(
             Message(
-                text=f"{plural(count, 'answer')} from {span}.",
-                attachment=Attachment(filename=name, content=content, mime_type="text/csv"),
+                text=f"{whose}{plural(count, 'answer')} from {span}.",
+                attachment=Attachment(
+                    filename=f"standup-{channel}{'' if everyone else '-mine'}.csv",
+                    content=content,
+                    mime_type="text/csv",
+                ),
+                context="" if everyone else "Only the stand-up's leads export everyone's answers.",
             )
         )
+
+    # --- who leads --------------------------------------------------------------------
+
+    async def lead(self, ctx: CommandContext, cmd: c.StandupLead, ritual: Ritual) -> Reply:
+        found = (await people.find(ctx.session, ctx.workspace.id, {cmd.user}))[cmd.user]
+        if found is None:
+            return say(
+                f"I don't know who @{cmd.user} is here.",
+                context="They can be named once they have used the bot in this workspace.",
+            )
+        kept = await permissions.coleads(ctx.session, ritual)
+        ritual.lead_member_id = found.id
+        await permissions.set_coleads(ctx.session, ritual, kept)
+        self._changed(ritual, ctx)
+        return say(f"{display(found)} now leads the stand-up.", public=True)
+
+    async def coleads(self, ctx: CommandContext, cmd: c.StandupColeads, ritual: Ritual) -> Reply:
+        found = await people.find(ctx.session, ctx.workspace.id, set(cmd.users))
+        unknown = [f"@{name}" for name in cmd.users if found[name] is None]
+        if unknown:
+            return say(
+                f"I don't know who {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+                "here; nothing changed.",
+                context="They can be named once they have used the bot in this workspace.",
+            )
+        await permissions.set_coleads(ctx.session, ritual, [m for m in found.values() if m])
+        names = [display(m) for m in await permissions.leads(ctx.session, ritual)]
+        self._changed(ritual, ctx)
+        return say(f"The stand-up is led by {', '.join(names) or 'nobody'}.", public=True)

@@ -111,6 +111,29 @@ class StandupEdit(Command):
     text: str
 
 
+@dataclass(frozen=True)
+class StandupLead(Command):
+    """Hand the lead on to another person."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class StandupColeads(Command):
+    """Name the co-leads (none clears them): they may change the stand-up as the lead may."""
+
+    users: tuple[str, ...]
+
+
+def _coleads(args: list[str], rest: str) -> Command:
+    t.require(args, "@user (or none)")
+    if len(args) == 1 and args[0].lower() == "none":
+        return StandupColeads(())
+    if len(args) > 10:
+        raise t.Reject(f"at most 10 co-leads, got {len(args)}")
+    return StandupColeads(tuple(dict.fromkeys(t.user(token) for token in args)))
+
+
 def _summary_form(word: str) -> str:
     """How the summary is laid out: short with answers in its thread, or all in one post."""
     if word.lower() not in ("short", "full"):
@@ -185,4 +208,6 @@ VERBS = {
     "report": Verb(t.fixed(StandupReport, t.days_back, optional=1), "standup report 14"),
     "export": Verb(_export, "standup export 2025-01-01 2025-03-31"),
     "edit": Verb(_edit, "standup edit 2 Finished the eval harness"),
+    "lead": Verb(t.fixed(StandupLead, t.user), "standup lead @ana"),
+    "coleads": Verb(_coleads, "standup coleads @ana @omar"),
 }

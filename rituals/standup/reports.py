@@ -67,9 +67,15 @@ async def participation(
 
 
 async def export_csv(
-    session: AsyncSession, ritual: Ritual, start: date | None, end: date | None
+    session: AsyncSession,
+    ritual: Ritual,
+    start: date | None,
+    end: date | None,
+    *,
+    member_id: int | None = None,
 ) -> tuple[str, int]:
-    """Every answer of the channel's stand-up in the date range, as CSV text and a row count."""
+    """Every answer of the channel's stand-up in the date range (only ``member_id``'s, when
+    given), as CSV text and a row count."""
     query = (
         select(Occurrence.local_date, Member, Answer, Response.late)
         .join(Response, Response.id == Answer.response_id)
@@ -78,6 +84,8 @@ async def export_csv(
         .where(Occurrence.ritual_id == ritual.id)
         .order_by(Occurrence.local_date, Member.name, Answer.question_index)
     )
+    if member_id is not None:
+        query = query.where(Response.member_id == member_id)
     if start is not None:
         query = query.where(Occurrence.local_date >= start)
     if end is not None:

@@ -83,7 +83,7 @@ async def test_only_the_facilitator_closes(team: Team) -> None:
 
     reply = await team.type(BEN, "retro close")
 
-    assert reply == "Only Ana can close this retro: the facilitator or the channel's lead."
+    assert reply == "Only Ana or a workspace admin can close this retro."
     assert await snapshot(team.runtime.db) == before
 
 

@@ -1,0 +1,54 @@
+"""Who may change a ritual: its lead, the co-leads the lead named, and workspace admins.
+
+Every kind asks here before a change that is not a person's own (settings, questions,
+pausing, exports of other people's answers, closing a retro), so one model holds for all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.context import CommandContext
+from rituals.people import display
+from storage.models import Member, Ritual, RitualColead
+
+
+async def coleads(session: AsyncSession, ritual: Ritual) -> list[Member]:
+    rows = await session.execute(
+        select(Member)
+        .join(RitualColead, RitualColead.member_id == Member.id)
+        .where(RitualColead.ritual_id == ritual.id)
+    )
+    found = [m for m in rows.scalars() if m.id != ritual.lead_member_id]
+    return sorted(found, key=lambda m: display(m).lower())
+
+
+async def leads(session: AsyncSession, ritual: Ritual) -> list[Member]:
+    """The lead first, then the co-leads by name."""
+    lead = await session.get(Member, ritual.lead_member_id) if ritual.lead_member_id else None
+    return [*([lead] if lead else []), *await coleads(session, ritual)]
+
+
+async def may_change(ctx: CommandContext, ritual: Ritual, *also: int | None) -> bool:
+    """The actor leads the ritual (or is one of ``also``, e.g. a retro's facilitator), or
+    administers the workspace. A ritual nobody leads any more can be changed by anyone."""
+    if ctx.actor.admin:
+        return True
+    allowed = {m.id for m in await leads(ctx.session, ritual)} | {i for i in also if i}
+    return not allowed or ctx.member.id in allowed
+
+
+async def who_may(ctx: CommandContext, ritual: Ritual, *also: Member | None) -> str:
+    """The people a refusal names: those who may, then "a workspace admin"."""
+    names = [display(m) for m in (*also, *await leads(ctx.session, ritual)) if m is not None]
+    return ", ".join(dict.fromkeys(names)) + " or a workspace admin"
+
+
+async def set_coleads(session: AsyncSession, ritual: Ritual, members: list[Member]) -> None:
+    await session.execute(delete(RitualColead).where(RitualColead.ritual_id == ritual.id))
+    session.add_all(
+        RitualColead(ritual_id=ritual.id, member_id=m.id)
+        for m in {m.id: m for m in members}.values()
+        if m.id != ritual.lead_member_id
+    )
