@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings, SettingsError, load_settings
 from rituals.schedule import is_timezone
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="ritualbot: stand-ups, retros, hypotheses and alerts for ML teams.", no_args_is_help=True
@@ -18,7 +23,12 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert webhooks.", no_args_is_help=True)
+journal_app = typer.Typer(
+    help="Requests acknowledged but set aside because they could not be handled.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
+app.add_typer(journal_app, name="journal")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(alerts_app, name="alerts")
 
@@ -90,6 +100,66 @@ def db_upgrade() -> None:
 
     asyncio.run(upgrade())
     typer.echo("database is up to date")
+
+
+def _with_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work on DATABASE_URL; a database that cannot be used is one line."""
+    from storage.db import Database
+
+    settings = _settings()
+
+    async def go() -> T:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    except (OSError, SQLAlchemyError) as exc:
+        typer.echo(f"error: DATABASE_URL: cannot use the database: {exc}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+
+
+@journal_app.command("list")
+def journal_list(
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+) -> None:
+    """List set-aside requests: id, platform, delivery id, when, tries and why."""
+    from storage import journal
+
+    letters = _with_database(lambda session: journal.dead_letters(session, limit))
+    if not letters:
+        typer.echo("no requests are set aside")
+        return
+    for d in letters:
+        typer.echo(
+            f"{d.id}\t{d.platform}\t{d.delivery_id}\treceived {d.received_at:%Y-%m-%d %H:%M:%S}Z"
+            f"\tset aside {d.failed_at:%Y-%m-%d %H:%M:%S}Z\t{d.attempts} tries\t{d.reason}"
+        )
+
+
+@journal_app.command("replay")
+def journal_replay(
+    ids: Annotated[list[int] | None, typer.Argument(help="Ids from `journal list`.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every set-aside request.")] = False,
+) -> None:
+    """Put set-aside requests back to be handled by the running bot (once the cause is
+    fixed): a delivery already handled meanwhile still changes nothing twice."""
+    from datetime import UTC, datetime
+
+    from storage import journal
+
+    if not ids and not every:
+        typer.echo(
+            "error: name the ids to replay (see `ritualbot journal list`), or --all", err=True
+        )
+        raise typer.Exit(2)
+    chosen = None if every else list(ids or [])
+    count = _with_database(lambda session: journal.replay(session, chosen, datetime.now(UTC)))
+    typer.echo(f"{count} request{'' if count == 1 else 's'} put back to be handled")
 
 
 @manifest_app.command("slack")

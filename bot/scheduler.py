@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import select
 
+from rituals.housekeeping import prune_deliveries
 from rituals.kinds import Kind
 from rituals.router import Rituals
 from rituals.schedule import Schedule, next_run
@@ -54,6 +55,7 @@ def job_prefix(ritual_id: int) -> str:
 
 
 SHUTDOWN_WAIT_SECONDS = 5.0
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class RitualScheduler:
@@ -105,6 +107,13 @@ class RitualScheduler:
             "interval",
             id="resync",
             seconds=self.resync_every.total_seconds(),
+        )
+        rt = self.rituals.rt
+        self.aps.add_job(
+            self._tracked(lambda: prune_deliveries(rt.db, rt.clock)),
+            "interval",
+            id="prune",
+            seconds=PRUNE_EVERY.total_seconds(),
         )
 
     def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import structlog
+from sqlalchemy.exc import DataError
 
 from rituals.clock import Clock
 from rituals.telemetry import JOURNAL_HANDLED, JOURNAL_LAG
@@ -25,6 +26,15 @@ from storage.journal import Arrival
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
+
+
+def permanent(exc: Exception) -> bool:
+    """A failure that will recur on every try: the request itself is at fault (a value the
+    database refuses, a payload of the wrong shape), not the network or a busy database."""
+    if isinstance(exc, OSError | TimeoutError):
+        return False
+    return isinstance(exc, DataError | ValueError | TypeError | LookupError | AttributeError)
+
 
 Handler = Callable[[JournalEntry], Awaitable[None]]
 MAX_ATTEMPTS = 8
@@ -155,28 +165,39 @@ class Journal:
                 await journal.release(session, unsettled, worker=self._worker)
         return len(entries)
 
+    async def _set_aside(self, entry: JournalEntry, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        async with self.db.session() as session:
+            moved = await journal.set_aside(
+                session, entry, worker=self._worker, reason=reason, now=self.clock.now()
+            )
+        if moved:
+            JOURNAL_HANDLED.labels(entry.platform, "set_aside").inc()
+            log.error(
+                "stored request set aside: it cannot be handled (see `ritualbot journal list`)",
+                platform=entry.platform,
+                delivery_id=entry.delivery_id,
+                attempts=entry.attempts + 1,
+                reason=reason[:300],
+            )
+
     async def _make_way(self) -> None:
         if self._at_door:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._door_idle.wait(), YIELD_AT_MOST)
 
     async def _handle(self, entry: JournalEntry) -> bool:
-        """True when the entry is finished with: handled, or given up after repeated failures."""
+        """True when the entry is finished with: handled, or set aside as one that cannot be
+        (at once when the failure says so, else after repeated tries): its lane moves on."""
         handler = self._handlers[entry.platform]
         try:
             async with asyncio.timeout(self._handle_timeout):
                 await handler(entry)
         except Exception as exc:
             attempts = entry.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                log.exception(
-                    "stored request dropped after repeated failures",
-                    platform=entry.platform,
-                    delivery_id=entry.delivery_id,
-                    attempts=attempts,
-                )
-                JOURNAL_HANDLED.labels(entry.platform, "dropped").inc()
-                return True
+            if permanent(exc) or attempts >= MAX_ATTEMPTS:
+                await self._set_aside(entry, exc)
+                return False
             log.warning(
                 "stored request failed; retrying",
                 platform=entry.platform,

@@ -20,6 +20,7 @@ from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
 from rituals.telemetry import COMMANDS
+from rituals.text import storable
 from storage import directory
 from storage.models import InboundEvent
 from storage.outbox import Envelope
@@ -142,6 +143,7 @@ class Rituals:
         always_command: bool = False,
         reply_inline: bool = False,
     ) -> Reply | None:
+        text = storable(text)
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
@@ -210,6 +212,7 @@ class Rituals:
     ) -> Reply | None:
         """A message in the thread of one of the bot's posts; None when no kind takes it
         (then it was just conversation, or, where the platform says so, a command)."""
+        text = storable(text)
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
@@ -301,6 +304,7 @@ class Rituals:
         delivery_id: str | None = None,
     ) -> Reply | dict[str, str] | None:
         """A filled-in form: the reply, or errors by field (then nothing was stored)."""
+        values = {key: storable(value) for key, value in values.items()}
         kind = self._kind_of(form_id)
         if kind is None or form_id not in kind.forms:
             return {"": "Unknown form."}
@@ -321,6 +325,7 @@ class Rituals:
         self, actor: Actor, ref: str, text: str, *, delivery_id: str | None = None
     ) -> Reply | None:
         """A person edited a message they sent earlier: if it was an answer, update it."""
+        text = storable(text)
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
@@ -406,9 +411,10 @@ class Rituals:
     ) -> CommandContext:
         now = self.rt.clock.now()
         workspace = await directory.workspace(session, actor.platform, actor.workspace, now)
-        member = await directory.member(session, workspace.id, actor.user, actor.name, actor.tz)
+        name = storable(actor.name)
+        member = await directory.member(session, workspace.id, actor.user, name, actor.tz)
         channel = (
-            await directory.channel(session, workspace.id, place.channel, place.name)
+            await directory.channel(session, workspace.id, place.channel, storable(place.name))
             if place is not None
             else None
         )

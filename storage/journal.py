@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import JournalEntry
+from storage.models import JournalDeadLetter, JournalEntry
 from storage.queries import claim_lane_heads, insert_ignoring_conflicts
 
 
@@ -88,6 +88,73 @@ async def retry_later(
         .values(attempts=attempts, next_attempt_at=at, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def set_aside(
+    session: AsyncSession, entry: JournalEntry, *, worker: str, reason: str, now: datetime
+) -> bool:
+    """Move a request that cannot be handled out of its lane into the dead letters, with the
+    reason; False when this worker no longer holds it (another took it over)."""
+    taken = await session.execute(
+        delete(JournalEntry)
+        .where(JournalEntry.id == entry.id, JournalEntry.claimed_by == worker)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        JournalDeadLetter(
+            platform=entry.platform,
+            delivery_id=entry.delivery_id,
+            lane=entry.lane,
+            content_type=entry.content_type,
+            body=entry.body,
+            received_at=entry.received_at,
+            failed_at=now,
+            attempts=entry.attempts + 1,
+            reason=reason[:2000],
+        )
+    )
+    return True
+
+
+async def dead_letters(session: AsyncSession, limit: int = 100) -> list[JournalDeadLetter]:
+    rows = await session.execute(
+        select(JournalDeadLetter).order_by(JournalDeadLetter.id.desc()).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def replay(session: AsyncSession, ids: list[int] | None, now: datetime) -> int:
+    """Put set-aside requests back into the journal (all of them with ``ids`` None), to be
+    handled again by a running process; returns how many went back."""
+    query = select(JournalDeadLetter)
+    if ids is not None:
+        query = query.where(JournalDeadLetter.id.in_(ids))
+    letters = list((await session.execute(query.order_by(JournalDeadLetter.id))).scalars())
+    if not letters:
+        return 0
+    stmt = insert_ignoring_conflicts(session, JournalEntry, ["platform", "delivery_id"])
+    await session.execute(
+        stmt,
+        [
+            {
+                "platform": d.platform,
+                "delivery_id": d.delivery_id,
+                "lane": d.lane,
+                "content_type": d.content_type,
+                "body": d.body,
+                "received_at": d.received_at,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for d in letters
+        ],
+    )
+    await session.execute(
+        delete(JournalDeadLetter).where(JournalDeadLetter.id.in_([d.id for d in letters]))
+    )
+    return len(letters)
 
 
 async def release(session: AsyncSession, ids: list[int], *, worker: str) -> None:

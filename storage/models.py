@@ -275,6 +275,24 @@ class JournalEntry(Base):
     claimed_until: Mapped[datetime | None]
 
 
+class JournalDeadLetter(Base):
+    """A stored request that cannot be handled, set aside with the reason, for an operator
+    to read and, once the cause is fixed, to put back (`ritualbot journal`)."""
+
+    __tablename__ = "journal_dead_letter"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    failed_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class AppSetting(Base):
     __tablename__ = "app_setting"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
@@ -37,6 +37,19 @@ async def claim_unset(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def delete_before(
+    session: AsyncSession, column: InstrumentedAttribute[Any], before: datetime, *, batch: int
+) -> int:
+    """Delete up to ``batch`` of the oldest rows whose ``column`` is before ``before``: a
+    bounded statement, so pruning a large table never holds it for long."""
+    model: Any = column.class_
+    oldest = select(model.id).where(column < before).order_by(model.id).limit(batch)
+    result = await session.execute(
+        delete(model).where(model.id.in_(oldest)).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 Leased = TypeVar("Leased", bound=DeclarativeBase)

@@ -7,9 +7,14 @@ import os
 import signal
 import socket
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+
+from storage import journal
+from storage.db import Database
+from storage.models import JournalDeadLetter
 
 RITUALBOT = str(Path(sys.executable).with_name("ritualbot"))
 
@@ -51,6 +56,8 @@ async def test_demo_prints_a_standup_summary_with_blockers(tmp_path: Path) -> No
     assert code == 0
     assert "Stand-up #ml-team — Mon 23 Nov: 3/3 answered, 2 open blockers (2 new)" in out
     assert "Blockers" in out and "Escalation: Maya's blocker #1" in out
+    assert "Retro summary: Sprint 12 — 3 items, 4 votes" in out
+    assert "From earlier retros — done? still open?" in out
 
 
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:
@@ -63,6 +70,39 @@ async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     code, out, _err = await run("db", "upgrade", env=clean_env(tmp_path))
     assert code == 0 and "up to date" in out
     assert (tmp_path / "bot.db").stat().st_size > 0
+
+
+async def test_an_operator_lists_and_replays_set_aside_requests(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    assert (await run("db", "upgrade", env=env))[0] == 0
+    db = Database(env["DATABASE_URL"])
+    when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    async with db.session() as session:
+        session.add(
+            JournalDeadLetter(
+                platform="slack",
+                delivery_id="Ev1",
+                lane="slack:T1:U1",
+                content_type="application/json",
+                body="{}",
+                received_at=when,
+                failed_at=when,
+                attempts=1,
+                reason="DataError: invalid byte sequence",
+            )
+        )
+
+    code, out, _ = await run("journal", "list", env=env)
+    assert code == 0 and "slack\tEv1\t" in out and "DataError: invalid byte sequence" in out
+    code, _, err = await run("journal", "replay", env=env)
+    assert code == 2 and "--all" in err
+    code, out, _ = await run("journal", "replay", "1", env=env)
+    assert code == 0 and "1 request put back" in out
+    async with db.session() as session:
+        assert await journal.pending(session) == 1
+        assert await journal.dead_letters(session) == []
+    await db.dispose()
+    assert "no requests are set aside" in (await run("journal", "list", env=env))[1]
 
 
 async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy import event, func, select
 
 from handlers.journal import MAX_ATTEMPTS, Journal
 from rituals.clock import FakeClock
+from rituals.telemetry import JOURNAL_HANDLED
+from storage import journal
 from storage.db import Database
 from storage.journal import Arrival
 from storage.models import JournalEntry
@@ -92,19 +94,79 @@ async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) 
     assert handled.bodies == ["other", "first", "second"]
 
 
-async def test_an_entry_that_keeps_failing_is_dropped_so_its_lane_moves_on(db: Database) -> None:
+async def dead_letters(db: Database) -> list[tuple[str, str, int]]:
+    async with db.session() as session:
+        return [(d.delivery_id, d.reason, d.attempts) for d in await journal.dead_letters(session)]
+
+
+async def test_an_entry_that_keeps_failing_is_set_aside_so_its_lane_moves_on(
+    db: Database,
+) -> None:
     clock = FakeClock(NOW)
-    journal = Journal(db, clock)
+    worker = Journal(db, clock)
     handled = Handled(failing={"poison": MAX_ATTEMPTS + 1})
-    journal.handles("p", handled)
-    await journal.append(arrival("poison"))
-    await journal.append(arrival("next"))
+    worker.handles("p", handled)
+    await worker.append(arrival("poison"))
+    await worker.append(arrival("next"))
     for _ in range(MAX_ATTEMPTS):
-        await journal.drain()
+        await worker.drain()
         clock.advance(timedelta(minutes=5))
-    await journal.drain()
+    await worker.drain()
     assert handled.bodies == ["next"]
     assert await stored(db) == []
+    assert await dead_letters(db) == [
+        ("poison", "RuntimeError: cannot handle poison", MAX_ATTEMPTS)
+    ]
+
+
+class Refusing:
+    """A handler whose request can never be handled: the payload itself is at fault."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+        self.bodies: list[str] = []
+
+    async def __call__(self, entry: JournalEntry) -> None:
+        if entry.body == "bad":
+            self.tries += 1
+            raise ValueError("the text holds a character the database cannot store")
+        self.bodies.append(entry.body)
+
+
+async def test_a_request_that_can_never_be_handled_is_set_aside_at_once(db: Database) -> None:
+    worker = Journal(db, FakeClock(NOW))
+    handler = Refusing()
+    worker.handles("p", handler)
+    await worker.append(arrival("bad", "p:T1:ALICE"))
+    await worker.append(arrival("good", "p:T1:ALICE"))
+
+    await worker.drain()
+
+    assert handler.tries == 1
+    assert handler.bodies == ["good"]  # the person's next request is not held behind it
+    assert await dead_letters(db) == [
+        ("bad", "ValueError: the text holds a character the database cannot store", 1)
+    ]
+    before = JOURNAL_HANDLED.labels("p", "set_aside")._value.get()
+    await worker.append(arrival("bad-again", "p:T1:ALICE", body="bad"))
+    await worker.drain()
+    assert JOURNAL_HANDLED.labels("p", "set_aside")._value.get() == before + 1
+
+
+async def test_a_set_aside_request_goes_back_to_be_handled_once_replayed(db: Database) -> None:
+    worker = Journal(db, FakeClock(NOW))
+    handler = Refusing()
+    worker.handles("p", handler)
+    await worker.append(arrival("d1", body="bad"))
+    await worker.drain()
+    async with db.session() as session:
+        [letter] = await journal.dead_letters(session)
+        letter.body = "fixed"  # as if the cause were fixed and the request put right
+    async with db.session() as session:
+        assert await journal.replay(session, None, NOW) == 1
+    await worker.drain()
+    assert handler.bodies == ["fixed"]
+    assert await dead_letters(db) == [] and await stored(db) == []
 
 
 async def test_an_entry_claimed_by_a_live_worker_is_not_handled_twice(db: Database) -> None:
