@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import DataError
 
+from rituals import leases
 from rituals.clock import Clock
 from rituals.telemetry import JOURNAL_HANDLED, JOURNAL_LAG
 from storage import journal
@@ -50,17 +49,18 @@ class Journal:
         clock: Clock,
         *,
         batch: int = 50,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = leases.LEASE,
         poll: float = 5.0,
         handle_timeout: float = 60.0,
     ) -> None:
-        """``handle_timeout`` abandons (and retries) a request whose handling hangs; it is
-        well inside the ``lease``, so no other worker takes the request meanwhile."""
+        """``handle_timeout`` abandons (and retries) a request whose handling hangs; the
+        ``lease`` is renewed meanwhile, so no other worker takes the request, while a process
+        that dies gives its claims up within one lease."""
         self.db, self.clock = db, clock
         self._handlers: dict[str, Handler] = {}
         self._batch, self._lease, self._poll = batch, lease, poll
         self._handle_timeout = handle_timeout
-        self._worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._worker = leases.worker_id(self)
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -112,7 +112,12 @@ class Journal:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle stored requests until ``stop``; wakes on arrivals, polls for other
-        processes' leftovers and retries."""
+        processes' leftovers and retries. First takes back what a stopped process on this
+        host had claimed (a restart), so those requests do not wait out its leases."""
+        try:
+            await leases.take_back(self.db, JournalEntry, self.clock.now())
+        except Exception:
+            log.exception("taking back stale claims failed")
         while not stop.is_set():
             self._wake.clear()
             try:
@@ -153,11 +158,14 @@ class Journal:
         finished: list[int] = []
         settled: set[int] = set()
         try:
-            for entry in entries:
-                await self._make_way()
-                if await self._handle(entry):
-                    finished.append(entry.id)
-                settled.add(entry.id)
+            async with leases.renewed(
+                self.db, JournalEntry, self._worker, self.clock.now, self._lease
+            ):
+                for entry in entries:
+                    await self._make_way()
+                    if await self._handle(entry):
+                        finished.append(entry.id)
+                    settled.add(entry.id)
         finally:
             unsettled = [e.id for e in entries if e.id not in settled]
             async with self.db.session() as session:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +10,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import leases
 from rituals.clock import Clock
 from rituals.messages import Message
 from rituals.port import ChatPort, SendError, Sent
@@ -105,10 +104,9 @@ class Delivery:
         self.clock = clock
         self.batch = batch
         self.send_timeout = send_timeout
-        rounds = -(-batch // concurrency)
-        self.lease = send_timeout * rounds + timedelta(seconds=30)
+        self.lease = leases.LEASE
         self.poll_interval = poll_interval
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.worker_id = worker_id or leases.worker_id(self)
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self.lane_interval = dict(lane_interval or {})
@@ -147,8 +145,12 @@ class Delivery:
         if not rows:
             return 0, 0
         recorder = _Recorder(self._record)
-        outcomes = await asyncio.gather(*(self._deliver(row, parents, recorder) for row in rows))
-        await recorder.close()
+        async with leases.renewed(
+            self.db, OutboxMessage, self.worker_id, self.clock.now, self.lease
+        ):
+            sends = (self._deliver(row, parents, recorder) for row in rows)
+            outcomes = await asyncio.gather(*sends)
+            await recorder.close()
         return sum(1 for o in outcomes if o.sent), len(rows)
 
     async def _deliver(
@@ -286,7 +288,12 @@ class Delivery:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval."""
+        """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval; first
+        takes back what a stopped process on this host had claimed (a restart)."""
+        try:
+            await leases.take_back(self.db, OutboxMessage, self.clock.now())
+        except Exception:
+            log.exception("taking back stale claims failed")
         while not stop.is_set():
             self._wake.clear()
             try:

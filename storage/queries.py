@@ -98,3 +98,34 @@ async def claim_lane_heads(
         .execution_options(synchronize_session=False)
     )
     return sorted(claimed.scalars(), key=lambda row: row.id)
+
+
+async def claim_holders(session: AsyncSession, model: Any, now: datetime) -> list[str]:
+    """The workers holding live claims on a queue."""
+    rows = await session.execute(
+        select(model.claimed_by).where(model.claimed_until > now).distinct()
+    )
+    return [w for w in rows.scalars() if w]
+
+
+async def release_claims(session: AsyncSession, model: Any, workers: list[str]) -> int:
+    """Free every claim of ``workers`` (stopped processes) so others take the rows now."""
+    if not workers:
+        return 0
+    result = await session.execute(
+        update(model)
+        .where(model.claimed_by.in_(workers))
+        .values(claimed_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def renew_claims(session: AsyncSession, model: Any, worker: str, until: datetime) -> None:
+    """Extend the leases ``worker`` still holds."""
+    await session.execute(
+        update(model)
+        .where(model.claimed_by == worker, model.claimed_until.is_not(None))
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
