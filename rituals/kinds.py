@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.commands import Command, Grammar, Verbs
 from rituals.context import CommandContext
+from rituals.identity import Actor, Place
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
@@ -82,6 +83,10 @@ class Kind:
         self.grammar = grammar
 
     # --- commands, forms and buttons --------------------------------------------------
+
+    async def before(self, actor: Actor, place: Place | None, command: Command) -> None:
+        """Platform work a command needs done before its unit of work opens (no network call
+        happens inside one): a channel's roster, for one."""
 
     async def handle(self, ctx: CommandContext, command: Command) -> Reply:
         return say(

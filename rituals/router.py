@@ -144,11 +144,13 @@ class Rituals:
         reply_inline: bool = False,
     ) -> Reply | None:
         text = storable(text)
+        parsed = self.grammar.parse(text)
+        if always_command and isinstance(parsed, c.Command) and not isinstance(parsed, c.Help):
+            await self.kinds[self.registry.word_of(type(parsed))].before(actor, place, parsed)
         async with self.rt.db.session() as session:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, place)
-            parsed = self.grammar.parse(text)
             waiting = None
             if not always_command and not text.lstrip().startswith("/"):
                 waiting = await self._waiting(ctx)

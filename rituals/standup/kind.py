@@ -6,11 +6,13 @@ from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.commands import Command, Grammar
 from rituals.context import CommandContext
+from rituals.identity import Actor, Place
 from rituals.kinds import Kind, Slot, Sweep, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply
@@ -23,6 +25,8 @@ from rituals.standup.commands import StandupCommands
 from rituals.standup.engine import StandupEngine
 from rituals.standup.roster import KIND, question_message, where_of
 from storage.models import Member, Participant, Ritual
+
+log = structlog.get_logger(__name__)
 
 RESOLVE = "standup.resolve"
 SWEEP_EVERY = timedelta(seconds=15)
@@ -58,6 +62,18 @@ class StandupKind(Kind):
         await self.engine.sweep()
 
     # --- commands, forms and buttons --------------------------------------------------
+
+    async def before(self, actor: Actor, place: Place | None, command: Command) -> None:
+        """`standup now` asks the channel's people as the platform lists them now, so a
+        stand-up set up a moment ago asks everyone, not only those the bot has seen."""
+        if not isinstance(command, grammar.StandupNow) or place is None:
+            return
+        try:
+            ritual_id = await self.membership.ritual_in(actor, place.channel)
+            if ritual_id is not None:
+                await self.membership.sync(ritual_id)
+        except Exception:  # a platform outage: ask those already known rather than nobody
+            log.warning("roster not synced before standup now", exc_info=True)
 
     async def handle(self, ctx: CommandContext, command: Command) -> Reply:
         return await self.commands.handle(ctx, command)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import structlog
 from sqlalchemy import delete, select
 
+from rituals.identity import Actor
 from rituals.runtime import Runtime
 from rituals.standup import settings as cfg
 from rituals.standup.roster import KIND, where_of
 from storage import directory
-from storage.models import Participant, Ritual, Workspace
+from storage.models import Channel, Participant, Ritual, Workspace
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +35,23 @@ class Membership:
         for ritual_id in ritual_ids:
             changed += await self.sync(ritual_id)
         return changed
+
+    async def ritual_in(self, actor: Actor, channel: str) -> int | None:
+        """The stand-up of a channel, if the platform has a roster to follow and it exists."""
+        if actor.platform not in self.rt.rosters:
+            return None
+        async with self.rt.db.session() as session:
+            return await session.scalar(
+                select(Ritual.id)
+                .join(Channel, Channel.id == Ritual.channel_id)
+                .join(Workspace, Workspace.id == Channel.workspace_id)
+                .where(
+                    Workspace.platform == actor.platform,
+                    Workspace.external_id == actor.workspace,
+                    Channel.external_id == channel,
+                    Ritual.kind == KIND,
+                )
+            )
 
     async def sync(self, ritual_id: int) -> bool:
         """Participants become the channel's people, less those who opted out; their zones
