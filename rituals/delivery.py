@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,13 +24,30 @@ log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
 PARENT_WAIT = timedelta(seconds=2)
+PROBE_WAIT = timedelta(seconds=1)
 
 
-def backoff(attempts: int, retry_after: float | None) -> timedelta:
-    """Wait what the platform asked for, else 1 s doubling per attempt up to 5 minutes."""
+def backoff(attempts: int, retry_after: float | None, jitter: float = 1.0) -> timedelta:
+    """Wait what the platform asked for, else 1 s doubling per attempt up to 5 minutes,
+    times ``jitter`` (drawn from 0.5 to 1), so messages that failed together do not all
+    come back together."""
     if retry_after is not None:
         return timedelta(seconds=max(0.0, retry_after))
-    return min(timedelta(seconds=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    return min(timedelta(seconds=2 ** max(0, attempts - 1)), MAX_BACKOFF) * jitter
+
+
+def half_to_whole() -> float:
+    return random.uniform(0.5, 1.0)
+
+
+@dataclass
+class _Outage:
+    """Failed sends to one workspace since its last success: logged once when it starts,
+    once when it ends, instead of a line per message."""
+
+    since: datetime
+    failures: int
+    error: str
 
 
 @dataclass
@@ -97,6 +115,7 @@ class Delivery:
         worker_id: str | None = None,
         lane_interval: Mapping[str, timedelta] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = half_to_whole,
     ) -> None:
         """``lane_interval`` paces each platform's channels (Slack: about one a second)."""
         self.db = db
@@ -113,6 +132,10 @@ class Delivery:
         self._sleep = sleep
         self._last_sent: dict[str, datetime] = {}
         self._paused: dict[tuple[str, str], datetime] = {}
+        # A workspace whose Retry-After ran out gets one probe before the rest follow.
+        self._probing: dict[tuple[str, str], int | None] = {}
+        self._outages: dict[tuple[str, str], _Outage] = {}
+        self._jitter = jitter
 
     def wake(self) -> None:
         """Ask the running loop to drain now instead of at its next poll."""
@@ -177,30 +200,83 @@ class Delivery:
         workspace = (row.platform, row.workspace)
         try:
             async with self._limit:
-                paused_until = self._paused.get(workspace)
-                if paused_until is not None and paused_until > self.clock.now():
-                    return _Outcome(row, waiting=True, wait_until=paused_until)
+                held = self._held(workspace, row)
+                if held is not None:
+                    return held
                 await self._pace(row)
                 sent = await asyncio.wait_for(
                     self._dispatch(port, row, message, parents),
                     self.send_timeout.total_seconds(),
                 )
         except _NotReady:
+            if self._probing.get(workspace) == row.id:
+                self._probing[workspace] = None
             return _Outcome(row, waiting=True)
         except SendError as exc:
             if exc.retry_after is not None:
                 until = self.clock.now() + timedelta(seconds=exc.retry_after)
                 self._paused[workspace] = max(until, self._paused.get(workspace, until))
-            return _Outcome(
+                self._probing[workspace] = None
+            outcome = _Outcome(
                 row, error=exc.reason, permanent=exc.permanent, retry_after=exc.retry_after
             )
+            return self._failed(workspace, outcome)
         except TimeoutError:
-            return _Outcome(row, error=f"no answer within {self.send_timeout.total_seconds():g}s")
+            error = f"no answer within {self.send_timeout.total_seconds():g}s"
+            return self._failed(workspace, _Outcome(row, error=error))
         except Exception as exc:  # any port failure becomes a retry
-            return _Outcome(row, error=f"{type(exc).__name__}: {exc}")
+            return self._failed(workspace, _Outcome(row, error=f"{type(exc).__name__}: {exc}"))
         MESSAGES_SENT.labels(row.platform).inc()
         self._last_sent[row.lane] = self.clock.now()
+        self._recovered(workspace)
         return _Outcome(row, sent=sent)
+
+    def _held(self, workspace: tuple[str, str], row: OutboxMessage) -> _Outcome | None:
+        """Why a send to this workspace must wait now, if it must: a Retry-After still
+        running, or, once it has run out, the one probe that goes before everything else."""
+        now = self.clock.now()
+        paused_until = self._paused.get(workspace)
+        if paused_until is not None and paused_until > now:
+            return _Outcome(row, waiting=True, wait_until=paused_until)
+        if workspace in self._probing:
+            probe = self._probing[workspace]
+            if probe is not None and probe != row.id:
+                return _Outcome(row, waiting=True, wait_until=now + PROBE_WAIT)
+            self._probing[workspace] = row.id
+        return None
+
+    def _failed(self, workspace: tuple[str, str], outcome: _Outcome) -> _Outcome:
+        if self._probing.get(workspace) == outcome.row.id:
+            self._probing[workspace] = None
+        if outcome.permanent:
+            return outcome
+        outage = self._outages.get(workspace)
+        if outage is None:
+            self._outages[workspace] = _Outage(self.clock.now(), 1, outcome.error)
+            log.warning(
+                "sends failing; retrying with backoff until they go through",
+                platform=workspace[0],
+                workspace=workspace[1],
+                error=outcome.error,
+            )
+        else:
+            outage.failures += 1
+            outage.error = outcome.error
+        return outcome
+
+    def _recovered(self, workspace: tuple[str, str]) -> None:
+        self._probing.pop(workspace, None)
+        self._paused.pop(workspace, None)
+        outage = self._outages.pop(workspace, None)
+        if outage is not None:
+            log.info(
+                "sends going through again",
+                platform=workspace[0],
+                workspace=workspace[1],
+                failed_tries=outage.failures,
+                outage_s=round((self.clock.now() - outage.since).total_seconds(), 1),
+                last_error=outage.error,
+            )
 
     async def _pace(self, row: OutboxMessage) -> None:
         """Keep a lane to the platform's pace: wait out the rest of its interval, if any.
@@ -268,16 +344,16 @@ class Delivery:
             )
             return
         attempts = row.attempts + 1
-        retry_at = None if outcome.permanent else now + backoff(attempts, outcome.retry_after)
-        MESSAGES_FAILED.labels(row.platform, "yes" if outcome.permanent else "no").inc()
-        log.warning(
-            "send failed",
-            outbox_id=row.id,
-            platform=row.platform,
-            attempts=attempts,
-            error=outcome.error,
-            retry_at=retry_at.isoformat() if retry_at else None,
+        retry_at = (
+            None
+            if outcome.permanent
+            else now + backoff(attempts, outcome.retry_after, self._jitter())
         )
+        MESSAGES_FAILED.labels(row.platform, "yes" if outcome.permanent else "no").inc()
+        if outcome.permanent:
+            log.warning(
+                "send given up", outbox_id=row.id, platform=row.platform, error=outcome.error
+            )
         await outbox.mark_failed(
             session,
             row.id,

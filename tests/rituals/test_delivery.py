@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from rituals import outbound
 from rituals.clock import FakeClock
-from rituals.delivery import Delivery
+from rituals.delivery import PROBE_WAIT, Delivery, backoff
 from rituals.messages import Message
 from rituals.port import SendError, Sent
 from storage import outbox
@@ -45,9 +46,10 @@ async def rows(db: Database) -> list[OutboxMessage]:
 
 
 def setup(db: Database) -> tuple[FakeClock, RecordingPort, Delivery]:
+    """Delivery with backoff at its full length, so retry times can be named exactly."""
     clock = FakeClock(T0)
     port = RecordingPort()
-    return clock, port, Delivery(db, {PLATFORM: port}, clock)
+    return clock, port, Delivery(db, {PLATFORM: port}, clock, jitter=lambda: 1.0)
 
 
 async def test_a_failed_send_is_retried_with_backoff_until_delivered(db: Database) -> None:
@@ -231,10 +233,57 @@ async def test_two_workers_share_one_outbox_without_sending_twice(db: Database) 
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    from rituals.delivery import backoff
-
     assert [backoff(n, None).total_seconds() for n in (1, 2, 3, 9, 20)] == [1, 2, 4, 256, 300]
     assert backoff(3, 12.5).total_seconds() == 12.5
+    assert backoff(3, None, 0.5).total_seconds() == 2.0
+    assert backoff(3, 12.5, 0.5).total_seconds() == 12.5  # Retry-After is what Slack asked
+
+
+async def test_messages_that_failed_together_come_back_spread_out(db: Database) -> None:
+    clock = FakeClock(T0)
+    port = RecordingPort()
+    delivery = Delivery(db, {PLATFORM: port}, clock)
+    await queue(db, *[(to_person(f"u{n}"), f"dm {n}") for n in range(20)])
+    port.fail_next = [SendError("HTTP 500") for _ in range(20)]
+    await delivery.drain()
+    retries = {r.next_attempt_at for r in await rows(db)}
+    assert len(retries) > 10
+    assert all(T0 + timedelta(seconds=0.5) <= at <= T0 + timedelta(seconds=1) for at in retries)
+
+
+async def test_after_a_retry_after_one_probe_goes_before_the_rest(db: Database) -> None:
+    clock, port, delivery = setup(db)
+    await queue(db, *[(to_person(f"u{n}"), f"dm {n}") for n in range(6)])
+    port.fail_next = [SendError("ratelimited", retry_after=30) for _ in range(6)]
+    await delivery.drain()
+    assert port.log == []
+    clock.advance(timedelta(seconds=30))
+    port.fail_next = [SendError("ratelimited", retry_after=10)]
+
+    await delivery.drain()  # the probe meets the limit again: nothing else was tried
+    assert port.log == [] and port.fail_next == []
+    clock.advance(timedelta(seconds=10))
+    assert await delivery.drain() == 1  # the probe alone
+    clock.advance(PROBE_WAIT)
+    assert await delivery.drain() == 5
+    assert sorted(p.text for p in port.log) == [f"dm {n}" for n in range(6)]
+
+
+async def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+    db: Database,
+) -> None:
+    clock, port, delivery = setup(db)
+    await queue(db, *[(to_person(f"u{n}"), f"dm {n}") for n in range(30)])
+    port.fail_next = [SendError("HTTP 503") for _ in range(30)]
+    with capture_logs() as logs:
+        await delivery.drain()
+        clock.advance(timedelta(seconds=1))
+        await delivery.drain()
+    events = [entry["event"] for entry in logs]
+    assert events.count("sends failing; retrying with backoff until they go through") == 1
+    assert events.count("sends going through again") == 1
+    [ended] = [e for e in logs if e["event"] == "sends going through again"]
+    assert ended["failed_tries"] == 30 and ended["last_error"] == "HTTP 503"
 
 
 async def test_a_worker_whose_lease_ran_out_cannot_undo_a_delivery(db: Database) -> None:
