@@ -39,6 +39,18 @@ def test_retro_benchmark_runs_and_its_close_does_not_grow_with_the_items() -> No
     assert counts[1] == counts[2]
 
 
+def test_a_killed_server_loses_no_acknowledged_answer() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "crash.py"), "--people", "6", "--kills", "1"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "acknowledged=18 stored=18 lost=0 duplicated=0 wrong_question=0" in result.stdout
+
+
 def test_slack_benchmarks_run_and_report_their_figures() -> None:
     root = BENCH.parent
     fanout = subprocess.run(
