@@ -101,7 +101,6 @@ class Script:
             await self.delivery.drain()
         await self.delivery.drain()
 
-
     async def retros(self) -> None:
         """A sprint retro on Friday: items (one anonymous), votes, the summary, and its
         action item heading the next sprint's retro two weeks later."""

@@ -8,12 +8,14 @@ jobs a ritual has is its kind's business (`Kind.versions`, `Kind.slots`, `Kind.s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import select
@@ -81,6 +83,7 @@ class RitualScheduler:
             },
         )
         self._seen: dict[int, Hashable] = {}
+        self._job_ids: dict[int, set[str]] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._dirty: set[int] = set()
@@ -189,10 +192,13 @@ class RitualScheduler:
             del self._seen[ritual_id]
         for ritual_id, signature in current.items():
             if self._seen.get(ritual_id) != signature:
-                await self.sync(ritual_id, refresh=False)
+                await self.sync(ritual_id, refresh=False, signature=signature)
 
-    async def sync(self, ritual_id: int, *, refresh: bool = True) -> None:
-        """Rebuild one ritual's jobs; refreshed from its platform first unless just done."""
+    async def sync(
+        self, ritual_id: int, *, refresh: bool = True, signature: Hashable | None = None
+    ) -> None:
+        """Rebuild one ritual's jobs; refreshed from its platform first unless just done,
+        and its signature read unless the caller just read it."""
         kind = await self._kind(ritual_id)
         if kind is not None and refresh:
             try:
@@ -204,17 +210,20 @@ class RitualScheduler:
             if kind is None:
                 self._seen.pop(ritual_id, None)
                 return
-            async with self.rituals.rt.db.session() as session:
-                signature = (await kind.versions(session)).get(ritual_id)
+            if signature is None:
+                async with self.rituals.rt.db.session() as session:
+                    signature = (await kind.versions(session, [ritual_id])).get(ritual_id)
             self._seen[ritual_id] = signature
             for slot in await kind.slots(ritual_id):
+                job_id = f"{kind.word}{job_prefix(ritual_id)}{slot.key}"
                 self.aps.add_job(
                     self._tracked(slot.run),
                     RitualTrigger(slot.schedule, self.grace),
                     args=slot.args,
-                    id=f"{kind.word}{job_prefix(ritual_id)}{slot.key}",
+                    id=job_id,
                     replace_existing=True,
                 )
+                self._job_ids.setdefault(ritual_id, set()).add(job_id)
 
     async def _kind(self, ritual_id: int) -> Kind | None:
         async with self.rituals.rt.db.session() as session:
@@ -222,9 +231,9 @@ class RitualScheduler:
         return self.kinds.get(word) if word is not None else None
 
     def _remove(self, ritual_id: int) -> None:
-        for job in self.aps.get_jobs():
-            if job_prefix(ritual_id) in job.id:
-                job.remove()
+        for job_id in self._job_ids.pop(ritual_id, set()):
+            with contextlib.suppress(JobLookupError):
+                self.aps.remove_job(job_id)
 
     def _missed(self, event: JobExecutionEvent) -> None:
         log.warning(

@@ -32,3 +32,6 @@ class Place:
     channel: str
     name: str = ""
     reply_to: str | None = None
+    # What the person typed there is seen by the channel (a Teams @mention), unlike a
+    # slash command, which only the bot sees.
+    visible: bool = False

@@ -10,7 +10,7 @@ pending conversation. The router, the scheduler and the edges reach kinds only t
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -127,7 +127,9 @@ class Kind:
 
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
-    ) -> Reply:
+    ) -> Reply | None:
+        """File ``text`` as the answer; None when it is no answer to this question but a
+        command the person typed (the router then runs it)."""
         raise NotImplementedError
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
@@ -151,8 +153,11 @@ class Kind:
         """Bring rituals (one, or all with None) in step with the platform before their jobs
         are rebuilt: a channel's roster, for one."""
 
-    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
-        """This kind's rituals, each with what its jobs depend on: a change means a rebuild."""
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
+        """This kind's rituals (those of ``ritual_ids``, or all), each with what its jobs
+        depend on: a change means a rebuild."""
         return {}
 
     async def slots(self, ritual_id: int) -> list[Slot]:

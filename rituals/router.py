@@ -151,42 +151,56 @@ class Rituals:
             if not await self._first_delivery(session, actor.platform, delivery_id):
                 return None
             ctx = await self._context(session, actor, place)
-            waiting = None
+            waiting: list[Waiting] = []
             if not always_command and not text.lstrip().startswith("/"):
                 waiting = await self._waiting(ctx)
-            if always_command or means_command(
-                self.grammar, text, parsed, waiting=waiting is not None
+            reply, target = None, None
+            if not always_command and not means_command(
+                self.grammar, text, parsed, waiting=bool(waiting)
             ):
+                reply = await self._answer(ctx, waiting, text, ref)
+            if reply is None:
                 reply = await self._dispatch(ctx, parsed)
                 target = place
-            else:
-                ctx.channel = None
-                reply = await self._answer(ctx, waiting, text, ref)
-                target = None
             if not (reply_inline and inline(reply)):
                 await self._queue_reply(session, actor, target, reply)
         await self._after(ctx)
         return reply
 
-    async def _waiting(self, ctx: CommandContext) -> Waiting | None:
-        """The conversation this person was asked in last, of every kind that asks."""
-        found = [
-            waiting
-            for kind in self.kinds.values()
-            if (waiting := await kind.waiting(ctx.session, ctx.member, ctx.now)) is not None
-        ]
-        return max(found, key=lambda w: w.asked_at, default=None)
+    async def _waiting(self, ctx: CommandContext, *kinds: str) -> list[Waiting]:
+        """What each kind (of ``kinds``, or all) waits for this person to answer."""
+        found = []
+        for word, kind in self.kinds.items():
+            if kinds and word not in kinds:
+                continue
+            waiting = await kind.waiting(ctx.session, ctx.member, ctx.now)
+            if waiting is not None:
+                found.append(waiting)
+        return found
 
     async def _answer(
-        self, ctx: CommandContext, waiting: Waiting | None, text: str, ref: str | None
-    ) -> Reply:
-        """File the answer under the conversation it belongs to; when that one is done and
-        another kind still waits, ask its question again so the next answer finds it."""
-        if waiting is None:
+        self, ctx: CommandContext, waiting: list[Waiting], text: str, ref: str | None
+    ) -> Reply | None:
+        """File the answer under the conversation the person was asked in last; None when
+        that kind says the line is no answer but a command. When that conversation is done
+        and another kind still waits, its question is asked again so the next answer finds
+        it."""
+        if not waiting:
+            ctx.channel = None
             return Reply(NOTHING_ASKED)
-        reply = await self.kinds[waiting.kind].answer(ctx, waiting, text, ref)
-        following = await self._waiting(ctx)
-        if following is None or following.kind == waiting.kind:
+        latest = max(waiting, key=lambda w: w.asked_at)
+        channel, ctx.channel = ctx.channel, None
+        reply = await self.kinds[latest.kind].answer(ctx, latest, text, ref)
+        if reply is None:
+            ctx.channel = channel
+            return None
+        others = [w for w in waiting if w.kind != latest.kind]
+        following = max(
+            [*others, *await self._waiting(ctx, latest.kind)],
+            key=lambda w: w.asked_at,
+            default=None,
+        )
+        if following is None or following.kind == latest.kind:
             return reply
         again = await self.kinds[following.kind].ask_again(ctx, following)
         if again is None:

@@ -3,7 +3,7 @@ with action items that are carried and reminded until done, and an optional cade
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -123,8 +123,9 @@ class RetroKind(Kind):
 
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
-    ) -> Reply:
-        return await self.reminders.answer(ctx, waiting, text)
+    ) -> Reply | None:
+        typed_command = isinstance(self.grammar.parse(text), Command)
+        return await self.reminders.answer(ctx, waiting, text, typed_command)
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         return await self.reminders.ask_again(ctx, waiting)
@@ -137,8 +138,10 @@ class RetroKind(Kind):
     def sweeps(self) -> list[Sweep]:
         return [Sweep("retro.reminders", timedelta(minutes=1), self.reminders.sweep)]
 
-    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
-        return await self.cadence.versions(session)
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
+        return await self.cadence.versions(session, ritual_ids)
 
     async def slots(self, ritual_id: int) -> list[Slot]:
         return await self.cadence.slots(ritual_id)

@@ -53,16 +53,15 @@ async def where_of(session: AsyncSession, channel_id: int) -> Where:
     return Where(workspace.platform, workspace.external_id, channel.external_id, channel.name)
 
 
-async def ritual_for(
-    session: AsyncSession, channel: Channel, member: Member, now: datetime
-) -> Ritual:
-    """The channel's retro ritual, made on first use in the zone of whoever made it."""
+async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
+    """The channel's retro ritual, made on first use in ``tz`` (the zone of whoever made
+    it, unless that would say who)."""
     stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
     await session.execute(
         stmt.values(
             channel_id=channel.id,
             kind=KIND,
-            tz=member.tz,
+            tz=tz,
             paused=False,
             version=1,
             options={},

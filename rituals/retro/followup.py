@@ -8,6 +8,7 @@ orders this conversation against those of other kinds (a stand-up's questions).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import structlog
@@ -20,7 +21,7 @@ from rituals.kinds import Waiting
 from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.reply import Reply, say
 from rituals.retro import actions, board
-from rituals.retro.actions import DONE, OPEN, ActionView, one_line
+from rituals.retro.actions import OPEN, ActionView, one_line
 from rituals.retro.channel import KIND, existing_ritual, open_retro, where_of
 from rituals.retro.models import RetroAction
 from rituals.runtime import Runtime
@@ -31,9 +32,13 @@ from storage.queries import claim_unset
 log = structlog.get_logger(__name__)
 
 REMIND_AT = time(9, 0)  # the owner's morning, the day before the due date
-ASKED_FOR = timedelta(days=7)  # how long a reminder still takes `done` as its answer
-DONE_WORDS = frozenset({"done", "yes", "finished", "it's done", "it is done", "done!"})
+ASKED_FOR = timedelta(days=2)  # how long a reminder still takes `done` as its answer
+DONE_WORDS = frozenset({"done", "yes", "finished", "it's done", "it is done"})
 OPEN_WORDS = frozenset({"still open", "open", "not yet", "no", "not done"})
+# "done", or "done A3" / "A3 done" when several reminders wait.
+_SAID = re.compile(
+    r"(?:a?#?(?P<before>[0-9]{1,10}) )?(?P<words>[a-z' ]+?)(?: a?#?(?P<after>[0-9]{1,10}))?"
+)
 
 
 async def listing(ctx: CommandContext) -> Reply:
@@ -68,11 +73,8 @@ async def mark(ctx: CommandContext, action_id: int, *, done: bool) -> Reply:
     """Done or still open, by command or button: in a channel, one of its actions; in
     private, one of the person's own."""
     session = ctx.session
-    ritual = None
-    if ctx.channel is not None:
-        ritual = await existing_ritual(session, ctx.channel.id)
-        if ritual is None:
-            return _not_found(action_id)
+    # A place without retros (a button pressed in the owner's own chat) counts as private.
+    ritual = await existing_ritual(session, ctx.channel.id) if ctx.channel is not None else None
     action = await actions.find(
         session,
         action_id,
@@ -158,49 +160,68 @@ class Reminders:
         return sent
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
-        """The last reminder this person has not answered yet, locked while it is."""
-        action = (
-            await session.execute(
-                select(RetroAction)
-                .where(
-                    RetroAction.owner_id == member.id,
-                    RetroAction.status == OPEN,
-                    RetroAction.reminded_at >= now - ASKED_FOR,
-                    RetroAction.answered_at.is_(None),
-                )
-                .order_by(RetroAction.reminded_at.desc(), RetroAction.id.desc())
-                .limit(1)
-                .with_for_update(key_share=True)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if action is None or action.reminded_at is None:
+        """The reminders this person has not answered yet, locked while one is; asked when
+        the last of them was."""
+        found = await self._unanswered(session, member.id, now)
+        if not found or found[-1].reminded_at is None:
             return None
-        return Waiting(KIND, action.reminded_at, action.id)
+        return Waiting(KIND, found[-1].reminded_at, [a.id for a in found])
 
-    async def answer(self, ctx: CommandContext, waiting: Waiting, text: str) -> Reply:
-        """``done`` or ``still open``; anything else gets a hint and the question stays."""
-        action = await actions.find(
-            ctx.session, waiting.handle, ritual_id=None, owner_id=ctx.member.id
+    async def _unanswered(
+        self, session: AsyncSession, member_id: int, now: datetime
+    ) -> list[RetroAction]:
+        rows = await session.execute(
+            select(RetroAction)
+            .where(
+                RetroAction.owner_id == member_id,
+                RetroAction.status == OPEN,
+                RetroAction.reminded_at >= now - ASKED_FOR,
+                RetroAction.answered_at.is_(None),
+            )
+            .order_by(RetroAction.reminded_at, RetroAction.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
-        if action is None or action.status == DONE:
-            return say("That action item is settled already.")
-        said = " ".join(text.lower().split()).rstrip(".!")
-        if said in DONE_WORDS or said in OPEN_WORDS:
-            return await mark(ctx, action.id, done=said in DONE_WORDS)
-        return say(
-            f"Sorry — is A{action.id} “{one_line(action.text, 80)}” done? "
-            "Reply `done` or `still open`.",
-            context="Anything else stays unanswered; `help` lists the commands.",
-        )
+        return list(rows.scalars())
+
+    async def answer(
+        self, ctx: CommandContext, waiting: Waiting, text: str, is_command: bool
+    ) -> Reply | None:
+        """``done`` or ``still open`` (naming the item, ``done A3``, when several wait); a
+        command typed meanwhile is left to run as one; anything else gets a hint."""
+        pending: list[int] = waiting.handle
+        said = _SAID.fullmatch(" ".join(text.lower().split()).rstrip(".!"))
+        words = said["words"].strip() if said else ""
+        if said is None or (words not in DONE_WORDS and words not in OPEN_WORDS):
+            if is_command:
+                return None
+            return say(_question(pending), context="`help` lists the commands.")
+        named = said["before"] or said["after"]
+        if named is None and len(pending) > 1:
+            return say(_question(pending))
+        action_id = int(named) if named is not None else pending[0]
+        reply = await mark(ctx, action_id, done=words in DONE_WORDS)
+        left = [i for i in pending if i != action_id]
+        if left and action_id in pending:
+            return Reply(
+                reply.message.model_copy(update={"sections": [Section(text=_question(left))]})
+            )
+        return reply
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
-        action = await ctx.session.get(RetroAction, waiting.handle)
+        action = await ctx.session.get(RetroAction, waiting.handle[-1])
         if action is None:
             return None
         ritual = await ctx.session.get_one(Ritual, action.ritual_id)
         where = await where_of(ctx.session, ritual.channel_id)
         return reminder_message(action, where.channel_name)
+
+
+def _question(pending: list[int]) -> str:
+    if len(pending) == 1:
+        return f"Sorry — is A{pending[0]} done? Reply `done` or `still open`."
+    named = " or ".join(f"`done A{i}`" for i in pending)
+    return f"Several action items are waiting for you: reply {named} (or `still open A…`)."
 
 
 def reminder_message(action: RetroAction, channel_name: str) -> Message:
@@ -218,5 +239,5 @@ def reminder_message(action: RetroAction, channel_name: str) -> Message:
             ),
             Button(label="Still open", action_id="retro.open", value=str(action.id)),
         ],
-        context="Reply `done` or `still open`.",
+        context=f"Reply `done` or `still open` (or `done A{action.id}`).",
     )

@@ -52,10 +52,16 @@ async def add(
     retro = await open_retro(session, channel.id, lock=True)
     fmt = await board_format(session, await existing_ritual(session, channel.id), retro)
     refused = refusal(fmt, retro, category, anonymous)
+    if anonymous and ctx.place is not None and ctx.place.visible:
+        return say(
+            "The channel sees who typed this, so it cannot be anonymous; nothing was added.",
+            context="Type `retro add` alone for a form: what you fill in there only the bot sees.",
+        )
     if refused is not None:
         # The hint leaves the text out: an anonymous item added again must not be traceable.
         return say(f"Sorry — {refused}.", context=f"Try: retro add {_first(fmt)} YOUR TEXT")
-    ritual = await ritual_for(session, channel, ctx.member, ctx.now)
+    # An anonymous first item must not leave its author's zone on the ritual it creates.
+    ritual = await ritual_for(session, channel, "UTC" if anonymous else ctx.member.tz, ctx.now)
     item = RetroItem(
         ritual_id=ritual.id,
         retro_id=retro.id if retro is not None else None,
@@ -132,7 +138,7 @@ async def replied(ctx: CommandContext, channel: Channel, thread: str, text: str)
     if retro is None or match is None:
         return None
     category, body = match[1].lower(), match[2].strip()
-    if formats.category(retro.format, category) is None:
+    if not body or formats.category(retro.format, category) is None:
         return None
     if body.split()[-1].lower() == "anon":
         return say(

@@ -89,7 +89,7 @@ async def open_board(
 
 
 async def start(ctx: CommandContext, channel: Channel, command: RetroStart) -> Reply:
-    ritual = await ritual_for(ctx.session, channel, ctx.member, ctx.now)
+    ritual = await ritual_for(ctx.session, channel, ctx.member.tz, ctx.now)
     settings = Settings(
         command.title, command.format.value, command.anonymous, command.hidden, command.votes
     )

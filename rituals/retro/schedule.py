@@ -7,7 +7,7 @@ retro opens once across processes. A date due before the cadence was set is neve
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from datetime import date, datetime, time, timedelta
 
 import structlog
@@ -64,7 +64,7 @@ def describe(series: RetroSeries, tz: str) -> str:
 
 async def set_cadence(ctx: CommandContext, channel: Channel, command: RetroSchedule) -> Reply:
     session = ctx.session
-    ritual = await ritual_for(session, channel, ctx.member, ctx.now)
+    ritual = await ritual_for(session, channel, ctx.member.tz, ctx.now)
     if not await permissions.may_change(ctx, ritual):
         return say(
             f"Only {await permissions.who_may(ctx, ritual)} can schedule this channel's retros."
@@ -118,12 +118,17 @@ class Cadence:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
 
-    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
-        rows = await session.execute(
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
+        query = (
             select(Ritual.id, Ritual.version)
             .join(RetroSeries, RetroSeries.ritual_id == Ritual.id)
             .where(Ritual.kind == KIND)
         )
+        if ritual_ids is not None:
+            query = query.where(Ritual.id.in_(list(ritual_ids)))
+        rows = await session.execute(query)
         return dict(rows.tuples().all())
 
     async def slots(self, ritual_id: int) -> list[Slot]:

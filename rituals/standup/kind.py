@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -165,15 +165,20 @@ class StandupKind(Kind):
         else:
             await self.membership.sync(ritual_id)
 
-    async def versions(self, session: AsyncSession) -> dict[int, Hashable]:
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
         """A stand-up's jobs follow its settings (version) and its participants' zones."""
-        rows = await session.execute(select(Ritual.id, Ritual.version).where(Ritual.kind == KIND))
+        which = [Ritual.kind == KIND]
+        if ritual_ids is not None:
+            which.append(Ritual.id.in_(list(ritual_ids)))
+        rows = await session.execute(select(Ritual.id, Ritual.version).where(*which))
         versions = dict(rows.tuples().all())
         zones = await session.execute(
             select(Participant.ritual_id, Member.tz)
             .join(Member, Member.id == Participant.member_id)
             .join(Ritual, Ritual.id == Participant.ritual_id)
-            .where(Ritual.kind == KIND)
+            .where(*which)
             .distinct()
         )
         tzs: dict[int, set[str]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from structlog.testing import capture_logs
 from rituals.retro.models import RetroItem
 from storage.db import Database
 from storage.models import Base
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.retro.support import ANA, BEN, CAL, known, snapshot, thread_items
 
 SECRET = "The on-call rota burns people out"
@@ -95,3 +96,16 @@ async def test_a_refused_anonymous_item_is_not_echoed_back(team: Team) -> None:
     await team.type(ANA, "retro start Sprint 14")
     reply = await team.type(BEN, f"retro add meh {SECRET} anon")
     assert "'meh' is not a category" in reply and SECRET not in reply
+
+
+async def test_a_command_the_channel_sees_cannot_add_an_anonymous_item(team: Team) -> None:
+    await known(team, ANA, BEN)
+    await team.type(ANA, "retro start Sprint 14")
+    before = await snapshot(team.runtime.db)
+    seen_by_all = replace(CHANNEL, visible=True)  # a Teams @mention in the channel
+
+    reply = await team.bot.command(BEN, seen_by_all, f"retro add improve {SECRET} anon")
+
+    assert reply is not None
+    assert reply.message.text.startswith("The channel sees who typed this")
+    assert await snapshot(team.runtime.db) == before

@@ -267,7 +267,7 @@ async def test_other_replies_in_the_thread_are_conversation(team: Team) -> None:
     board = boards(await team.deliver())[0]
     before = await snapshot(team.runtime.db)
 
-    for text in ("nice one", "well: wrong format", "note: later", "start:"):
+    for text in ("nice one", "well: wrong format", "note: later", "start:", "start:   "):
         assert await reply_in_thread(team, text, board.ref) is None
     assert await reply_in_thread(team, "stop: standups", "another-post") is None
     anonymous = await reply_in_thread(team, "stop: standups anon", board.ref)

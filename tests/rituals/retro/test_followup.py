@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from rituals.identity import Place
 from rituals.retro import RetroKind
 from rituals.retro.models import RetroAction
 from storage.db import Database
 from storage.models import Answer
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.retro.support import (
     ANA,
     BEN,
@@ -198,7 +199,7 @@ async def test_the_owner_answers_done_in_private(team: Team) -> None:
     await team.at(EVE_OF_DUE)
 
     hint = await team.dm(BEN, "I think so?")
-    assert hint.startswith("Sorry — is A1 “Pin the CI images @ben by 2030-01-10” done?")
+    assert hint.startswith("Sorry — is A1 done? Reply `done` or `still open`.")
     assert await team.dm(BEN, "Done.") == "A1 is done — nice work."
     assert await statuses(team) == ["done", "open"]
     assert (await team.dm(BEN, "done")).startswith("Nothing is waiting for your answer")
@@ -275,3 +276,44 @@ async def test_a_standup_question_asked_after_a_reminder_takes_the_next_answer(t
 
     assert await standup_answers(team) == ["Trained the ranker", "Evals", "none"]
     assert await statuses(team) == ["open", "open"]
+
+
+async def test_a_command_typed_while_a_reminder_waits_runs_as_a_command(team: Team) -> None:
+    await closed_with_actions(team)
+    await team.at(EVE_OF_DUE)
+
+    listed = await team.dm(BEN, "retro actions")
+    assert listed.startswith("Your open action items")
+    started = await team.bot.line(BEN, CHANNEL, "retro start Sprint 15")
+    assert started is not None and "Retro open" in started.message.plain_text()
+    assert await team.dm(BEN, "still open") == "Noted: A1 stays open; it heads the next retro."
+
+
+async def test_two_reminders_at_once_are_answered_by_naming_each(team: Team) -> None:
+    await known(team, ANA, BEN)
+    await team.type(ANA, "retro start Sprint 14")
+    await team.type(ANA, "retro add action Pin the CI images @ben by 2030-01-10")
+    await team.type(ANA, "retro add action Write the eval doc @ben by 2030-01-10")
+    await team.type(ANA, "retro close")
+    await team.at(EVE_OF_DUE)
+
+    which = await team.dm(BEN, "done")
+    assert "`done A1` or `done A2`" in which
+    assert await statuses(team) == ["open", "open"]
+    reply = await team.dm(BEN, "done A2")
+    assert reply.startswith("A2 is done — nice work.") and "is A1 done?" in reply
+    assert await team.dm(BEN, "done") == "A1 is done — nice work."
+    assert await statuses(team) == ["done", "done"]
+
+
+async def test_the_reminders_done_button_works_from_the_owners_own_chat(team: Team) -> None:
+    await closed_with_actions(team)
+    await team.at(EVE_OF_DUE)
+    own_chat = Place("DBEN", "directmessage")  # where Slack says a DM button was pressed
+
+    assert await press(team, BEN, "retro.done", "1", own_chat) == "A1 is done — nice work."
+    assert await statuses(team) == ["done", "open"]
+    assert await press(team, CAL, "retro.done", "1", own_chat) == (
+        "Sorry — there is no action item A1 here.\n"
+        "`retro actions` lists the open ones with their ids."
+    )
