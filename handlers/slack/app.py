@@ -9,9 +9,12 @@ response (`process_before_response`), so what it changes is committed before the
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -22,11 +25,11 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal
-from handlers.slack.door import examine
+from handlers.slack.door import JSON, examine
+from handlers.slack.home import HomeTeam
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
 from handlers.slack.render import (
@@ -47,6 +50,12 @@ ANSWER_SUBTYPES = (None, "file_share")
 CHANNEL_TYPES = ("channel", "group")
 
 STORED = "ritualbot_stored"
+# The door's key for a request (Slack's id, or a digest of the signed request), handed to
+# the listeners so the rituals record the same key the journal deduplicated by.
+DELIVERY = "ritualbot_delivery"
+STAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+WINDOW_SECONDS = 5 * 60
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
 # down, or no installation); a stored request that gets it is retried, not dropped.
 AUTHORIZE_FAILED = (
@@ -88,10 +97,12 @@ class SlackEdge:
         clients: Callable[[str], Awaitable[AsyncWebClient]],
         oauth: AsyncOAuthSettings | None = None,
         journal: Journal | None = None,
+        home: HomeTeam | None = None,
     ) -> None:
         """One workspace when ``client`` carries its token; with ``oauth``, any that install.
 
-        Without a ``journal`` every request is handled before it is acknowledged.
+        Without a ``journal`` every request is handled before it is acknowledged. With a
+        ``home``, requests naming any other workspace are refused at the door.
         """
         self.rituals = rituals
         # Button action ids and commands that open a modal, which Slack allows only within
@@ -99,7 +110,8 @@ class SlackEdge:
         self.opens_form = opens_form(rituals)
         self.people = People(clients)
         self._clients = clients
-        self._verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None
+        self._secret = signing_secret.encode() if signing_secret.strip() else None
+        self.home = home
         self.journal = journal
         if journal is not None:
             journal.handles(PLATFORM, self.from_journal)
@@ -131,6 +143,8 @@ class SlackEdge:
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/slack/events", self.handle)
+        if self.home is not None:
+            app.on_startup.append(self._learn_home)
         flow = self.app.oauth_flow
         if flow is not None:
             app.router.add_get(flow.install_path, self.install)
@@ -159,45 +173,76 @@ class SlackEdge:
                 enterprise_id=body.get("enterprise_id"), team_id=body.get("team_id")
             )
 
+    async def _learn_home(self, _app: web.Application) -> None:
+        """Ask auth.test before the first request; the door asks again if Slack was down."""
+        assert self.home is not None
+        await self.home.learn()
+
     async def handle(self, request: web.Request) -> web.Response:
         """The door: check the signature, then store and acknowledge, or handle now."""
         raw = await request.read()
         headers = request.headers
-        if not self._signed(raw, headers):
-            return web.json_response({"error": "invalid request"}, status=401)
+        stamp = headers.get("X-Slack-Request-Timestamp", "")
+        unsigned = self._unsigned(raw, stamp, headers.get("X-Slack-Signature", ""))
+        if unsigned:
+            return _refuse(401, unsigned, "invalid request")
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return web.json_response({"error": "the body is not UTF-8"}, status=400)
-        verdict = examine(body, headers.get("Content-Type", ""), opens_form=self.opens_form)
+            return _refuse(400, "the body is not UTF-8")
+        verdict = examine(
+            body, headers.get("Content-Type", ""), opens_form=self.opens_form, timestamp=stamp
+        )
         if verdict.problem:
-            return web.json_response({"error": verdict.problem}, status=400)
+            return _refuse(400, verdict.problem)
         if verdict.ignore:
             return web.Response(status=200)
+        if self.home is not None and verdict.team is not None:
+            home = await self.home.home()
+            if home is None:
+                log.warning("slack request deferred: the bot token's workspace is not known")
+                return web.json_response(
+                    {"error": "the bot's workspace could not be confirmed; try again"},
+                    status=503,
+                    headers={"Retry-After": "5"},
+                )
+            if not home.admits(verdict.team, verdict.enterprise):
+                return _refuse(403, "the request names another workspace than the bot's")
         journal = self.journal
         if journal is not None and verdict.arrival is not None:
             with journal.door():
                 await journal.append(verdict.arrival)
             return web.Response(status=200)
-        try:
-            bolt_request = AsyncBoltRequest(
-                body=body, query=request.query_string, headers=dict(headers)
-            )
-        except ValueError:
-            return web.json_response({"error": "malformed body"}, status=400)
+        context = {DELIVERY: verdict.delivery} if verdict.delivery else None
+        bolt_request = AsyncBoltRequest(
+            body=verdict.body, headers={"content-type": JSON}, context=context
+        )
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
-    def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Slack's signature over the body, within its 5-minute window (no secret: nothing
-        over HTTP is trusted; Socket Mode needs none)."""
-        stamp = headers.get("X-Slack-Request-Timestamp")
-        signature = headers.get("X-Slack-Signature")
-        return self._verifier is not None and self._verifier.is_valid(body, stamp, signature)
+    def _unsigned(self, body: bytes, stamp: str, signature: str) -> str | None:
+        """Why the request is not Slack's, if it is not: its signature over the timestamp and
+        the raw bytes, within the 5-minute window. Each header is checked for its form first,
+        so no input can raise (no secret: nothing over HTTP is trusted; Socket Mode needs
+        none)."""
+        if self._secret is None:
+            return "no signing secret is configured"
+        if not STAMP.fullmatch(stamp):
+            return "the timestamp is missing or not a number"
+        if abs(time.time() - int(stamp)) > WINDOW_SECONDS:
+            return "the timestamp is outside the 5-minute window"
+        if not SIGNATURE.fullmatch(signature):
+            return "the signature is missing or malformed"
+        expected = hmac.new(self._secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+        if not hmac.compare_digest("v0=" + expected.hexdigest(), signature):
+            return "the signature does not match"
+        return None
 
     async def from_journal(self, entry: JournalEntry) -> None:
         """Handle a stored request as bolt would have on arrival; raise to have it retried."""
         request = AsyncBoltRequest(
-            body=entry.body, headers={"content-type": entry.content_type}, context={STORED: True}
+            body=entry.body,
+            headers={"content-type": entry.content_type},
+            context={STORED: True, DELIVERY: entry.delivery_id},
         )
         response = await self.app.async_dispatch(request)
         unauthorized = request.context.authorize_result is None and not _needs_no_token(request)
@@ -233,7 +278,7 @@ class SlackEdge:
             actor,
             place,
             f"{command['command']} {words}",
-            delivery_id=f"command:{trigger}" if trigger else None,
+            delivery_id=context.get(DELIVERY) or (f"command:{trigger}" if trigger else None),
             reply_inline=not stored,
         )
         if reply is not None and inline(reply) and not stored:
@@ -259,7 +304,9 @@ class SlackEdge:
                 "command with its options instead (`help` shows them).",
             )
 
-    async def _on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_submit(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         team = (body.get("team") or {}).get("id", "")
         user = body.get("user") or {}
         actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
@@ -268,7 +315,8 @@ class SlackEdge:
             view.get("callback_id", ""),
             view.get("private_metadata", ""),
             submitted(view),
-            delivery_id=f"view:{view.get('id', '')}:{view.get('hash', '')}",
+            delivery_id=context.get(DELIVERY)
+            or f"view:{view.get('id', '')}:{view.get('hash', '')}",
         )
         if isinstance(result, dict):
             known = set(((view.get("state") or {}).get("values") or {}).keys())
@@ -280,18 +328,20 @@ class SlackEdge:
         else:
             await ack()
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_message(
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         """Direct messages to the bot: answers (text, or text with a file) and their edits;
         in channels, replies in the thread of one of the bot's posts."""
         if event.get("bot_id"):
             return
+        delivery = context.get(DELIVERY) or body.get("event_id")
         if event.get("channel_type") in CHANNEL_TYPES:
-            await self._thread_reply(body, event)
+            await self._thread_reply(body, event, delivery)
             return
         if event.get("channel_type") != "im":
             return
         team = body.get("team_id") or event.get("team", "")
-        delivery = body.get("event_id")
         subtype = event.get("subtype")
         if subtype in ANSWER_SUBTYPES and event.get("user") and not event.get("thread_ts"):
             actor = await self._actor(team, event["user"])
@@ -311,7 +361,9 @@ class SlackEdge:
                     delivery_id=delivery,
                 )
 
-    async def _thread_reply(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _thread_reply(
+        self, body: dict[str, Any], event: dict[str, Any], delivery: str | None
+    ) -> None:
         thread, user = event.get("thread_ts"), event.get("user")
         if not thread or thread == event.get("ts") or not user or event.get("subtype"):
             return
@@ -322,7 +374,7 @@ class SlackEdge:
             str(thread),
             from_slack(event.get("text", "")),
             ref=event.get("ts"),
-            delivery_id=body.get("event_id"),
+            delivery_id=delivery,
         )
 
     async def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -340,7 +392,9 @@ class SlackEdge:
         except SlackApiError as exc:
             log.warning("home tab not published", user=actor.user, error=str(exc))
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         team = (body.get("team") or {}).get("id", "")
         user = body.get("user") or {}
         actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
@@ -355,6 +409,20 @@ class SlackEdge:
                 place,
                 name,
                 value,
-                delivery_id=f"action:{action.get('action_ts', '')}:{user.get('id', '')}",
+                delivery_id=context.get(DELIVERY)
+                or f"action:{action.get('action_ts', '')}:{user.get('id', '')}",
             )
         await ack()
+
+
+def _refuse(status: int, reason: str, answer: str | None = None) -> web.Response:
+    """A refusal without a traceback; the caller learns the reason unless it is about the
+    signature (``answer``), which would only help a forger.
+
+    Unsigned requests are the internet's noise: their access line is their one log line,
+    the reason only at debug level. A signed request refused is Slack's (or comes from
+    someone holding the secret), so its reason is a warning an operator should see.
+    """
+    level = log.debug if status == 401 else log.warning
+    level("slack request refused", status=status, reason=reason)
+    return web.json_response({"error": answer or reason}, status=status)

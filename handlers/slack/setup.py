@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal
 from handlers.slack.app import SlackEdge
+from handlers.slack.home import HomeTeam
 from handlers.slack.installations import DatabaseInstallationStore, DatabaseStateStore
 from handlers.slack.manifest import BOT_SCOPES
 from handlers.slack.pool import Pool
@@ -29,6 +30,8 @@ def single_workspace(
     journal: Journal | None = None,
     pool: Pool | None = None,
 ) -> tuple[SlackEdge, SlackPort]:
+    """One workspace, the token's own (auth.test says which): requests naming another
+    workspace are refused at the door, since the one token would answer them."""
     pool = pool or Pool()
     client = pool.client(token=token, base_url=api_url, timeout=15)
 
@@ -36,7 +39,12 @@ def single_workspace(
         return client
 
     edge = SlackEdge(
-        rituals, signing_secret=signing_secret, client=client, clients=clients, journal=journal
+        rituals,
+        signing_secret=signing_secret,
+        client=client,
+        clients=clients,
+        journal=journal,
+        home=HomeTeam(client),
     )
     rituals.rt.rosters[PLATFORM] = CachedRoster(SlackRoster(clients, edge.people))
     return edge, SlackPort(clients, pool)

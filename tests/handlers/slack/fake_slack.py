@@ -27,6 +27,9 @@ class Call:
 @dataclass
 class FakeSlack:
     team: str = "T1"
+    # Enterprise Grid: the token's enterprise, and whether the app is installed org-wide.
+    enterprise: str | None = None
+    org_wide: bool = False
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[web.Response]] = field(default_factory=dict)
@@ -144,7 +147,14 @@ class FakeSlack:
         return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
 
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "team_id": self.team, "user_id": BOT_USER, "bot_id": "BBOT"}
+        return {
+            "ok": True,
+            "team_id": self.team,
+            "enterprise_id": self.enterprise,
+            "is_enterprise_install": self.org_wide,
+            "user_id": BOT_USER,
+            "bot_id": "BBOT",
+        }
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args["channel"]

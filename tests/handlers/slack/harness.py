@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from bot.kinds import registry
 from bot.web import init_app
 from handlers.journal import Journal
 from handlers.slack.pool import Pool
-from handlers.slack.setup import single_workspace
+from handlers.slack.setup import multi_workspace, single_workspace
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
+from storage.models import JournalEntry
 from tests.handlers.slack import signing
 from tests.handlers.slack.fake_slack import FakeSlack
 
@@ -76,12 +85,60 @@ class SlackTeam:
     async def deliver(self) -> None:
         await self.delivery.drain()
 
+    async def send(self, body: str | bytes, headers: dict[str, str]) -> int:
+        """POST to /slack/events with exactly these headers (signed or not)."""
+        response = await self.http.post("/slack/events", data=body, headers=headers)
+        return response.status
+
+    async def stored(self) -> int:
+        """Requests waiting in the journal."""
+        async with self.db.session() as session:
+            return (await session.execute(select(func.count(JournalEntry.id)))).scalar_one()
+
+    def calls_to_slack(self) -> list[str]:
+        """Web API methods called for requests (auth.test at start-up aside)."""
+        return [c.method for c in self.slack.calls if c.method != "auth.test"]
+
+
+@dataclass
+class Logged:
+    """What was logged while a block ran: our structlog events and the libraries' records."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """What an operator reads at the info level, one entry a line."""
+        ours = [str(e) for e in self.events if e["log_level"] != "debug"]
+        return ours + [r.getMessage() for r in self.records if r.levelno >= logging.INFO]
+
+    @property
+    def tracebacks(self) -> list[str]:
+        ours = [str(e["event"]) for e in self.events if "exc_info" in e or "exception" in e]
+        return ours + [r.getMessage() for r in self.records if r.exc_info]
+
+
+@contextmanager
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[Logged]:
+    """Everything logged at the info level and above."""
+    caplog.set_level(logging.INFO)
+    found = Logged()
+    start = len(caplog.records)
+    with capture_logs() as events:
+        yield found
+    found.events.extend(events)
+    found.records.extend(caplog.records[start:])
+
 
 @asynccontextmanager
-async def running(db: Database) -> AsyncIterator[SlackTeam]:
-    slack = FakeSlack()
+async def running(db: Database, slack: FakeSlack | None = None) -> AsyncIterator[SlackTeam]:
+    """``slack`` is the Web API to fake (team T1's by default)."""
+    slack = slack or FakeSlack()
     slack.add_user("UALICE", "Alice", "Europe/Berlin")
     slack.add_user("UBOB", "Bob", "America/New_York")
+    # Both are in #ml-team, so the roster sync before a stand-up keeps them.
+    slack.channels.setdefault("C1", ["UALICE", "UBOB"])
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
     rituals = Rituals(Runtime(db=db, clock=clock), registry())
@@ -98,4 +155,52 @@ async def running(db: Database) -> AsyncIterator[SlackTeam]:
     delivery = Delivery(db, {"slack": port}, clock)
     async with TestClient(server) as http:
         yield SlackTeam(db, slack, http, clock, delivery, rituals, journal, pool)
+    await slack.close()
+
+
+class Installer:
+    """Our app in OAuth mode, any workspace may install it; Slack's Web API faked."""
+
+    def __init__(self, http: TestClient, slack: FakeSlack, delivery: Delivery, db: Database):
+        self.http, self.slack, self.delivery, self.db = http, slack, delivery, db
+
+    async def start(self) -> tuple[str, str]:
+        """Open /slack/install: the authorize link's state, and the state cookie."""
+        response = await self.http.get("/slack/install", allow_redirects=False)
+        page = await response.text()
+        link = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', page)
+        assert response.status in (200, 302) and (link or response.headers.get("Location"))
+        url = link.group(1).replace("&amp;", "&") if link else response.headers["Location"]
+        query = parse_qs(urlparse(url).query)
+        assert query["client_id"] == ["cid"]
+        assert "commands" in query["scope"][0]
+        return query["state"][0], response.cookies["slack-app-oauth-state"].value
+
+    async def finish(self, code: str, state: str, cookie: str) -> int:
+        response = await self.http.get(
+            f"/slack/oauth_redirect?code={code}&state={state}",
+            headers={"Cookie": f"slack-app-oauth-state={cookie}"},
+            allow_redirects=False,
+        )
+        return response.status
+
+
+@asynccontextmanager
+async def installing(db: Database) -> AsyncIterator[Installer]:
+    slack = FakeSlack()
+    slack.add_user("UCARA", "Cara", "Asia/Tokyo")
+    api = await slack.start()
+    clock = FakeClock(MONDAY_0800)
+    rituals = Rituals(Runtime(db=db, clock=clock), registry())
+    edge, port = multi_workspace(
+        rituals,
+        client_id="cid",
+        client_secret="csecret",
+        signing_secret=signing.SECRET,
+        api_url=api,
+        public_url="https://bot.example.org",
+    )
+    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
+    async with TestClient(server) as http:
+        yield Installer(http, slack, Delivery(db, {"slack": port}, clock), db)
     await slack.close()

@@ -6,19 +6,21 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 SECRET = "test-signing-secret"
 
 
-def signature(body: str, timestamp: int, secret: str = SECRET) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
+def signature(body: str | bytes, timestamp: int, secret: str = SECRET) -> str:
+    raw = body if isinstance(body, bytes) else body.encode()
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 def headers(
-    body: str, content_type: str, *, timestamp: int | None = None, secret: str = SECRET
+    body: str | bytes, content_type: str, *, timestamp: int | None = None, secret: str = SECRET
 ) -> dict[str, str]:
     stamp = int(time.time()) if timestamp is None else timestamp
     return {
@@ -37,36 +39,52 @@ def slash(
     team: str = "T1",
     response_url: str = "https://hooks.invalid/commands/1",
     trigger_id: str | None = None,
+    enterprise: str | None = None,
+    ids: bool = True,
 ) -> str:
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "ml",
-            "channel_id": channel,
-            "channel_name": "ml-team",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": trigger_id or f"{time.time_ns()}.{user}",
-        }
-    )
+    """A slash command; ``ids=False`` leaves out its trigger_id, as only a forger would."""
+    fields = {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "ml",
+        "channel_id": channel,
+        "channel_name": "ml-team",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": trigger_id or f"{time.time_ns()}.{user}",
+    }
+    if enterprise is not None:
+        fields["enterprise_id"] = enterprise
+    if not ids:
+        del fields["trigger_id"]
+    return urlencode(fields)
 
 
-def event(payload: dict[str, Any], *, event_id: str, team: str = "T1") -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": payload,
-        }
-    )
+def event(
+    payload: dict[str, Any],
+    *,
+    event_id: str | None,
+    team: str = "T1",
+    enterprise: str | None = None,
+) -> str:
+    """An Events API envelope; with no ``event_id`` it carries none."""
+    envelope: dict[str, Any] = {
+        "token": "legacy",
+        "team_id": team,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": payload,
+    }
+    if event_id is None:
+        del envelope["event_id"]
+    if enterprise is not None:
+        envelope["enterprise_id"] = enterprise
+    return json.dumps(envelope)
 
 
 def dm(user: str, text: str, *, ts: str) -> dict[str, Any]:
@@ -99,7 +117,16 @@ def channel_message(
     return payload
 
 
-def button(action_id: str, value: str, *, user: str, channel: str = "C1", team: str = "T1") -> str:
+def button(
+    action_id: str,
+    value: str,
+    *,
+    user: str,
+    channel: str = "C1",
+    team: str = "T1",
+    ids: bool = True,
+) -> str:
+    """A button press; ``ids=False`` leaves out its trigger_id and action_ts."""
     payload = {
         "type": "block_actions",
         "team": {"id": team, "domain": "ml"},
@@ -119,6 +146,8 @@ def button(action_id: str, value: str, *, user: str, channel: str = "C1", team: 
             }
         ],
     }
+    if not ids:
+        del payload["trigger_id"], payload["actions"][0]["action_ts"]
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -148,3 +177,26 @@ def submission(
         },
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def reshaped(body: str, change: Callable[[dict[str, Any]], object]) -> str:
+    """The same request with ``change`` applied to what it carries: an event's envelope, an
+    interaction's payload, or a slash command's form fields."""
+    if body.startswith("{"):
+        envelope = json.loads(body)
+        change(envelope)
+        return json.dumps(envelope)
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" not in form:
+        change(form)
+        return urlencode(form)
+    payload = json.loads(form["payload"])
+    change(payload)
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def carried(body: str) -> dict[str, Any]:
+    """What a request carries, as ``reshaped`` changes it."""
+    found: dict[str, Any] = {}
+    reshaped(body, found.update)
+    return found

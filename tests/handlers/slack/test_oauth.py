@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlparse
-
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.oauth.installation_store import Bot
 from sqlalchemy import func, select
@@ -18,60 +12,13 @@ from handlers.journal import Journal
 from handlers.slack.installations import DatabaseInstallationStore
 from handlers.slack.setup import multi_workspace
 from rituals.clock import FakeClock
-from rituals.delivery import Delivery
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
 from storage.models import Channel, JournalEntry, Ritual, SlackInstallation, Workspace
 from tests.handlers.slack import signing
 from tests.handlers.slack.fake_slack import FakeSlack
-from tests.handlers.slack.harness import FORM, MONDAY_0800
-
-
-class Installer:
-    def __init__(self, http: TestClient, slack: FakeSlack, delivery: Delivery, db: Database):
-        self.http, self.slack, self.delivery, self.db = http, slack, delivery, db
-
-    async def start(self) -> tuple[str, str]:
-        """Open /slack/install: the authorize link's state, and the state cookie."""
-        response = await self.http.get("/slack/install", allow_redirects=False)
-        page = await response.text()
-        link = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', page)
-        assert response.status in (200, 302) and (link or response.headers.get("Location"))
-        url = link.group(1).replace("&amp;", "&") if link else response.headers["Location"]
-        query = parse_qs(urlparse(url).query)
-        assert query["client_id"] == ["cid"]
-        assert "commands" in query["scope"][0]
-        return query["state"][0], response.cookies["slack-app-oauth-state"].value
-
-    async def finish(self, code: str, state: str, cookie: str) -> int:
-        response = await self.http.get(
-            f"/slack/oauth_redirect?code={code}&state={state}",
-            headers={"Cookie": f"slack-app-oauth-state={cookie}"},
-            allow_redirects=False,
-        )
-        return response.status
-
-
-@pytest.fixture
-async def installer(db: Database) -> AsyncIterator[Installer]:
-    slack = FakeSlack()
-    slack.add_user("UCARA", "Cara", "Asia/Tokyo")
-    api = await slack.start()
-    clock = FakeClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
-    rituals = Rituals(Runtime(db=db, clock=clock), registry())
-    edge, port = multi_workspace(
-        rituals,
-        client_id="cid",
-        client_secret="csecret",
-        signing_secret=signing.SECRET,
-        api_url=api,
-        public_url="https://bot.example.org",
-    )
-    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
-    async with TestClient(server) as http:
-        yield Installer(http, slack, Delivery(db, {"slack": port}, clock), db)
-    await slack.close()
+from tests.handlers.slack.harness import FORM, MONDAY_0800, Installer
 
 
 async def test_a_workspace_installs_and_then_uses_its_own_token(installer: Installer) -> None:

@@ -11,9 +11,7 @@ from tests.handlers.slack.harness import SlackTeam
 
 async def answers(team: SlackTeam) -> list[tuple[int, str]]:
     async with team.db.session() as session:
-        rows = await session.execute(
-            select(Answer.question_index, Answer.text).order_by(Answer.id)
-        )
+        rows = await session.execute(select(Answer.question_index, Answer.text).order_by(Answer.id))
         return [(index, text) for index, text in rows.tuples()]
 
 
