@@ -251,7 +251,7 @@ class SlackEdge:
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
         profile = await self.people.profile(team, user, name)
-        return Actor(PLATFORM, team, user, profile.name, profile.tz)
+        return Actor(PLATFORM, team, user, profile.name, profile.tz, admin=profile.admin)
 
     async def _on_command(
         self, ack: Any, command: dict[str, Any], context: AsyncBoltContext
@@ -399,7 +399,9 @@ class SlackEdge:
         user = body.get("user") or {}
         actor = await self._actor(team, user.get("id", ""), user.get("name", ""))
         channel = (body.get("channel") or {}).get("id")
-        place = Place(channel, (body.get("channel") or {}).get("name", "")) if channel else None
+        # A button in the person's own chat with the bot (a D… channel) acts in private.
+        in_channel = channel and not str(channel).startswith("D")
+        place = Place(channel, (body.get("channel") or {}).get("name", "")) if in_channel else None
         name, value = action_name(action.get("action_id", "")), str(action.get("value", ""))
         if name in self.rituals.form_ids:
             await self._open(actor, place, name, value, body.get("trigger_id"))

@@ -42,6 +42,7 @@ class Profile:
     away: bool = False
     away_until: date | None = None
     known: bool = True  # False when Slack could not be asked: nothing above is certain
+    admin: bool = False  # a workspace admin or owner
 
 
 def out_of_office(profile: dict[str, Any], now: float) -> tuple[bool, date | None]:
@@ -92,6 +93,9 @@ class People:
         name = profile.get("display_name") or profile.get("real_name") or data.get("name") or user
         away, until = out_of_office(profile, self._wall())
         human = not (data.get("is_bot") or data.get("deleted") or user == "USLACKBOT")
-        result = Profile(name=name, tz=data.get("tz"), human=human, away=away, away_until=until)
+        admin = bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner"))
+        result = Profile(
+            name=name, tz=data.get("tz"), human=human, away=away, away_until=until, admin=admin
+        )
         self._cache[key] = (self._now(), result)
         return result
