@@ -27,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.journal import Journal
+from handlers.journal import Journal, permanent
 from handlers.slack.door import JSON, examine
 from handlers.slack.home import HomeTeam
 from handlers.slack.people import People
@@ -50,6 +50,7 @@ ANSWER_SUBTYPES = (None, "file_share")
 CHANNEL_TYPES = ("channel", "group")
 
 STORED = "ritualbot_stored"
+FAILED = "ritualbot_failed"
 # The door's key for a request (Slack's id, or a digest of the signed request), handed to
 # the listeners so the rituals record the same key the journal deduplicated by.
 DELIVERY = "ritualbot_delivery"
@@ -134,6 +135,7 @@ class SlackEdge:
             )
         for word in rituals.words:
             self.app.command(f"/{word}")(self._on_command)
+        self.app.error(self._on_error)
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(".+"))(self._on_action)
         self.app.view(re.compile(".+"))(self._on_submit)
@@ -245,9 +247,18 @@ class SlackEdge:
             context={STORED: True, DELIVERY: entry.delivery_id},
         )
         response = await self.app.async_dispatch(request)
+        failed = request.context.get(FAILED)
+        if isinstance(failed, Exception) and permanent(failed):
+            raise failed  # the journal sets the request aside at once, with this reason
         unauthorized = request.context.authorize_result is None and not _needs_no_token(request)
         if response.status >= 500 or response.body == AUTHORIZE_FAILED or unauthorized:
             raise RuntimeError(f"Slack request {entry.delivery_id} failed: {response.body}")
+
+    async def _on_error(self, error: Exception, request: AsyncBoltRequest) -> None:
+        """A listener raised: keep the error beside the request, so a stored request that
+        can never be handled is set aside at once instead of retried."""
+        request.context[FAILED] = error
+        log.error("Slack listener failed", error=f"{type(error).__name__}: {error}"[:300])
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
         profile = await self.people.profile(team, user, name)

@@ -23,6 +23,7 @@ from handlers.slack.pool import Pool
 from handlers.slack.setup import multi_workspace, single_workspace
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
+from rituals.kinds import Registry
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
@@ -132,8 +133,11 @@ def logged(caplog: pytest.LogCaptureFixture) -> Iterator[Logged]:
 
 
 @asynccontextmanager
-async def running(db: Database, slack: FakeSlack | None = None) -> AsyncIterator[SlackTeam]:
-    """``slack`` is the Web API to fake (team T1's by default)."""
+async def running(
+    db: Database, slack: FakeSlack | None = None, kinds: Registry | None = None
+) -> AsyncIterator[SlackTeam]:
+    """``slack`` is the Web API to fake (team T1's by default); ``kinds`` the ritual kinds
+    (the bot's own by default)."""
     slack = slack or FakeSlack()
     slack.add_user("UALICE", "Alice", "Europe/Berlin")
     slack.add_user("UBOB", "Bob", "America/New_York")
@@ -141,7 +145,7 @@ async def running(db: Database, slack: FakeSlack | None = None) -> AsyncIterator
     slack.channels.setdefault("C1", ["UALICE", "UBOB"])
     api = await slack.start()
     clock = FakeClock(MONDAY_0800)
-    rituals = Rituals(Runtime(db=db, clock=clock), registry())
+    rituals = Rituals(Runtime(db=db, clock=clock), kinds or registry())
     journal, pool = Journal(db, clock), Pool()
     edge, port = single_workspace(
         rituals,
