@@ -91,15 +91,18 @@ def db_upgrade() -> None:
 
     settings = _settings()
 
-    async def upgrade() -> None:
+    async def upgrade() -> list[str]:
         db = Database(settings.database_url)
         try:
-            await db.upgrade()
+            return await db.upgrade()
         finally:
             await db.dispose()
 
-    asyncio.run(upgrade())
-    typer.echo("database is up to date")
+    applied = asyncio.run(upgrade())
+    if applied:
+        typer.echo(f"applied {', '.join(applied)}; the database is at {applied[-1]}")
+    else:
+        typer.echo("the database was up to date already; nothing applied")
 
 
 def _with_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

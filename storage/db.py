@@ -12,6 +12,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -105,10 +107,10 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def upgrade(self) -> None:
-        """Apply every migration not yet applied."""
+    async def upgrade(self) -> list[str]:
+        """Apply every migration not yet applied; the revisions applied, oldest first."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+            return await conn.run_sync(_upgrade)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -122,5 +124,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def _upgrade(connection: Connection) -> list[str]:
+    config = alembic_config(connection)
+    before = MigrationContext.configure(connection).get_current_revision()
+    command.upgrade(config, "head")
+    after = MigrationContext.configure(connection).get_current_revision()
+    if after is None or after == before:
+        return []
+    script = ScriptDirectory.from_config(config)
+    applied = [r.revision for r in script.iterate_revisions(after, before)]
+    return list(reversed(applied))

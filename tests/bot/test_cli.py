@@ -68,8 +68,10 @@ async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Pa
 
 async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     code, out, _err = await run("db", "upgrade", env=clean_env(tmp_path))
-    assert code == 0 and "up to date" in out
+    assert code == 0 and out.startswith("applied 0001, 0002, 0003, 0004,")
     assert (tmp_path / "bot.db").stat().st_size > 0
+    code, out, _err = await run("db", "upgrade", env=clean_env(tmp_path))
+    assert code == 0 and "up to date already; nothing applied" in out
 
 
 async def test_an_operator_lists_and_replays_set_aside_requests(tmp_path: Path) -> None:
