@@ -24,6 +24,7 @@ from rituals.standup.settings import zone
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
 Found = tuple[Response, Occurrence, Ritual]
+MAX_ANSWER = 3000  # what one Slack section shows whole
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Answering:
         is what :meth:`pending` looked up (and locked)."""
         now = self.rt.clock.now()
         response, occurrence, ritual = found
+        if (too_long := _too_long(text)) is not None:
+            return Answered(too_long)
         questions = list(occurrence.questions)
         index = response.next_question
         await self._store(session, member, occurrence, ritual, response, index, text, ref, now)
@@ -266,6 +269,8 @@ class Answering:
             answer = await self._answer_to(session, member, question or 1, channel, now)
             if answer is None:
                 return Message(text=f"You have not answered question {question} yet.")
+        if (too_long := _too_long(text)) is not None:
+            return too_long
         response = await session.get_one(Response, answer.response_id)
         response, occurrence, ritual = await self._locked(
             session, response.id, response.occurrence_id
@@ -301,3 +306,14 @@ class Answering:
                 Ritual.channel_id == channel.id
             )
         return (await session.execute(query)).scalar_one_or_none()
+
+
+def _too_long(text: str) -> Message | None:
+    """Answers are kept whole, so one longer than a chat message can show is refused."""
+    length = len(text.strip())
+    if length <= MAX_ANSWER:
+        return None
+    return Message(
+        text=f"Sorry — that answer is {length:,} characters; the limit is {MAX_ANSWER:,}.",
+        context="Send a shorter one; nothing was saved, and the question still waits.",
+    )

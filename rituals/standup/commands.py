@@ -175,6 +175,9 @@ class StandupCommands:
             )
             ctx.session.add(ritual)
         options = current or cfg.StandupOptions()
+        schedule = (cfg.hhmm(at), list(days), tz, country)
+        if created or schedule != (options.at, options.days, ritual.tz, options.country):
+            options.schedule_since = ctx.now
         options.at = cfg.hhmm(at)
         options.summary_at = cfg.hhmm(summary)
         options.days = list(days)

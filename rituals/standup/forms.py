@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals.commands import tokens as t
 from rituals.messages import Form, FormField, Message
 from rituals.standup import settings as cfg
-from rituals.standup.answering import Answered, Answering
+from rituals.standup.answering import MAX_ANSWER, Answered, Answering
 from rituals.standup.grammar import VERBS
 from rituals.standup.summary import short_label
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
@@ -26,7 +26,6 @@ SETUP_FIELDS = (
     ("summary", "Summary at (HH:MM)", "12:30"),
     ("holidays", "Skip public holidays of (country code, or none)", "DE"),
 )
-MAX_ANSWER = 3000
 
 
 async def answers_form(session: AsyncSession, member: Member, occurrence_id: int) -> Form | Message:

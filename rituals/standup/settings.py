@@ -47,6 +47,8 @@ class StandupOptions(BaseModel):
     escalate_after_days: int = 2
     reminder_minutes: int = 90
     left: list[str] = Field(default_factory=list)
+    # When the schedule last changed: a run due before then never was, so it cannot be missed.
+    schedule_since: datetime | None = None
 
 
 def of(ritual: Ritual) -> StandupOptions:

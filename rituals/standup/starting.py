@@ -53,6 +53,9 @@ class Starter:
                 return 0
             day = local_date(due, tz)
             if now - due > self.rt.grace:
+                since = cfg.of(ritual).schedule_since or ritual.created_at
+                if due < since:
+                    return 0  # due before the stand-up (or its schedule) existed: never was
                 await self._record_missed(session, ritual, day, due, now)
                 return 0
             occurrence, _ = await self.occurrence_for(session, ritual, day, now)

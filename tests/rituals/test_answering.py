@@ -279,3 +279,18 @@ async def test_a_near_miss_of_a_command_gets_a_suggestion_not_an_answer(db: Data
     reply = await team.dm(ALICE, "standpu now")
     assert "did you mean 'standup'?" in reply
     assert "Nothing is waiting for your answer" in await team.dm(ALICE, "hello there")
+
+
+async def test_an_answer_longer_than_a_message_can_show_is_refused_and_the_question_waits(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+
+    refused = await team.dm(ALICE, "x" * 10_000)
+    assert refused.startswith("Sorry — that answer is 10,000 characters; the limit is 3,000.")
+    assert "question 2 of 3" in await team.dm(ALICE, "y" * 3_000)
+    async with db.session() as session:
+        stored = list((await session.execute(select(Answer.text))).scalars())
+    assert stored == ["y" * 3_000]

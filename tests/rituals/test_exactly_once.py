@@ -105,6 +105,16 @@ async def test_a_start_past_the_grace_period_skips_with_one_log_line(db: Databas
     assert await team.standups.catch_up() == 6
 
 
+async def test_a_run_due_before_the_stand_up_existed_was_never_missed(db: Database) -> None:
+    team = Team(db, DUE + timedelta(hours=8))  # set up in the evening, after 09:30 had passed
+    await team.type(LEAD, "standup setup at 09:30 tz Europe/Berlin")
+    team.clock.set(DUE + timedelta(hours=10))
+    with capture_logs() as logs:
+        assert await another_process(db, team.clock).kinds["standup"].catch_up() == 0
+    assert not [e for e in logs if "grace" in e["event"]]
+    assert await scalar(db, select(func.count()).select_from(Occurrence)) == 0
+
+
 async def test_a_run_killed_while_prompting_prompts_every_member_once_after_restart(
     db: Database,
 ) -> None:
