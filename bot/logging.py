@@ -16,7 +16,9 @@ __all__ = ["LOG_FORMATS", "configure_logging"]
 
 LOG_FORMATS = ("console", "json")
 _HANDLER_NAME = "ritualbot"
-_CHATTY = ("apscheduler.executors",)
+# Libraries whose INFO lines narrate their own workings ("Added job", "Context impl
+# SQLiteImpl"); ours say what the bot did.
+_CHATTY = ("apscheduler", "alembic")
 # Their debug lines carry statement parameters, secrets included (the stored secret key).
 _NEVER_DEBUG = ("aiosqlite", "asyncpg")
 

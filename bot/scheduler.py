@@ -221,6 +221,7 @@ class RitualScheduler:
                     RitualTrigger(slot.schedule, self.grace),
                     args=slot.args,
                     id=job_id,
+                    name=f"{kind.title} {ritual_id} ({slot.key})",
                     replace_existing=True,
                 )
                 self._job_ids.setdefault(ritual_id, set()).add(job_id)

@@ -66,3 +66,18 @@ async def test_debug_logging_never_prints_statement_parameters(
     finally:
         await db.dispose()
     assert key not in capsys.readouterr().err
+
+
+async def test_start_up_chatter_of_the_libraries_stays_out_of_the_log(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from storage.db import Database
+
+    configure_logging("INFO", "json")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'quiet.db'}")
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+    logging.getLogger("apscheduler.scheduler").info('Added job "ritual" to job store "default"')
+    assert capsys.readouterr().err == ""
