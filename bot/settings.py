@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import timedelta
@@ -44,6 +45,7 @@ _REWRITES = {
     "postgres": "postgresql+asyncpg",
     "sqlite": "sqlite+aiosqlite",
 }
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 _LOCALTIME = Path("/etc/localtime")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -307,6 +309,19 @@ class Settings(BaseSettings):
     def _openai_base_url(cls, value: Any) -> str | None:
         text = _text(value)
         return _http_url(str(text), what="an OpenAI-compatible API") if text else None
+
+    @field_validator("microsoft_app_id", mode="before")
+    @classmethod
+    def _app_id(cls, value: Any) -> str | None:
+        text = _text(value)
+        if not text:
+            return None
+        if not _GUID.fullmatch(str(text)):
+            raise ValueError(
+                "expected the Azure app (client) id, a GUID such as "
+                f"00000000-0000-0000-0000-000000000000, got {str(text)[:60]!r}"
+            )
+        return str(text)
 
     @field_validator("microsoft_app_type", mode="before")
     @classmethod

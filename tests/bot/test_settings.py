@@ -8,6 +8,8 @@ import pytest
 
 from bot.settings import Settings, SettingsError, load_settings, local_timezone
 
+APP_ID = "00000000-0000-0000-0000-000000000001"
+
 
 def error_for(env: dict[str, str]) -> str:
     with pytest.raises(SettingsError) as caught:
@@ -84,6 +86,14 @@ def test_empty_values_count_as_unset() -> None:
     assert s.console_user == "you"
 
 
+def test_an_app_id_that_is_not_a_guid_is_named_at_start() -> None:
+    message = error_for({"MICROSOFT_APP_ID": "not-a-guid", "MICROSOFT_APP_PASSWORD": "p"})
+    assert message.startswith("MICROSOFT_APP_ID: expected the Azure app (client) id, a GUID")
+    assert "not-a-guid" in message
+    alone = error_for({"MICROSOFT_APP_ID": "not-a-guid"})
+    assert alone.startswith("MICROSOFT_APP_ID:")
+
+
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
@@ -132,7 +142,7 @@ def test_empty_values_count_as_unset() -> None:
             "got '-5'",
         ),
         (
-            {"MICROSOFT_APP_ID": "app", "MICROSOFT_APP_TYPE": "SingleTenant"},
+            {"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"},
             "MICROSOFT_APP_TENANT_ID: expected a tenant id when MICROSOFT_APP_TYPE is SingleTenant",
         ),
     ],
@@ -246,7 +256,7 @@ def test_llm_enabled(env: dict[str, str], enabled: bool) -> None:
         ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID"),
         ({"MICROSOFT_APP_TENANT_ID": "t"}, "MICROSOFT_APP_ID"),
         (
-            {"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TYPE": "UserAssignedMSI"},
+            {"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "UserAssignedMSI"},
             "MICROSOFT_APP_TENANT_ID",
         ),
     ],
