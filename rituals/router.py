@@ -158,7 +158,7 @@ class Rituals:
             if not always_command and not means_command(
                 self.grammar, text, parsed, waiting=bool(waiting)
             ):
-                reply = await self._answer(ctx, waiting, text, ref)
+                reply = await self._answer(ctx, waiting, text, ref, parsed)
             if reply is None:
                 reply = await self._dispatch(ctx, parsed)
                 target = place
@@ -179,7 +179,12 @@ class Rituals:
         return found
 
     async def _answer(
-        self, ctx: CommandContext, waiting: list[Waiting], text: str, ref: str | None
+        self,
+        ctx: CommandContext,
+        waiting: list[Waiting],
+        text: str,
+        ref: str | None,
+        parsed: c.ParseResult,
     ) -> Reply | None:
         """File the answer under the conversation the person was asked in last; None when
         that kind says the line is no answer but a command. When that conversation is done
@@ -187,6 +192,12 @@ class Rituals:
         it."""
         if not waiting:
             ctx.channel = None
+            if isinstance(parsed, c.Usage):
+                return Reply(
+                    NOTHING_ASKED.model_copy(
+                        update={"context": f"As a command: {parsed.error}. Try: {parsed.example}"}
+                    )
+                )
             return Reply(NOTHING_ASKED)
         latest = max(waiting, key=lambda w: w.asked_at)
         channel, ctx.channel = ctx.channel, None

@@ -26,6 +26,7 @@ E = TypeVar("E", bound=StrEnum)
 Handler = Callable[[list[str], str], Command]
 
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_TWELVE_HOUR = re.compile(r"([0-9]{1,2})(?::([0-5][0-9]))?(am|pm)")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _INT = re.compile(r"#?([0-9]{1,10})")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
@@ -98,8 +99,14 @@ def integer(token: str, low: int, high: int, what: str) -> int:
 
 
 def ident(token: str) -> int:
-    """Ids are positive and must fit the database's 32-bit integer column."""
-    return integer(token, 1, MAX_ID, "id")
+    """Ids are positive and must fit the database's 32-bit integer column; one outside
+    that is simply not an id that exists."""
+    match = _INT.fullmatch(token)
+    if match is None:
+        raise Reject(f"expected an id like 12, not {quote(token)}")
+    if not 1 <= int(match[1]) <= MAX_ID:
+        raise Reject(f"there is no #{match[1][:12]}: ids are shown as #1, #2 and so on")
+    return int(match[1])
 
 
 def number(token: str) -> float:
@@ -119,11 +126,16 @@ def iso_date(token: str) -> date:
 
 
 def clock_time(token: str) -> time:
-    """A 24-hour wall-clock time; the stand-up's timezone gives it meaning later."""
+    """A wall-clock time as people write it (9:30, 17:00, 9am, 9:30pm); the ritual's
+    timezone gives it meaning later."""
     match = _TIME.fullmatch(token)
-    if match is None:
-        raise Reject(f"expected a 24-hour time like 9:30 or 17:00, not {quote(token)}")
-    return time(int(match[1]), int(match[2]))
+    if match is not None:
+        return time(int(match[1]), int(match[2]))
+    twelve = _TWELVE_HOUR.fullmatch(token.lower())
+    if twelve is not None and 1 <= int(twelve[1]) <= 12:
+        hour = int(twelve[1]) % 12 + (12 if twelve[3] == "pm" else 0)
+        return time(hour, int(twelve[2] or 0))
+    raise Reject(f"expected a time like 9:30, 17:00 or 9am, not {quote(token)}")
 
 
 def weekday(name: str) -> int:

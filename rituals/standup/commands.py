@@ -447,6 +447,8 @@ class StandupCommands:
         ]
 
     async def edit(self, ctx: CommandContext, cmd: c.StandupEdit) -> Reply:
+        if ctx.channel is not None and await self._ritual(ctx) is None:
+            return say(NO_STANDUP, context=SETUP_HINT)
         edited = await self.engine.answering.edit(
             ctx.session, ctx.member, question=cmd.question, text=cmd.text, channel=ctx.channel
         )

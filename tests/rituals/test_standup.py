@@ -338,3 +338,12 @@ async def test_holidays_and_weekends_start_nothing(db: Database) -> None:
     async with db.session() as session:
         days = (await session.execute(select(Occurrence.local_date).order_by(Occurrence.id))).all()
     assert [d.isoformat() for (d,) in days] == ["2026-11-25", "2026-11-27", "2026-11-30"]
+
+
+async def test_wrong_words_get_replies_that_say_what_is_wrong(db: Database) -> None:
+    team = Team(db, datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    assert "There is no stand-up in this channel yet" in await team.type(ALICE, "standup edit 9 x")
+    nothing = await team.dm(ALICE, "frobnicate")
+    assert "Nothing is waiting for your answer" in nothing
+    assert "As a command: unknown command 'frobnicate'" in nothing
+    assert "there is no #0" in await team.type(ALICE, "standup resolve 0")

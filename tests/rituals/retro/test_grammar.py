@@ -83,7 +83,7 @@ BAD = [
     ("retro add well " + "x" * (MAX_ITEM + 1), f"the limit is {MAX_ITEM}"),
     ("retro vote", "missing id"),
     ("retro vote abc", "not 'abc'"),
-    ("retro vote 0", "id must be a whole number"),
+    ("retro vote 0", "there is no #0"),
     ("retro vote 3 4", "unexpected '4'"),
     ("retro close now", "unexpected 'now'"),
     ("retro done", "missing action id"),
@@ -94,7 +94,7 @@ BAD = [
     ("retro schedule every 13 weeks on fri at 15:00", "weeks must be a whole number from 1 to 12"),
     ("retro schedule every 2 fortnights on fri at 15:00", "every takes a number of weeks"),
     ("retro schedule every week on fri-sat at 15:00", "unknown day"),
-    ("retro schedule every week on fri at 25:00", "24-hour time"),
+    ("retro schedule every week on fri at 25:00", "a time like 9:30"),
     ("retro schedule every week on fri at 15:00 tz Mars/Base", "unknown timezone"),
     ("retro vot 3", "did you mean 'vote'"),
 ]
