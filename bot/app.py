@@ -76,7 +76,7 @@ def build(
     ports: dict[str, ChatPort] = {}
     session = None
     if settings.console_enabled and console:
-        ports["console"] = ConsolePort(out, me=settings.console_user)
+        console_port = ports["console"] = ConsolePort(out, me=settings.console_user)
         session = ConsoleSession(
             rituals,
             user=settings.console_user,
@@ -85,6 +85,7 @@ def build(
             out=out,
             url=settings.public_url,
             read_line=read_line,
+            shown=console_port.shown,
         )
     routes: list[Callable[[web.Application], None]] = []
     connections: list[Callable[[web.Application], AsyncIterator[None]]] = []

@@ -71,6 +71,9 @@ class Kind:
     verbs: ClassVar[Verbs]
     help: ClassVar[str]
     ready: ClassVar[bool] = True
+    # Whether any text may answer this kind's private questions; when not (a retro
+    # reminder takes `done` or `still open`), a command typed meanwhile simply runs.
+    free_text_answers: ClassVar[bool] = True
     forms: ClassVar[frozenset[str]] = frozenset()
     # Forms whose context is the channel they belong to: a submission from a client that
     # names another channel than the one it was sent in is refused.
@@ -131,6 +134,11 @@ class Kind:
         """File ``text`` as the answer; None when it is no answer to this question but a
         command the person typed (the router then runs it)."""
         raise NotImplementedError
+
+    async def skip(self, ctx: CommandContext, waiting: Waiting, *, stop: bool) -> Reply:
+        """``skip`` typed alone passes the rest of what was asked; ``cancel`` (``stop``)
+        ends the conversation for the person."""
+        return say("There is nothing here to skip.")
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         """The waiting question once more, when another kind's conversation just ended."""

@@ -16,7 +16,7 @@ from rituals import outbound
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
 from rituals.kinds import Kind, Registry, Waiting
-from rituals.messages import Form, Message, Section
+from rituals.messages import Button, ButtonStyle, Form, Message, Section
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
 from rituals.telemetry import COMMANDS
@@ -42,6 +42,27 @@ NOTHING_ASKED = Message(
 )
 
 
+# Typed alone, these are commands whatever is waiting: help, pass the rest of today's
+# questions, or stop answering them.
+PASS_WORDS = frozenset({"skip", "cancel"})
+RUN_COMMAND = "ritualbot.command"
+FILE_ANSWER = "ritualbot.answer"
+MAX_CONFIRMED = 1900  # the line rides in the buttons' values, which Slack keeps under 2,000
+
+
+def command_or_answer(text: str) -> Message:
+    """The question a line gets when it could be a command or an answer."""
+    shown = text if len(text) <= 80 else text[:79] + "…"
+    return Message(
+        text=f"“{shown}” reads like a command. Run it, or is it your answer?",
+        buttons=[
+            Button(label="Run it", action_id=RUN_COMMAND, value=text, style=ButtonStyle.primary),
+            Button(label="It's my answer", action_id=FILE_ANSWER, value=text),
+        ],
+        context="Type `/` before a command to run it straight away.",
+    )
+
+
 def inline(reply: Reply) -> bool:
     """A reply an edge may show itself, right away: private, and with no file to send."""
     return not reply.public and reply.message.attachment is None
@@ -53,7 +74,7 @@ def means_command(grammar: c.Grammar, text: str, parsed: c.ParseResult, *, waiti
     While the bot waits for an answer, only a slash command or one of the few commands
     that make sense mid-answer counts, so "Backlog grooming" or "help Maria" are answers.
     """
-    if text.lstrip().startswith("/"):
+    if text.lstrip().startswith("/") or text.strip().lower() == "help":
         return True
     if waiting:
         return isinstance(parsed, c.Command) and parsed.mid_answer
@@ -142,7 +163,9 @@ class Rituals:
         ref: str | None = None,
         always_command: bool = False,
         reply_inline: bool = False,
+        as_answer: bool = False,
     ) -> Reply | None:
+        """``as_answer``: the person said the line was their answer, whatever it reads as."""
         text = storable(text)
         parsed = self.grammar.parse(text)
         if always_command and isinstance(parsed, c.Command) and not isinstance(parsed, c.Help):
@@ -155,10 +178,17 @@ class Rituals:
             if not always_command and not text.lstrip().startswith("/"):
                 waiting = await self._waiting(ctx)
             reply, target = None, None
-            if not always_command and not means_command(
-                self.grammar, text, parsed, waiting=bool(waiting)
+            word = text.strip().lower()
+            if not always_command and word in PASS_WORDS:
+                reply = await self._pass(ctx, waiting, stop=word == "cancel")
+            elif as_answer or (
+                not always_command
+                and not means_command(self.grammar, text, parsed, waiting=bool(waiting))
             ):
-                reply = await self._answer(ctx, waiting, text, ref, parsed)
+                if not as_answer and self._ambiguous(waiting, text, parsed):
+                    reply = Reply(command_or_answer(text))
+                else:
+                    reply = await self._answer(ctx, waiting, text, ref, parsed)
             if reply is None:
                 reply = await self._dispatch(ctx, parsed)
                 target = place
@@ -166,6 +196,22 @@ class Rituals:
                 await self._queue_reply(session, actor, target, reply)
         await self._after(ctx)
         return reply
+
+    def _ambiguous(self, waiting: list[Waiting], text: str, parsed: c.ParseResult) -> bool:
+        """A whole command typed while a question that takes any text waits: it may be
+        either, so the person is asked rather than the line filed silently."""
+        if not waiting or not isinstance(parsed, c.Command) or isinstance(parsed, c.Help):
+            return False
+        latest = max(waiting, key=lambda w: w.asked_at)
+        return self.kinds[latest.kind].free_text_answers and len(text) <= MAX_CONFIRMED
+
+    async def _pass(self, ctx: CommandContext, waiting: list[Waiting], *, stop: bool) -> Reply:
+        """``skip`` or ``cancel`` typed alone, for the conversation asked in last."""
+        ctx.channel = None
+        if not waiting:
+            return say("Nothing is waiting for your answer, so there is nothing to skip.")
+        latest = max(waiting, key=lambda w: w.asked_at)
+        return await self.kinds[latest.kind].skip(ctx, latest, stop=stop)
 
     async def _waiting(self, ctx: CommandContext, *kinds: str) -> list[Waiting]:
         """What each kind (of ``kinds``, or all) waits for this person to answer."""
@@ -255,6 +301,20 @@ class Rituals:
             await self._queue_reply(session, actor, place, reply)
         await self._after(ctx)
         return reply
+
+    async def remind(self, actor: Actor) -> None:
+        """Ask again, in private, the question a person was asked last and has not
+        answered (a console that starts while one waits)."""
+        async with self.rt.db.session() as session:
+            ctx = await self._context(session, actor, None)
+            waiting = await self._waiting(ctx)
+            if not waiting:
+                return
+            latest = max(waiting, key=lambda w: w.asked_at)
+            again = await self.kinds[latest.kind].ask_again(ctx, latest)
+            if again is not None:
+                await self._queue_reply(session, actor, None, Reply(again))
+        self.rt.sent_later()
 
     async def introduce(
         self, platform: str, workspace: str, place: Place, *, delivery_id: str | None = None
@@ -378,7 +438,12 @@ class Rituals:
         *,
         delivery_id: str | None = None,
     ) -> Reply | None:
-        """A button press; the kind that owns the id decides what it means."""
+        """A button press; the kind that owns the id decides what it means. The two answers
+        to "command or answer?" are the router's own."""
+        if action_id == RUN_COMMAND:
+            return await self._handle(actor, place, value, delivery_id, always_command=True)
+        if action_id == FILE_ANSWER:
+            return await self._handle(actor, None, value, delivery_id, as_answer=True)
         kind = self._kind_of(action_id)
         if kind is None:
             log.warning("unknown action", action_id=action_id)

@@ -161,6 +161,7 @@ class Response(Base):
     remind_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]  # the person stopped this run for themselves
     late: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

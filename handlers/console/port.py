@@ -22,10 +22,15 @@ class ConsolePort:
         self.out = out
         self.me = me
         self._refs = itertools.count(1)
+        # The buttons shown last, by label: typing a label presses it, as a click would.
+        self.shown: dict[str, tuple[str, str]] = {}
 
     def _print(self, where: str, message: Message, channel: str) -> Sent:
         self.out.write(render(where, message) + "\n")
         self.out.flush()
+        for button in message.buttons:
+            if not button.form:
+                self.shown[button.label.lower()] = (button.action_id, button.value)
         return Sent(channel, f"c{next(self._refs)}")
 
     async def post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 import structlog
@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 
 BANNER = """ritualbot console — you are @{user} in #{channel} ({tz}); web server at {url}.
 Type commands as you would in Slack (`standup setup at 09:30`, `standup now`, `help`);
-any other line is your answer to the question the bot asked you. `quit` or Ctrl-D leaves."""
+any other line is your answer to the question the bot asked you, and a button's label
+([Resolve #1]) presses it. `skip` or `cancel` pass today's questions. `quit` or Ctrl-D leaves."""
 
 
 def _read_terminal_line() -> str:
@@ -28,7 +29,7 @@ def _read_terminal_line() -> str:
     import readline  # noqa: F401  (imported for its side effect: arrow keys and history)
 
     try:
-        return input() + "\n"
+        return input("› ") + "\n"
     except EOFError:
         return ""
 
@@ -44,7 +45,9 @@ class ConsoleSession:
         out: TextIO,
         url: str = "",
         read_line: Callable[[], str] | None = None,
+        shown: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
+        """``shown`` are the buttons the console printed last, by label (see ConsolePort)."""
         self.rituals = rituals
         # Whoever runs the console runs the bot: they administer its one workspace.
         self.actor = Actor(PLATFORM, WORKSPACE, user, user, tz, admin=True)
@@ -52,10 +55,18 @@ class ConsoleSession:
         self.out = out
         self.url = url
         self._read_line = read_line or _read_terminal_line
+        self.shown = shown if shown is not None else {}
 
     async def handle(self, line: str) -> None:
+        """A typed line: a button's label presses it ([Resolve #1] or Resolve #1); else a
+        command or an answer."""
         text = line.strip()
         if not text:
+            return
+        pressed = self.shown.get(text.strip("[]").strip().lower())
+        if pressed is not None:
+            action_id, value = pressed
+            await self.rituals.action(self.actor, self.place, action_id, value)
             return
         await self.rituals.line(self.actor, self.place, text)
 
@@ -86,6 +97,7 @@ class ConsoleSession:
             + "\n"
         )
         self.out.flush()
+        await self.rituals.remind(self.actor)  # a question left waiting, asked again
         lines = self._lines()
         while True:
             line = await lines.get()

@@ -39,6 +39,7 @@ class RetroKind(Kind):
         "retro close · retro actions · retro done A3 · "
         "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off"
     )
+    free_text_answers = False
     forms = frozenset({ADD})
     channel_forms = frozenset({ADD})
     bare_forms = MappingProxyType({"add": ADD})
@@ -129,6 +130,9 @@ class RetroKind(Kind):
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         return await self.reminders.ask_again(ctx, waiting)
+
+    async def skip(self, ctx: CommandContext, waiting: Waiting, *, stop: bool) -> Reply:
+        return await self.reminders.skip(ctx, waiting, stop=stop)
 
     # --- schedule ---------------------------------------------------------------------
 

@@ -208,6 +208,16 @@ class Reminders:
             )
         return reply
 
+    async def skip(self, ctx: CommandContext, waiting: Waiting, *, stop: bool) -> Reply:
+        """``skip``: the item stays open; ``cancel``: the reminder is let go unanswered."""
+        first: int = waiting.handle[0]
+        if not stop:
+            return await mark(ctx, first, done=False)
+        action = await actions.find(ctx.session, first, ritual_id=None, owner_id=ctx.member.id)
+        if action is not None:
+            action.answered_at = ctx.now
+        return say(f"Let go of the reminder for A{first}; it stays on the list.")
+
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         action = await ctx.session.get(RetroAction, waiting.handle[-1])
         if action is None:

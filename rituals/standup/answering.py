@@ -25,6 +25,7 @@ from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
 Found = tuple[Response, Occurrence, Ritual]
 MAX_ANSWER = 3000  # what one Slack section shows whole
+SKIPPED = "(skipped)"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,33 @@ class Answering:
             response.asked_at = now
             return Answered(question_message(questions, where.channel_name, response.next_question))
         return await self._complete(session, member, response, occurrence, ritual, now)
+
+    async def skip(self, session: AsyncSession, member: Member, found: Found) -> Answered:
+        """``skip``: today's remaining questions are passed, the answers so far stand."""
+        now = self.rt.clock.now()
+        response, occurrence, ritual = found
+        questions = list(occurrence.questions)
+        for index in range(response.next_question, len(questions)):
+            await self._store(
+                session, member, occurrence, ritual, response, index, SKIPPED, None, now
+            )
+        response.next_question = len(questions)
+        return await self._complete(session, member, response, occurrence, ritual, now)
+
+    async def cancel(self, session: AsyncSession, member: Member, found: Found) -> Answered:
+        """``cancel``: this run stops for the person; the summary counts them out today."""
+        now = self.rt.clock.now()
+        response, occurrence, ritual = found
+        response.cancelled_at = now
+        response.completed_at = now
+        where = await where_of(session, ritual)
+        done = Message(text=f"Stopped today's #{where.channel_name} stand-up for you.")
+        close = None
+        if occurrence.status == "open" and await self.closer.everyone_answered(
+            session, ritual, occurrence
+        ):
+            close = occurrence.id
+        return Answered(await self._then_next(session, member, now, done), close=close)
 
     async def answer_all(
         self, session: AsyncSession, member: Member, occurrence_id: int, texts: list[str]

@@ -206,7 +206,9 @@ class Closer:
         answered, missing, away = [], [], []
         for member in await participants(session, ritual.id):
             response = responses.get(member.id)
-            if response is not None and response.completed_at is not None:
+            if response is not None and response.cancelled_at is not None:
+                away.append(display(member))
+            elif response is not None and response.completed_at is not None:
                 answers = given.get(member.id, [])
                 answered.append(PersonAnswers(display(member), answers, late=response.late))
             elif member.is_away(day):

@@ -387,7 +387,22 @@ class StandupCommands:
                     f"answered, {state}"
                 )
             )
+        if (waiting := await self._waiting_line(ctx)) is not None:
+            message.sections.append(Section(text=waiting))
         return Reply(message)
+
+    async def _waiting_line(self, ctx: CommandContext) -> str | None:
+        """The question this person still owes an answer to, so it is never lost from view."""
+        found = await self.engine.answering.pending(ctx.session, ctx.member, ctx.now)
+        if found is None:
+            return None
+        response, occurrence, ritual = found
+        name = ritual.channel.name or ritual.channel.external_id
+        questions = occurrence.questions
+        return (
+            f"*Waiting for your answer* (#{name}, question {response.next_question + 1} of "
+            f"{len(questions)}): {questions[response.next_question]}"
+        )
 
     async def _my_standups(self, ctx: CommandContext) -> Reply:
         """``standup status`` in private: every stand-up this person is in, and when next."""
@@ -396,10 +411,13 @@ class StandupCommands:
             return say(
                 "You are not in any stand-up yet.", context="Type `standup join` in a channel."
             )
+        sections = [Section(text="\n".join(lines))]
+        if (waiting := await self._waiting_line(ctx)) is not None:
+            sections.append(Section(text=waiting))
         return Reply(
             Message(
                 text="Your stand-ups",
-                sections=[Section(text="\n".join(lines))],
+                sections=sections,
                 context=f"Times are yours ({ctx.member.tz}).",
             )
         )

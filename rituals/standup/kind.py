@@ -131,6 +131,13 @@ class StandupKind(Kind):
         self._close_after(ctx, answered.close)
         return Reply(answered.reply)
 
+    async def skip(self, ctx: CommandContext, waiting: Waiting, *, stop: bool) -> Reply:
+        answering = self.engine.answering
+        step = answering.cancel if stop else answering.skip
+        answered = await step(ctx.session, ctx.member, waiting.handle)
+        self._close_after(ctx, answered.close)
+        return Reply(answered.reply)
+
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         response, occurrence, ritual = waiting.handle
         response.asked_at = ctx.now

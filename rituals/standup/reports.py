@@ -43,7 +43,7 @@ async def participation(
 ) -> list[Participation]:
     """Per person: stand-ups they were asked in ``[start, end]`` and how many they finished."""
     rows = await session.execute(
-        select(Member, Response.completed_at)
+        select(Member, Response.completed_at, Response.cancelled_at)
         .join(Response, Response.member_id == Member.id)
         .join(Occurrence, Occurrence.id == Response.occurrence_id)
         .where(
@@ -55,10 +55,10 @@ async def participation(
     names: dict[int, str] = {}
     asked: Counter[int] = Counter()
     answered: Counter[int] = Counter()
-    for member, completed_at in rows.all():
+    for member, completed_at, cancelled_at in rows.all():
         names[member.id] = member.name or member.external_id
         asked[member.id] += 1
-        if completed_at is not None:
+        if completed_at is not None and cancelled_at is None:
             answered[member.id] += 1
     return sorted(
         (Participation(names[i], asked[i], answered[i]) for i in names),

@@ -22,6 +22,7 @@ class Terminal:
         clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
         rituals = Rituals(Runtime(db=db, clock=clock), registry())
         db.one_lane.add(ConsolePort.platform)  # as the composition root does for one-lane ports
+        port = ConsolePort(self.screen, me="dana")
         self.session = ConsoleSession(
             rituals,
             user="dana",
@@ -29,8 +30,9 @@ class Terminal:
             tz="Europe/Berlin",
             out=self.screen,
             read_line=read_line,
+            shown=port.shown,
         )
-        self.delivery = Delivery(db, {"console": ConsolePort(self.screen, me="dana")}, clock)
+        self.delivery = Delivery(db, {"console": port}, clock)
 
     async def type(self, *lines: str) -> str:
         start = self.screen.tell()
@@ -90,3 +92,27 @@ async def test_replies_come_in_the_order_things_were_typed(sqlite_db: Database) 
     terminal.screen.seek(start)
     speakers = [line.split(" ritualbot:")[0] for line in terminal.screen if "ritualbot:" in line]
     assert speakers == ["[#ml, only you]", "[#ml, only you]", "[#ml]"]
+
+
+async def test_typing_a_buttons_label_presses_it(sqlite_db: Database) -> None:
+    terminal = Terminal(sqlite_db)
+    await terminal.type("standup setup at 09:30 tz Europe/Berlin", "/standup now")
+    shown = await terminal.type("fixed the loader", "tune", "waiting on GPUs")
+    assert "[Resolve #1]" in shown
+
+    shown = await terminal.type("[Resolve #1]")
+
+    assert "Blocker #1 resolved by dana the same day: waiting on GPUs" in shown
+    assert "No open blockers" in await terminal.type("standup blockers")
+
+
+async def test_a_question_left_waiting_is_asked_again_when_the_console_starts(
+    sqlite_db: Database,
+) -> None:
+    first = Terminal(sqlite_db)
+    await first.type("standup setup at 09:30 tz Europe/Berlin", "/standup now", "fixed it")
+    lines = iter(["quit\n"])
+    again = Terminal(sqlite_db, read_line=lambda: next(lines, ""))
+    await again.session.run()
+    await again.delivery.drain()
+    assert "Stand-up for #ml — question 2 of 3" in again.screen.getvalue()

@@ -92,13 +92,52 @@ async def test_an_answer_that_starts_like_a_command_is_still_an_answer(db: Datab
     await team.dm(ALICE, "Help Maria debug the eval harness")
     await team.dm(ALICE, "Backlog")
     assert "Your stand-ups" in await team.dm(ALICE, "/standup status")
-    await team.dm(ALICE, "retro start prep for Thursday")
+    asked = await team.dm(ALICE, "retro start prep for Thursday")
+    assert asked.startswith("“retro start prep for Thursday” reads like a command.")
+    assert "[Run it]  [It's my answer]" in asked
+    await team.bot.action(ALICE, None, "ritualbot.answer", "retro start prep for Thursday")
     assert [text for _, text in await answers(db)] == [
         "Help Maria debug the eval harness",
         "Backlog",
         "retro start prep for Thursday",
     ]
     assert "Updated" in await team.dm(ALICE, "standup edit 2 Backlog grooming with the PM")
+
+
+async def test_a_command_typed_while_a_question_waits_runs_when_the_person_says_so(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+    await team.dm(ALICE, "standup setup at 10:00")
+    await team.bot.action(ALICE, CHANNEL, "ritualbot.command", "standup setup at 10:00")
+    assert await answers(db) == []
+    assert "10:00" in await team.type(ALICE, "standup status")
+
+
+async def test_help_skip_and_cancel_alone_are_commands_while_a_question_waits(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+
+    assert (await team.dm(ALICE, "help")).startswith("Commands:")
+    status = await team.type(ALICE, "standup status")
+    assert "*Waiting for your answer* (#ml-team, question 1 of 3): done?" in status
+    await team.dm(ALICE, "shipped the ranker")
+    assert "Thanks, that's everything" in await team.dm(ALICE, "skip")
+    assert [text for _, text in await answers(db)] == [
+        "shipped the ranker",
+        "(skipped)",
+        "(skipped)",
+    ]
+    assert "Stopped today's #ml-team stand-up for you" in await team.dm(BOB, "cancel")
+    summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #ml-team")]
+    assert summary and "Bob" not in summary[0].message.text
+    assert "nothing to skip" in await team.dm(BOB, "skip")
 
 
 async def test_a_malformed_command_with_nothing_asked_gets_usage_help(db: Database) -> None:
