@@ -146,3 +146,15 @@ def is_timezone(name: str) -> bool:
     except (ValueError, KeyError, OSError):
         return False
     return "\x00" not in name
+
+
+def when_label(instant: datetime, tz: str, now: datetime) -> str:
+    """An instant as its reader says it, in their zone: ``10:04`` today, ``tomorrow 10:04``,
+    else with its day (``Tue 24 Nov 10:04``), so a time never reads as the wrong day."""
+    zone = ZoneInfo(tz)
+    local, today = instant.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow {local:%H:%M}"
+    return f"{local:%a %d %b %H:%M}"

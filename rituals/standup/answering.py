@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Message, Section
 from rituals.runtime import Runtime
+from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
 from rituals.standup.closing import Closer, answerable
 from rituals.standup.roster import LOOKBACK, question_message, where_of
-from rituals.standup.settings import zone
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
 Found = tuple[Response, Occurrence, Ritual]
@@ -240,11 +240,11 @@ class Answering:
                 f"#{where.channel_name} summary is going out now."
             )
         else:
-            local_due = occurrence.summary_due_at.astimezone(zone(member.tz))
+            due = when_label(occurrence.summary_due_at, member.tz, now)
             done = Message(
                 text=f"Thanks, that's everything for #{where.channel_name}!",
                 context="Change an answer with `standup edit N new text` until the summary "
-                f"(~{local_due:%H:%M}).",
+                f"(~{due}, your time).",
             )
         return Answered(await self._then_next(session, member, now, done), close=close)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import outbound
 from rituals.messages import Message
 from rituals.runtime import Runtime
+from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup import settings as cfg
 from rituals.standup.roster import Where, display, participants, question_message, where_of
@@ -102,12 +103,12 @@ class Closer:
             if where is None:
                 ritual = await session.get_one(Ritual, occurrence.ritual_id)
                 where = places[occurrence.ritual_id] = await where_of(session, ritual)
-            local_due = occurrence.summary_due_at.astimezone(cfg.zone(member.tz))
+            due = when_label(occurrence.summary_due_at, member.tz, now)
             message = question_message(
                 occurrence.questions,
                 where.channel_name,
                 response.next_question,
-                greeting=f"Reminder: the summary goes out at {local_due:%H:%M}. ",
+                greeting=f"Reminder: the summary goes out at {due}. ",
                 occurrence_id=occurrence.id,
             )
             envelope = where.to_person(member.external_id, dedup_key=f"remind:{response.id}")

@@ -333,3 +333,13 @@ async def test_an_answer_longer_than_a_message_can_show_is_refused_and_the_quest
     async with db.session() as session:
         stored = list((await session.execute(select(Answer.text))).scalars())
     assert stored == ["y" * 3_000]
+
+
+async def test_a_cut_off_on_another_day_says_which_day(db: Database) -> None:
+    team = Team(db, datetime(2026, 11, 23, 19, 35, tzinfo=UTC))
+    await team.type(ALICE, "standup setup at 09:30 tz Europe/London summary 23:59")
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    for text in ("a", "b"):
+        await team.dm(ALICE, text)
+    assert "until the summary (~tomorrow 10:04, your time)" in await team.dm(ALICE, "none")

@@ -487,3 +487,16 @@ def test_local_instant_round_trips_to_the_wall_time(day: date, at: time, tz: str
     assert after is not None
     in_gap = before < after
     assert later_by == (after - before if in_gap else timedelta(0))
+
+
+def test_a_time_names_its_day_when_it_is_not_today_in_the_readers_zone() -> None:
+    from rituals.schedule import when_label
+
+    now = datetime(2026, 11, 23, 18, 35, tzinfo=UTC)  # 19:35 in Berlin, Monday
+    assert when_label(now + timedelta(hours=2), "Europe/Berlin", now) == "21:35"
+    assert when_label(now + timedelta(hours=14, minutes=29), "Europe/Berlin", now) == (
+        "tomorrow 10:04"
+    )
+    assert when_label(now + timedelta(days=3), "Europe/Berlin", now) == "Thu 26 Nov 19:35"
+    # 21:35 in Berlin is already Tuesday in Tokyo
+    assert when_label(now + timedelta(hours=2), "Asia/Tokyo", now) == "05:35"
