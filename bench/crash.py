@@ -212,7 +212,7 @@ async def run(database: str, people: int, kills: int) -> None:
                     before = set(acked)
                     await server.kill()
                     await server.start()
-                    while not before <= {text for text, _ in await stored(db)}:
+                    while not before <= {text for text, _ in await stored(db)}:  # noqa: ASYNC110
                         await asyncio.sleep(0.05)
 
             started = time.perf_counter()
