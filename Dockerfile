@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11-slim
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -13,15 +13,16 @@ RUN groupadd --system --gid 10001 ritualbot \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so code changes reuse this layer.
-COPY pyproject.toml ./
+# Dependencies first, from pyproject.toml at the versions requirements.lock pins, so code
+# changes reuse this layer and every build installs the same versions.
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install --no-cache-dir -r /tmp/requirements.txt \
+ && pip install --no-cache-dir -c requirements.lock -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 # Code stays root-owned and read-only to the service user; only /data is writable.
 COPY . .
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
  && rm -rf build ./*.egg-info \
  && test -d /app/prompts
 
