@@ -23,12 +23,13 @@ from bot.web import init_app, serve
 from handlers.console.port import ConsolePort
 from handlers.console.session import ConsoleSession
 from handlers.journal import Journal
+from rituals import leases
 from rituals.clock import Clock, SystemClock
 from rituals.delivery import Delivery
 from rituals.port import ChatPort
 from rituals.router import Rituals
 from rituals.runtime import Runtime
-from storage.app_settings import secret_key
+from storage.app_settings import hold, let_go, secret_key
 from storage.db import Database
 
 log = structlog.get_logger(__name__)
@@ -210,7 +211,8 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         yield
         await bot.scheduler.shutdown()
 
-    return [database, *bot.clients, delivery, journal, scheduler, *bot.connections]
+    held = [console_role(bot)] if bot.console is not None else []
+    return [database, *held, *bot.clients, delivery, journal, scheduler, *bot.connections]
 
 
 def _worker(
@@ -233,6 +235,57 @@ def _worker(
                 await asyncio.wait_for(last(), timeout=2)
         except TimeoutError:
             log.warning(late)
+
+    return lifetime
+
+
+CONSOLE_ROLE = "console"
+CONSOLE_STALE = timedelta(seconds=30)
+
+
+async def claim_console(bot: Bot) -> None:
+    """One console per database: a second terminal would print the first one's private
+    messages, so it is refused with one line while the first is running."""
+    other = await hold(
+        bot.db,
+        CONSOLE_ROLE,
+        leases.worker_id(bot),
+        bot.runtime.clock.now(),
+        stale_after=CONSOLE_STALE,
+        gone=leases.gone_from_this_host,
+    )
+    if other is not None:
+        await bot.db.dispose()
+        raise StartupError(
+            f"DATABASE_URL: another console is using this database ({other}); quit it "
+            "first, or give this one a database of its own"
+        )
+
+
+def console_role(bot: Bot) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Keep the console's claim fresh while it runs, and let it go at the end."""
+
+    async def renew(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), CONSOLE_STALE.total_seconds() / 3)
+            if not stop.is_set():
+                await hold(
+                    bot.db,
+                    CONSOLE_ROLE,
+                    leases.worker_id(bot),
+                    bot.runtime.clock.now(),
+                    stale_after=CONSOLE_STALE,
+                    gone=leases.gone_from_this_host,
+                )
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(renew(stop))
+        yield
+        stop.set()
+        await task
+        await let_go(bot.db, CONSOLE_ROLE, leases.worker_id(bot))
 
     return lifetime
 
@@ -263,6 +316,8 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
     await prepare_database(bot.db)
+    if bot.console is not None:
+        await claim_console(bot)
     app = init_app(db=bot.db, lifetimes=lifetimes(bot), extra_routes=bot.add_routes)
     # Everything loaded so far lives as long as the process: keep the collector from
     # scanning it again, which would otherwise pause the server for tens of milliseconds.

@@ -135,6 +135,35 @@ async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_pat
     assert proc.returncode == 0
 
 
+async def test_a_second_console_on_the_same_database_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    first = await asyncio.create_subprocess_exec(
+        RITUALBOT,
+        "run",
+        "--console",
+        env=clean_env(tmp_path, PORT=str(port)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_for_health(http, f"http://127.0.0.1:{port}/healthz")
+        second = clean_env(tmp_path, PORT=str(free_port()))
+        code, out, err = await run("run", "--console", env=second, stdin=b"quit\n")
+        assert code == 2 and out == ""
+        assert err.strip().count("\n") == 0 and "another console is using this database" in err
+        await asyncio.wait_for(first.communicate(b"quit\n"), timeout=60)
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()
+    code, out, _err = await run("run", "--console", env=second, stdin=b"quit\n")
+    assert code == 0 and "you are @dana in #ml" in out
+
+
 async def wait_for_health(http: aiohttp.ClientSession, url: str) -> dict[str, str]:
     """Poll until the server is up: start-up time varies, a fixed sleep would be flaky."""
     for _ in range(200):
