@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from storage.db import Database
@@ -30,6 +33,9 @@ DB_KEY: web.AppKey[Database] = web.AppKey("db", Database)
 HEALTH_TIMEOUT_SECONDS = 2.0
 MAX_BODY_BYTES = 1024 * 1024
 _QUIET_PATHS = frozenset({"/healthz", "/metrics"})
+_MALFORMED = "<malformed>"
+# The words before anything a parse error quotes of the request, which may hold a token.
+_PROBLEM = re.compile(r"[A-Za-z0-9 ]+")
 
 Lifetime = Callable[[web.Application], AsyncIterator[None]]
 Handler = Callable[[web.Request], Awaitable[StreamResponse]]
@@ -38,9 +44,16 @@ log = structlog.get_logger(__name__)
 
 
 def _route(request: BaseRequest) -> str:
-    """The route template, never the raw path: alert webhook paths carry their secret token."""
+    """The route template, never the raw path: alert webhook paths carry their secret token.
+
+    A request aiohttp could not parse was never routed, and asking for its match asserts.
+    """
     if isinstance(request, web.Request):
-        resource = request.match_info.route.resource
+        try:
+            match = request.match_info
+        except AssertionError:
+            return _MALFORMED
+        resource = match.route.resource if match is not None else None
         if resource is not None:
             return resource.canonical
     return "<unmatched>"
@@ -89,8 +102,15 @@ def init_app(
     lifetimes: Sequence[Lifetime] = (),
     extra_routes: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
-    """Build the application; `lifetimes` run in order at start-up and in reverse at shutdown."""
-    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY_BYTES)
+    """Build the application; `lifetimes` run in order at start-up and in reverse at shutdown.
+
+    The app carries its own access and server loggers, so a test server logs as `serve` does.
+    """
+    app = web.Application(
+        middlewares=[_errors],
+        client_max_size=MAX_BODY_BYTES,
+        handler_args={"access_log_class": _AccessLogger, "logger": _ServerLog()},
+    )
     app[DB_KEY] = db
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
@@ -98,6 +118,27 @@ def init_app(
     if extra_routes is not None:
         extra_routes(app)
     return app
+
+
+class _ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server logger without the traceback it logs for HTTP it could not parse: that
+    is the client's error, answered 400 by aiohttp and told in the request's access line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"))
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("exc_info"), HttpProcessingError):
+            return
+        super().log(level, msg, *args, **kwargs)
+
+
+def _problem(response: StreamResponse) -> str:
+    """What aiohttp found wrong with a request, from its answer's first words: the rest of the
+    answer echoes the request's bytes, which may hold a token or a webhook's secret path."""
+    text = response.text if isinstance(response, web.Response) else None
+    found = _PROBLEM.match(text or "")
+    return found.group().strip()[:80] if found else ""
 
 
 class _AccessLogger(AbstractAccessLogger):
@@ -109,12 +150,15 @@ class _AccessLogger(AbstractAccessLogger):
         return logging.getLogger(__name__).isEnabledFor(logging.INFO)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        fields = {
+        route = _route(request)
+        fields: dict[str, Any] = {
             "method": request.method,
-            "route": _route(request),
+            "route": route,
             "status": response.status,
             "duration_ms": round(time * 1000, 1),
         }
+        if route == _MALFORMED:
+            fields["problem"] = _problem(response)
         if request.path in _QUIET_PATHS and response.status < 400:
             log.debug("request", **fields)
         else:
@@ -123,7 +167,7 @@ class _AccessLogger(AbstractAccessLogger):
 
 async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start listening and hand back the runner; the caller owns `await runner.cleanup()`."""
-    runner = web.AppRunner(app, access_log_class=_AccessLogger)
+    runner = web.AppRunner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

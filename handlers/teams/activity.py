@@ -7,6 +7,7 @@ stored earlier (an inbound journal), and none of it depends on the SDK.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,57 @@ PLATFORM = "teams"
 LOCAL_TENANT = "local"  # the Bot Framework Emulator sends no tenant
 PERSONAL, CHANNEL, GROUP = "personal", "channel", "groupChat"
 CONVERSATIONAL = frozenset({"message", "messageUpdate", "invoke"})
+# The invokes the bot answers; botbuilder would answer others with a 501, or a 500 for the
+# sign-in invokes of an OAuth flow the bot does not have.
+INVOKES = frozenset({"adaptiveCard/action"})
 MAX_ID = 300
 # A channel or group chat becomes a stored channel; a personal chat's id may run longer.
 MAX_PLACE_ID = 128
+MAX_TENANT_ID = MAX_USER_ID = 128
+# Teams nests an activity six or seven levels deep; a card's data adds a few.
+MAX_DEPTH = 32
 
 Activity = dict[str, Any]
+Shape = type | tuple[type, ...] | dict[str, "Shape"] | list["Shape"]
+
+_ACCOUNT: Shape = {"id": str, "name": str, "role": str, "aadObjectId": str}
+# Every field the edge reads, with its type; a field of another type is refused, not read
+# as missing, so an activity is handled as it was sent or not at all.
+SHAPE: Shape = {
+    "type": str,
+    "id": str,
+    "name": str,
+    "text": str,
+    "replyToId": str,
+    "localTimezone": str,
+    "locale": str,
+    "channelId": str,
+    "serviceUrl": str,
+    "action": str,
+    "from": _ACCOUNT,
+    "recipient": _ACCOUNT,
+    "conversation": {
+        "id": str,
+        "name": str,
+        "conversationType": str,
+        "tenantId": str,
+        "isGroup": bool,
+    },
+    "channelData": {
+        "tenant": {"id": str},
+        "team": {"id": str, "name": str},
+        "channel": {"id": str, "name": str},
+        "eventType": str,
+    },
+    "entities": [{"type": str, "text": str, "timezone": str, "mentioned": _ACCOUNT}],
+    "membersAdded": [_ACCOUNT],
+}
+_NAMES: dict[type | tuple[type, ...], str] = {
+    str: "a string",
+    bool: "true or false",
+    (str, int): "text or a number",
+}
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 THREAD = re.compile(r";messageid=(\d+)$")
 AT = re.compile(r"<at>(.*?)</at>", re.S)
@@ -43,30 +90,115 @@ def _text(value: Any) -> str:
 
 
 def check(activity: Any) -> Activity:
-    """The activity, if it has what handling it needs; else :class:`BadActivity`."""
+    """The activity, if it has what handling it needs; else :class:`BadActivity`.
+
+    Every field the edge reads must have its type, and every value must be one the database
+    can store and give back: a body refused here is a 400, while one acknowledged and then
+    failing in the worker would be lost.
+    """
     if not isinstance(activity, dict):
         raise BadActivity("expected a JSON object")
+    problem = _unstorable(activity) or _mistyped(activity, SHAPE, "activity")
+    if problem is None and activity.get("type") in ("message", "invoke"):
+        problem = _mistyped_submission(activity)
+    if problem is not None:
+        raise BadActivity(problem)
     activity_type = activity.get("type")
     if not isinstance(activity_type, str) or not activity_type:
         raise BadActivity("expected an activity type")
-    conversation = _text(_dict(activity.get("conversation")).get("id"))
+    conversation = conversation_id(activity)
     if not conversation or len(conversation) > MAX_ID:
         raise BadActivity("expected conversation.id")
-    url = urlsplit(_text(activity.get("serviceUrl")))
-    if url.scheme not in ("http", "https") or not url.netloc:
+    service_url = _text(activity.get("serviceUrl"))
+    url = urlsplit(service_url)
+    if url.scheme not in ("http", "https") or not url.netloc or len(service_url) > MAX_ID:
         raise BadActivity("expected an http(s) serviceUrl")
-    if activity_type in CONVERSATIONAL:
-        sender = _text(_dict(activity.get("from")).get("id"))
-        if not sender or len(sender) > 128:
-            raise BadActivity("expected from.id")
-    for key in ("text", "name", "id", "replyToId", "localTimezone"):
-        if activity.get(key) is not None and not isinstance(activity[key], str):
-            raise BadActivity(f"expected {key} to be a string")
-    if len(tenant(activity)) > 128:
+    if activity_type == "invoke" and activity.get("name") not in INVOKES:
+        raise BadActivity("not an invoke this bot answers")
+    sender = _text(_dict(activity.get("from")).get("id"))
+    if len(sender) > MAX_USER_ID or (activity_type in CONVERSATIONAL and not sender):
+        raise BadActivity("expected from.id")
+    if len(tenant(activity)) > MAX_TENANT_ID:
         raise BadActivity("tenant id too long")
+    if len(team_id(activity) or "") > MAX_ID:
+        raise BadActivity("team id too long")
     if kind(activity) != PERSONAL and len(channel_id(activity)) > MAX_PLACE_ID:
         raise BadActivity("channel or chat id too long")
     return activity
+
+
+def _unstorable(activity: Activity) -> str | None:
+    """Why the JSON could not be stored as it is and read back: PostgreSQL refuses NUL and
+    lone surrogates in text and infinite numbers in JSON, and deep nesting would exhaust the
+    stack of whatever reads it next."""
+    pending: list[tuple[Any, int]] = [(activity, 1)]
+    while pending:
+        found, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return "the activity is nested too deeply"
+        if isinstance(found, dict):
+            for key, item in found.items():
+                if UNSTORABLE.search(key):
+                    return "a field name holds a character that cannot be stored"
+                pending.append((item, depth + 1))
+        elif isinstance(found, list):
+            pending.extend((item, depth + 1) for item in found)
+        elif isinstance(found, str):
+            if UNSTORABLE.search(found):
+                return "a text holds a character that cannot be stored"
+        elif isinstance(found, float) and not math.isfinite(found):
+            return "expected every number to be finite"
+    return None
+
+
+def _mistyped(found: Any, shape: Shape, path: str) -> str | None:
+    """Where ``found`` departs from ``shape``; an absent (or null) field is always fine."""
+    if found is None:
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(found, dict):
+            return f"expected {path} to be an object"
+        for key, inner in shape.items():
+            problem = _mistyped(found.get(key), inner, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(shape, list):
+        if not isinstance(found, list):
+            return f"expected {path} to be a list"
+        for index, item in enumerate(found):
+            problem = _mistyped(item, shape[0], f"{path}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    if not isinstance(found, shape) or (isinstance(found, bool) and shape is not bool):
+        return f"expected {path} to be {_NAMES[shape]}"
+    return None
+
+
+def _mistyped_submission(activity: Activity) -> str | None:
+    """A card's data as :class:`Submission` reads it: its own keys typed, the inputs text."""
+    value = activity.get("value")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return "expected activity.value to be an object"
+    data, path = value, "activity.value"
+    if activity.get("type") == "invoke":
+        if activity.get("name") != "adaptiveCard/action":
+            return None
+        problem = _mistyped(value, {"action": {"type": str, "verb": str, "data": {}}}, path)
+        if problem is not None:
+            return problem
+        data, path = _dict(_dict(value.get("action")).get("data")), f"{path}.action.data"
+    for key, item in data.items():
+        if item is None or key == "msteams":
+            continue
+        wanted: type | tuple[type, ...] = (str, int) if key == "value" else str
+        problem = _mistyped(item, wanted, f"{path}.{key}")
+        if problem is not None:
+            return problem
+    return None
 
 
 def tenant(activity: Activity) -> str:

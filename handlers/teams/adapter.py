@@ -49,6 +49,17 @@ ISSUERS = frozenset(
         "https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0",
     }
 )
+# Header fields and claims botbuilder reads as text, besides the required kid, alg and iss.
+HEADER_TEXTS = ("typ", "x5t", "cty")
+CLAIM_TEXTS = (
+    AuthenticationConstants.SERVICE_URL_CLAIM,
+    AuthenticationConstants.VERSION_CLAIM,
+    AuthenticationConstants.APP_ID_CLAIM,
+    AuthenticationConstants.AUTHORIZED_PARTY,
+    "tid",
+    "sub",
+)
+LAST_INSTANT = 253_402_300_799  # 9999-12-31T23:59:59Z
 TOKEN_TTL_SECONDS = 30 * 60.0
 PAGE_SIZE = 500
 
@@ -167,6 +178,36 @@ class _Bot(ActivityHandler):
         return await super().on_invoke_activity(turn_context)
 
 
+def _typed(head: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """Whether the token's header and claims have the types the Bot Framework issues.
+
+    PyJWT decodes any JSON without a signature check, while botbuilder hashes, compares and
+    converts claims as if they had these types: a list issuer or a text expiry would raise
+    in it instead of being refused.
+    """
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    return (
+        all(isinstance(head.get(name), str) for name in ("alg", "kid"))
+        and all(isinstance(head.get(name), str | None) for name in HEADER_TEXTS)
+        and isinstance(claims.get("iss"), str)
+        and all(isinstance(claims.get(name), str | None) for name in CLAIM_TEXTS)
+        and bool(audiences)
+        and all(isinstance(found, str) for found in audiences)
+        and _instant(claims.get("exp"))
+        and all(claims.get(name) is None or _instant(claims[name]) for name in ("nbf", "iat"))
+    )
+
+
+def _instant(value: Any) -> bool:
+    """A JWT NumericDate: seconds since 1970, a number (not true or false) before year 10000."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value <= LAST_INSTANT
+    )
+
+
 class TeamsAdapter:
     def __init__(self, auth: TeamsAuth) -> None:
         self.auth = auth
@@ -230,12 +271,14 @@ class TeamsAdapter:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return False
-        audience = claims.get("aud")
+        if not _typed(head, claims):
+            return False
+        audience = claims["aud"]
         audiences = audience if isinstance(audience, list) else [audience]
         return (
-            head.get("alg") in AuthenticationConstants.ALLOWED_SIGNING_ALGORITHMS
-            and bool(head.get("kid"))
-            and claims.get("iss") in ISSUERS
+            head["alg"] in AuthenticationConstants.ALLOWED_SIGNING_ALGORITHMS
+            and bool(head["kid"])
+            and claims["iss"] in ISSUERS
             and self.auth.app_id in audiences
         )
 

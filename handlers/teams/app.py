@@ -98,13 +98,14 @@ class TeamsEdge:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Refuse what is not a JSON activity (400/415) or not from the Bot Connector (401);
-        nothing is stored before both checks pass."""
+        nothing is stored before both checks pass. JSON nested past the parser's recursion
+        limit is refused like any other body that is not an activity."""
         if request.content_type != "application/json":
             raise web.HTTPUnsupportedMediaType(text="expected application/json")
         try:
             raw = (await request.read()).decode("utf-8")
             body = a.check(json.loads(raw))
-        except (ValueError, a.BadActivity) as exc:
+        except (ValueError, RecursionError, a.BadActivity) as exc:
             raise web.HTTPBadRequest(text=f"not an activity: {exc}"[:200]) from None
         unreadable = self.adapter.unreadable(body)
         if unreadable:
@@ -168,7 +169,9 @@ class TeamsEdge:
         elif (form := self.rituals.form_for(text)) is not None:
             await self._show_form(activity, actor, place, form, "")
         elif not await self._thread_reply(activity, actor, place, text):
-            await self.rituals.command(actor, place, text, delivery_id=_delivery(activity))
+            # An @mention in a channel or group chat is a post everyone there reads.
+            seen = replace(place, visible=True)
+            await self.rituals.command(actor, seen, text, delivery_id=_delivery(activity))
 
     async def _thread_reply(
         self, activity: a.Activity, actor: Actor, place: Place, text: str

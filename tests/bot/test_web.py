@@ -11,6 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 import bot.web
@@ -202,3 +204,110 @@ async def test_access_lines_cost_nothing_when_the_level_hides_them(
     finally:
         await runner.cleanup()
     assert [entry for entry in logs if entry["event"] == "request"] == []
+
+
+async def answer_to(host: str, port: int, request: bytes) -> bytes:
+    """The server's answer to bytes sent as they are, which no HTTP client would send."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+def get_healthz(*headers: bytes, request_line: bytes = b"GET /healthz HTTP/1.1") -> bytes:
+    return b"\r\n".join([request_line, b"Host: bot", b"Connection: close", *headers, b"", b""])
+
+
+def lines_logged(logs: list[dict], caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What an operator would read at the info level: our events and the libraries' records."""
+    ours = [str(entry["event"]) for entry in logs if entry["log_level"] != "debug"]
+    theirs = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    return ours + theirs
+
+
+def tracebacks(logs: list[dict], caplog: pytest.LogCaptureFixture) -> list[str]:
+    ours = [str(entry["event"]) for entry in logs if "exc_info" in entry or "exception" in entry]
+    theirs = [r.getMessage() for r in caplog.records if r.exc_info]
+    return ours + theirs
+
+
+MALFORMED_HTTP = {
+    "nul-in-a-header-value": get_healthz(b"X-Trace: a\x00b"),
+    "bell-in-a-header-value": get_healthz(b"X-Trace: a\x07b"),
+    "escape-in-a-header-value": get_healthz(b"X-Trace: \x1b[31mred"),
+    "control-in-a-header-name": get_healthz(b"X\x01Trace: 1"),
+    "nul-in-the-method": get_healthz(request_line=b"G\x00T /healthz HTTP/1.1"),
+    "control-in-the-path": get_healthz(request_line=b"GET /heal\x01thz HTTP/1.1"),
+    "non-ascii-in-the-path": get_healthz(request_line=b"GET /heal\xffthz HTTP/1.1"),
+    "unknown-http-version": get_healthz(request_line=b"GET /healthz HTTP/9.9"),
+    "a-header-too-long": get_healthz(b"X-Trace: " + b"a" * 50_000),
+    "a-tls-handshake": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+}
+
+
+@pytest.mark.parametrize("request_bytes", MALFORMED_HTTP.values(), ids=MALFORMED_HTTP.keys())
+async def test_malformed_http_is_aiohttps_400_in_one_line_without_a_traceback(
+    db: Database, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    caplog.set_level(logging.INFO)
+    runner = await serve(init_app(db=db, extra_routes=extra), "127.0.0.1", 0)
+    try:
+        host, port = runner.addresses[0][:2]
+        caplog.clear()
+        with capture_logs() as logs:
+            answer = await answer_to(host, port, request_bytes)
+    finally:
+        await runner.cleanup()
+    assert answer.split(b"\r\n")[0] == b"HTTP/1.0 400 Bad Request"
+    assert tracebacks(logs, caplog) == []
+    assert lines_logged(logs, caplog) == ["request"]
+    (line,) = logs
+    assert (line["route"], line["status"]) == ("<malformed>", 400)
+    assert line["problem"] and "\n" not in line["problem"]
+
+
+async def test_a_malformed_line_never_echoes_what_it_rejected(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    runner = await serve(init_app(db=db), "127.0.0.1", 0)
+    try:
+        host, port = runner.addresses[0][:2]
+        with capture_logs() as logs:
+            await answer_to(host, port, get_healthz(b"Authorization: Bearer s3cret\x00"))
+            await answer_to(host, port, get_healthz(b"Authorization: Bearer s3cret" * 1000))
+            hook = b"POST /hooks/alerts/s3cret HTTP/9.9"
+            await answer_to(host, port, get_healthz(request_line=hook))
+    finally:
+        await runner.cleanup()
+    assert [line["status"] for line in logs if line["event"] == "request"] == [400, 400, 400]
+    assert "s3cret" not in repr(logs) + caplog.text
+
+
+header_bytes = st.binary(max_size=300).filter(lambda b: b"\r" not in b and b"\n" not in b)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=header_bytes, value=header_bytes)
+async def test_any_header_gets_an_answer_below_500_and_no_traceback(
+    db: Database, caplog: pytest.LogCaptureFixture, name: bytes, value: bytes
+) -> None:
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    runner = await serve(init_app(db=db), "127.0.0.1", 0)
+    try:
+        host, port = runner.addresses[0][:2]
+        with capture_logs() as logs:
+            answer = await answer_to(host, port, get_healthz(b"X-" + name + b": " + value))
+    finally:
+        await runner.cleanup()
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (200, 400)
+    assert tracebacks(logs, caplog) == []
+    assert [line["status"] for line in logs if line["event"] == "request"] == [status]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 from tests.handlers.teams.fake_connector import BOT_ID
@@ -153,3 +154,35 @@ def executed(service_url: str, user: str, verb: str, data: dict[str, Any]) -> di
         },
     )
     return activity
+
+
+def changed(activity: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """The activity with the field at a dotted ``path`` (``channelData.tenant.id``) set to
+    ``value``, the objects on the way made if missing; the original is left as it was."""
+    copy = copy_of(activity)
+    *parents, last = path.split(".")
+    target = copy
+    for key in parents:
+        if not isinstance(target.get(key), dict):
+            target[key] = {}
+        target = target[key]
+    target[last] = value
+    return copy
+
+
+def copy_of(activity: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(activity))
+
+
+def nested(depth: int) -> Any:
+    """A value ``depth`` lists deep, as no Teams client sends."""
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def spliced(activity: dict[str, Any], key: str, raw: str) -> bytes:
+    """The activity's JSON with ``key`` set to ``raw`` as it is: JSON ``json.dumps`` will not
+    write (a number past a float's range, nesting past Python's recursion limit)."""
+    return f'{json.dumps(activity)[:-1]}, "{key}": {raw}}}'.encode()

@@ -6,6 +6,7 @@ botbuilder JWT check and tokens signed by anyone else do not.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
@@ -15,7 +16,8 @@ from typing import Any
 import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.algorithms import RSAAlgorithm
 
 BOT_ID = "28:bot-app-id"
@@ -107,16 +109,30 @@ class FakeConnector:
 
     def token(self, *, audience: str, service_url: str, key: Any = None, **claims: Any) -> str:
         """A Bot Connector token as Teams sends it, signed by this connector's key."""
+        payload = {**self.claims(audience=audience, service_url=service_url), **claims}
+        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": KID})
+
+    def sign(self, header: dict[str, Any], claims: dict[str, Any]) -> str:
+        """A token with exactly this header and these claims, signed with RS256 by this
+        connector's key: PyJWT's own encoder refuses the odd types tests send."""
+
+        def part(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        signed = f"{part(json.dumps(header).encode())}.{part(json.dumps(claims).encode())}"
+        signature = self.key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signed}.{part(signature)}"
+
+    def claims(self, *, audience: str, service_url: str) -> dict[str, Any]:
+        """The claims of a token as Teams sends it, for tests to change one of."""
         now = int(time.time())
-        payload = {
+        return {
             "iss": "https://api.botframework.com",
             "aud": audience,
             "serviceurl": service_url,
             "nbf": now - 60,
             "exp": now + 3600,
-            **claims,
         }
-        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": KID})
 
     # --- what the tests read -------------------------------------------------------------
 

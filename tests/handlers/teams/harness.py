@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from bot.kinds import registry
 from bot.web import init_app
@@ -20,6 +27,7 @@ from rituals.delivery import Delivery
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
+from storage.models import InboundEvent, JournalEntry, Member, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.fake_connector import FakeConnector
 
@@ -54,6 +62,52 @@ class TeamsTeam:
         await self.journal.drain()
         return response.status, body
 
+    async def post_raw(self, headers: list[bytes], body: bytes) -> int:
+        """POST bytes to ``/api/messages`` as they are, headers no HTTP client would send
+        included; the status the server answered."""
+        server = self.http.server
+        head = [
+            b"POST /api/messages HTTP/1.1",
+            f"Host: {server.host}".encode(),
+            b"Content-Type: application/json",
+            f"Content-Length: {len(body)}".encode(),
+            b"Connection: close",
+            *headers,
+        ]
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        try:
+            writer.write(b"\r\n".join([*head, b"", body]))
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), 10)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        await self.journal.drain()
+        return int(answer.split(b" ", 2)[1])
+
+    async def post_json(self, body: bytes, *, token: str | None = None) -> int:
+        """POST a body that need not be an activity, or JSON at all."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self.http.post("/api/messages", data=body, headers=headers)
+        await self.journal.drain()
+        return response.status
+
+    async def stored(self) -> int:
+        """Rows the door or the worker wrote for any activity, so a refusal shows as none."""
+        async with self.db.session() as session:
+            total = 0
+            for model in (InboundEvent, JournalEntry, Member, Ritual, TeamsConversation):
+                count = select(func.count()).select_from(model)
+                total += (await session.execute(count)).scalar_one()
+            return total
+
+    async def left_unhandled(self) -> int:
+        async with self.db.session() as session:
+            count = select(func.count()).select_from(JournalEntry)
+            return (await session.execute(count)).scalar_one()
+
     async def channel(self, user: str, text: str) -> int:
         return (await self.post(act.in_channel(self.service_url, user, text)))[0]
 
@@ -62,6 +116,42 @@ class TeamsTeam:
 
     async def deliver(self) -> None:
         await self.delivery.drain()
+
+
+@dataclass
+class Logged:
+    """What was logged while a block ran: our structlog events and the libraries' records."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """What an operator reads at the info level, one entry a line."""
+        ours = [json.dumps(e, default=str) for e in self.events if e["log_level"] != "debug"]
+        return ours + [r.getMessage() for r in self.records if r.levelno >= logging.INFO]
+
+    @property
+    def tracebacks(self) -> list[str]:
+        ours = [str(e["event"]) for e in self.events if "exc_info" in e or "exception" in e]
+        return ours + [r.getMessage() for r in self.records if r.exc_info]
+
+    @property
+    def requests(self) -> list[tuple[str, int]]:
+        """The access lines, as (route, status)."""
+        return [(e["route"], e["status"]) for e in self.events if e["event"] == "request"]
+
+
+@contextmanager
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[Logged]:
+    """Everything logged at the info level and above, access lines included."""
+    caplog.set_level(logging.INFO)
+    found = Logged()
+    start = len(caplog.records)
+    with capture_logs() as events:
+        yield found
+    found.events.extend(events)
+    found.records.extend(caplog.records[start:])
 
 
 @asynccontextmanager

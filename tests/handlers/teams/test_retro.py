@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from rituals.retro.models import RetroItem
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import TeamsTeam
 
@@ -76,3 +79,17 @@ async def test_a_retro_over_teams(teams: TeamsTeam) -> None:
     (summary,) = [c for c in connector.sent_to(act.CHANNEL) if c.text.startswith("Retro summary")]
     assert "Sprint 14 — 2 items, 1 vote" in summary.text
     assert "(closed)" in connector.of("update")[-1].text
+
+
+async def test_an_anonymous_item_cannot_be_typed_where_the_channel_sees_who_typed_it(
+    teams: TeamsTeam,
+) -> None:
+    await teams.post(act.bot_added_to_team(teams.service_url))
+    assert await teams.channel("29:alice", "retro start Sprint 14") == 200
+    assert await teams.channel("29:bob", "retro add improve Alice micromanages anon") == 200
+    await teams.deliver()
+
+    async with teams.db.session() as session:
+        assert (await session.execute(select(RetroItem))).scalars().all() == []
+    told = [c.text for c in teams.connector.of("send") if "cannot be anonymous" in c.text]
+    assert told and "Alice micromanages" not in told[0]
