@@ -71,6 +71,9 @@ class Kind:
     verbs: ClassVar[Verbs]
     help: ClassVar[str]
     ready: ClassVar[bool] = True
+    # How the bot introduces the kind when it joins a channel, and how to begin with it.
+    intro: ClassVar[str] = ""
+    start_hint: ClassVar[str] = ""
     # Whether any text may answer this kind's private questions; when not (a retro
     # reminder takes `done` or `still open`), a command typed meanwhile simply runs.
     free_text_answers: ClassVar[bool] = True

@@ -28,14 +28,6 @@ from storage.queries import insert_ignoring_conflicts
 
 log = structlog.get_logger(__name__)
 
-WELCOME = Message(
-    text="Hi! I run this channel's rituals: an async stand-up, where each person is asked in a "
-    "private chat at the set time in their own timezone and the answers, with a ledger of open "
-    "blockers, come back here as one summary; and retro boards the team fills, votes on and "
-    "turns into action items.",
-    context="Start with `standup setup at 09:30` (or `standup setup` for a form), then "
-    "`standup now` to try it; `retro start` opens a retro; `help` lists every command.",
-)
 NOTHING_ASKED = Message(
     text="Nothing is waiting for your answer right now.",
     context="`help` lists the commands.",
@@ -324,7 +316,7 @@ class Rituals:
             if not await self._first_delivery(session, platform, delivery_id):
                 return False
             envelope = Envelope(platform, workspace, "post", channel=place.channel)
-            await outbound.queue(session, envelope, WELCOME, self.rt.clock.now())
+            await outbound.queue(session, envelope, self.welcome(), self.rt.clock.now())
         self.rt.sent_later()
         return True
 
@@ -511,6 +503,17 @@ class Rituals:
             else None
         )
         return CommandContext(session, actor, place, workspace, member, channel, now)
+
+    def welcome(self) -> Message:
+        """What the bot says when it joins a channel: each ready kind in a line of its own."""
+        ready = [k for k in self.kinds.values() if k.ready and k.intro]
+        intros = [k.intro for k in ready]
+        said = "; and ".join(["; ".join(intros[:-1]), intros[-1]]) if len(intros) > 1 else ""
+        hints = [k.start_hint for k in ready if k.start_hint]
+        return Message(
+            text=f"Hi! I run this channel's rituals: {said or ''.join(intros)}.",
+            context="Start with " + "; ".join([*hints, "`help` lists every command."]),
+        )
 
     def help(self, topic: str) -> str:
         kind = self.kinds.get(topic)

@@ -39,6 +39,8 @@ class RetroKind(Kind):
         "retro close · retro actions · retro done A3 · "
         "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off"
     )
+    intro = "retro boards the team fills, votes on and turns into action items"
+    start_hint = "`retro start` opens a retro"
     free_text_answers = False
     forms = frozenset({ADD})
     channel_forms = frozenset({ADD})

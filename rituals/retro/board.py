@@ -17,8 +17,9 @@ from rituals import outbound
 from rituals.messages import Button, ButtonStyle, Message, Section, plural
 from rituals.retro import actions, formats
 from rituals.retro.actions import ActionView, one_line
-from rituals.retro.channel import Where, display, where_of
+from rituals.retro.channel import display
 from rituals.retro.models import Retro, RetroAction, RetroItem, RetroVote
+from rituals.where import Where, where_of
 from storage.models import Member
 
 SECTION_LIMIT = 2900  # under Slack's 3000 characters per section, with room for "… and N more"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,45 +11,10 @@ from rituals import permissions
 from rituals.context import CommandContext
 from rituals.reply import Reply, say
 from rituals.retro.models import Retro
-from storage.models import Channel, Member, Ritual, Workspace
-from storage.outbox import Envelope
+from storage.models import Channel, Member, Ritual
 from storage.queries import insert_ignoring_conflicts
 
 KIND = "retro"
-
-
-@dataclass(frozen=True)
-class Where:
-    """A channel's platform coordinates, for addressing the outbox."""
-
-    platform: str
-    workspace: str
-    channel: str
-    channel_name: str
-
-    def post(self, *, thread_of: int | None = None, dedup_key: str | None = None) -> Envelope:
-        return Envelope(
-            self.platform,
-            self.workspace,
-            "post",
-            channel=self.channel,
-            thread_of=thread_of,
-            dedup_key=dedup_key,
-        )
-
-    def update(self, outbox_id: int) -> Envelope:
-        return Envelope(
-            self.platform, self.workspace, "update", channel=self.channel, update_of=outbox_id
-        )
-
-    def direct(self, user: str, *, dedup_key: str | None = None) -> Envelope:
-        return Envelope(self.platform, self.workspace, "direct", user=user, dedup_key=dedup_key)
-
-
-async def where_of(session: AsyncSession, channel_id: int) -> Where:
-    channel = await session.get_one(Channel, channel_id)
-    workspace = await session.get_one(Workspace, channel.workspace_id)
-    return Where(workspace.platform, workspace.external_id, channel.external_id, channel.name)
 
 
 async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
@@ -72,12 +36,15 @@ async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: date
     return await existing_ritual(session, channel.id)  # type: ignore[return-value]
 
 
-async def existing_ritual(session: AsyncSession, channel_id: int) -> Ritual | None:
-    return (
-        await session.execute(
-            select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
-        )
-    ).scalar_one_or_none()
+async def existing_ritual(
+    session: AsyncSession, channel_id: int, *, lock: bool = False
+) -> Ritual | None:
+    """The channel's retro ritual; ``lock`` makes an item filed for the next retro and a
+    board opening take turns, so the board never misses an item filed as it opened."""
+    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
+    if lock:
+        query = query.with_for_update(of=Ritual)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def open_retro(session: AsyncSession, channel_id: int, *, lock: bool = False) -> Retro | None:

@@ -18,8 +18,9 @@ from rituals.reply import Reply, say
 from rituals.retro import actions, board, formats
 from rituals.retro.actions import ActionView, one_line
 from rituals.retro.board import Card
-from rituals.retro.channel import open_retro, refusal, where_of
+from rituals.retro.channel import open_retro, refusal
 from rituals.retro.models import Retro, RetroAction
+from rituals.where import where_of
 from storage.models import Channel, Ritual
 
 log = structlog.get_logger(__name__)

@@ -22,10 +22,11 @@ from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.reply import Reply, say
 from rituals.retro import actions, board
 from rituals.retro.actions import OPEN, ActionView, one_line
-from rituals.retro.channel import KIND, existing_ritual, open_retro, where_of
+from rituals.retro.channel import KIND, existing_ritual, open_retro
 from rituals.retro.models import RetroAction
 from rituals.runtime import Runtime
 from rituals.schedule import local_instant
+from rituals.where import where_of
 from storage.models import Member, Ritual
 from storage.queries import claim_unset
 

@@ -17,10 +17,11 @@ from rituals.context import CommandContext
 from rituals.messages import Message
 from rituals.reply import Reply, say
 from rituals.retro import board, formats
-from rituals.retro.channel import existing_ritual, last_retro, open_retro, ritual_for, where_of
+from rituals.retro.channel import existing_ritual, last_retro, open_retro, ritual_for
 from rituals.retro.formats import RetroFormat
 from rituals.retro.grammar import MAX_ITEM
 from rituals.retro.models import Retro, RetroItem
+from rituals.where import where_of
 from storage.models import Channel, OutboxMessage, Ritual
 
 log = structlog.get_logger(__name__)
@@ -49,8 +50,9 @@ async def add(
     ctx: CommandContext, channel: Channel, category: str, text: str, anonymous: bool
 ) -> Reply:
     session = ctx.session
+    existing = await existing_ritual(session, channel.id, lock=True)
     retro = await open_retro(session, channel.id, lock=True)
-    fmt = await board_format(session, await existing_ritual(session, channel.id), retro)
+    fmt = await board_format(session, existing, retro)
     refused = refusal(fmt, retro, category, anonymous)
     if anonymous and ctx.place is not None and ctx.place.visible:
         return say(

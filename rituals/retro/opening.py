@@ -17,11 +17,12 @@ from rituals.context import CommandContext
 from rituals.messages import plural
 from rituals.reply import Reply, say
 from rituals.retro import board, formats
-from rituals.retro.channel import open_retro, refusal, ritual_for, where_of
+from rituals.retro.channel import existing_ritual, open_retro, refusal, ritual_for
 from rituals.retro.formats import RetroFormat
 from rituals.retro.grammar import DEFAULT_VOTES, RetroStart
 from rituals.retro.items import waiting_ids
 from rituals.retro.models import Retro, RetroItem
+from rituals.where import where_of
 from storage.models import Channel, Ritual
 from storage.queries import claim_unset, insert_ignoring_conflicts
 
@@ -53,6 +54,7 @@ async def open_board(
     facilitator_id: int | None,
 ) -> Retro | None:
     """Open the channel's board with the items filed for it; None when one is open already."""
+    await existing_ritual(session, ritual.channel_id, lock=True)
     stmt = insert_ignoring_conflicts(session, Retro, ["open_ritual_id"])
     created = await session.execute(
         stmt.values(

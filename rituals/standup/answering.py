@@ -20,7 +20,8 @@ from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
 from rituals.standup.closing import Closer, answerable
-from rituals.standup.roster import LOOKBACK, question_message, where_of
+from rituals.standup.roster import LOOKBACK, question_message
+from rituals.where import where_of
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
 
 Found = tuple[Response, Occurrence, Ritual]
@@ -107,7 +108,7 @@ class Answering:
         index = response.next_question
         await self._store(session, member, occurrence, ritual, response, index, text, ref, now)
         response.next_question = index + 1
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         if response.next_question < len(questions):
             response.asked_at = now
             return Answered(question_message(questions, where.channel_name, response.next_question))
@@ -131,7 +132,7 @@ class Answering:
         response, occurrence, ritual = found
         response.cancelled_at = now
         response.completed_at = now
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         done = Message(text=f"Stopped today's #{where.channel_name} stand-up for you.")
         close = None
         if occurrence.status == "open" and await self.closer.everyone_answered(
@@ -223,7 +224,7 @@ class Answering:
         now: datetime,
     ) -> Answered:
         """The last answer is in: thank, post late answers, or let the summary go out."""
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         response.completed_at = now
         close = None
         if occurrence.status == "summarized":
@@ -257,7 +258,7 @@ class Answering:
             return done
         response, occurrence, ritual = found
         response.asked_at = now
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         following = question_message(
             occurrence.questions, where.channel_name, response.next_question
         )

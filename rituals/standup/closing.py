@@ -18,7 +18,7 @@ from rituals.runtime import Runtime
 from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup import settings as cfg
-from rituals.standup.roster import Where, display, participants, question_message, where_of
+from rituals.standup.roster import display, participants, question_message
 from rituals.standup.summary import (
     PersonAnswers,
     PlainSummarizer,
@@ -27,6 +27,7 @@ from rituals.standup.summary import (
     summary_message,
     thread_message,
 )
+from rituals.where import Where, where_of
 from storage.models import Answer, Blocker, Member, Occurrence, Participant, Response, Ritual
 from storage.queries import claim_unset
 
@@ -102,7 +103,7 @@ class Closer:
             where = places.get(occurrence.ritual_id)
             if where is None:
                 ritual = await session.get_one(Ritual, occurrence.ritual_id)
-                where = places[occurrence.ritual_id] = await where_of(session, ritual)
+                where = places[occurrence.ritual_id] = await where_of(session, ritual.channel_id)
             due = when_label(occurrence.summary_due_at, member.tz, now)
             message = question_message(
                 occurrence.questions,
@@ -111,7 +112,7 @@ class Closer:
                 greeting=f"Reminder: the summary goes out at {due}. ",
                 occurrence_id=occurrence.id,
             )
-            envelope = where.to_person(member.external_id, dedup_key=f"remind:{response.id}")
+            envelope = where.direct(member.external_id, dedup_key=f"remind:{response.id}")
             await outbound.queue(session, envelope, message, now)
 
     async def everyone_answered(
@@ -140,13 +141,13 @@ class Closer:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         digest = await self.digest(session, ritual, occurrence)
         headline = await self.summarizer.headline(digest)
         full = cfg.of(ritual).summary_mode == "full"
         summary_id = await outbound.queue(
             session,
-            where.to_channel(dedup_key=f"summary:{occurrence.id}"),
+            where.post(dedup_key=f"summary:{occurrence.id}"),
             summary_message(digest, headline, full=full),
             now,
         )
@@ -155,7 +156,7 @@ class Closer:
         occurrence.summary_outbox_id = summary_id
         if not full:
             replies = [
-                (where.to_channel(thread_of=summary_id), thread_message(p)) for p in digest.answered
+                (where.post(thread_of=summary_id), thread_message(p)) for p in digest.answered
             ]
             await outbound.queue_many(session, replies, now)
         await self._escalate(session, ritual, where, occurrence.local_date, now)
@@ -172,7 +173,7 @@ class Closer:
         person = PersonAnswers(
             display(member), await self.answers_of(session, occurrence.id, member.id), late=True
         )
-        envelope = where.to_channel(
+        envelope = where.post(
             thread_of=occurrence.summary_outbox_id, dedup_key=f"late:{occurrence.id}:{member.id}"
         )
         await outbound.queue(session, envelope, thread_message(person), now)
@@ -247,9 +248,9 @@ class Closer:
             target = await self._escalation_target(session, ritual, blocker)
             key = f"escalate:{blocker.id}"
             envelope = (
-                where.to_person(target.external_id, dedup_key=key)
+                where.direct(target.external_id, dedup_key=key)
                 if target is not None
-                else where.to_channel(dedup_key=key)
+                else where.post(dedup_key=key)
             )
             await outbound.queue(session, envelope, message, now)
             log.info("blocker escalated", blocker_id=blocker.id, age_days=age)

@@ -23,7 +23,8 @@ from rituals.standup import settings as cfg
 from rituals.standup.answering import Found
 from rituals.standup.commands import StandupCommands
 from rituals.standup.engine import StandupEngine
-from rituals.standup.roster import KIND, question_message, where_of
+from rituals.standup.roster import KIND, question_message
+from rituals.where import where_of
 from storage.models import Member, Participant, Ritual
 
 log = structlog.get_logger(__name__)
@@ -42,6 +43,14 @@ class StandupKind(Kind):
         "standup questions Q1 | Q2 | Q3 · join · leave · now · status · skip YYYY-MM-DD · pause · "
         "resume · away [until YYYY-MM-DD] · back · blockers · resolve ID · report [N] · "
         "export [FROM] [TO] · edit N TEXT"
+    )
+    intro = (
+        "an async stand-up, where each person is asked in a private chat at the set time in "
+        "their own timezone and the answers, with a ledger of open blockers, come back here "
+        "as one summary"
+    )
+    start_hint = (
+        "`standup setup at 09:30` (or `standup setup` for a form), then `standup now` to try it"
     )
     forms = frozenset({form.ANSWERS, form.SETUP})
     channel_forms = frozenset({form.SETUP})
@@ -141,7 +150,7 @@ class StandupKind(Kind):
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
         response, occurrence, ritual = waiting.handle
         response.asked_at = ctx.now
-        where = await where_of(ctx.session, ritual)
+        where = await where_of(ctx.session, ritual.channel_id)
         return question_message(
             occurrence.questions,
             where.channel_name,

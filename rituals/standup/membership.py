@@ -8,7 +8,8 @@ from sqlalchemy import delete, select
 from rituals.identity import Actor
 from rituals.runtime import Runtime
 from rituals.standup import settings as cfg
-from rituals.standup.roster import KIND, where_of
+from rituals.standup.roster import KIND
+from rituals.where import where_of
 from storage import directory
 from storage.models import Channel, Participant, Ritual, Workspace
 
@@ -60,7 +61,7 @@ class Membership:
             ritual = await session.get(Ritual, ritual_id)
             if ritual is None:
                 return False
-            where = await where_of(session, ritual)
+            where = await where_of(session, ritual.channel_id)
         roster = self.rt.rosters.get(where.platform)
         if roster is None:
             return False

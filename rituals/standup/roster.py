@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
-from storage.models import Member, Participant, Ritual, Workspace
-from storage.outbox import Envelope
+from storage.models import Member, Participant
 
 KIND = "standup"
 LOOKBACK = timedelta(hours=36)  # how far back a run still takes prompts and answers
-
-
-@dataclass(frozen=True)
-class Where:
-    """A ritual's platform coordinates, for addressing the outbox."""
-
-    platform: str
-    workspace: str
-    channel: str
-    channel_name: str
-
-    def to_channel(self, *, thread_of: int | None = None, dedup_key: str | None = None) -> Envelope:
-        return Envelope(
-            self.platform,
-            self.workspace,
-            "post",
-            channel=self.channel,
-            thread_of=thread_of,
-            dedup_key=dedup_key,
-        )
-
-    def to_person(self, user: str, *, dedup_key: str | None = None) -> Envelope:
-        return Envelope(self.platform, self.workspace, "direct", user=user, dedup_key=dedup_key)
-
-
-async def where_of(session: AsyncSession, ritual: Ritual) -> Where:
-    workspace = await session.get_one(Workspace, ritual.channel.workspace_id)
-    channel = ritual.channel
-    return Where(workspace.platform, workspace.external_id, channel.external_id, channel.name)
 
 
 async def participants(session: AsyncSession, ritual_id: int) -> list[Member]:

@@ -22,9 +22,9 @@ from rituals.standup.roster import (
     display,
     participants,
     question_message,
-    where_of,
 )
 from rituals.telemetry import OCCURRENCES_MISSED, OCCURRENCES_STARTED
+from rituals.where import where_of
 from storage.models import Member, Occurrence, Participant, Response, Ritual
 from storage.queries import insert_ignoring_conflicts
 
@@ -229,7 +229,7 @@ class Starter:
         stmt = insert_ignoring_conflicts(
             session, Response, ["occurrence_id", "member_id"]
         ).returning(Response.member_id)
-        where = await where_of(session, ritual)
+        where = await where_of(session, ritual.channel_id)
         busy = await self._answering_elsewhere(session, occurrence, members, now)
         asked = 0
         for start in range(0, len(members), CHUNK):
@@ -249,7 +249,7 @@ class Starter:
             inserted = set((await session.execute(stmt, rows)).scalars())
             items = [
                 (
-                    where.to_person(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
+                    where.direct(m.external_id, dedup_key=f"prompt:{occurrence.id}:{m.id}"),
                     question_message(
                         occurrence.questions,
                         where.channel_name,

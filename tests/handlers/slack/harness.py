@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
-from structlog.testing import capture_logs
 
 from bot.kinds import registry
 from bot.web import init_app
@@ -99,37 +94,6 @@ class SlackTeam:
     def calls_to_slack(self) -> list[str]:
         """Web API methods called for requests (auth.test at start-up aside)."""
         return [c.method for c in self.slack.calls if c.method != "auth.test"]
-
-
-@dataclass
-class Logged:
-    """What was logged while a block ran: our structlog events and the libraries' records."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    records: list[logging.LogRecord] = field(default_factory=list)
-
-    @property
-    def lines(self) -> list[str]:
-        """What an operator reads at the info level, one entry a line."""
-        ours = [str(e) for e in self.events if e["log_level"] != "debug"]
-        return ours + [r.getMessage() for r in self.records if r.levelno >= logging.INFO]
-
-    @property
-    def tracebacks(self) -> list[str]:
-        ours = [str(e["event"]) for e in self.events if "exc_info" in e or "exception" in e]
-        return ours + [r.getMessage() for r in self.records if r.exc_info]
-
-
-@contextmanager
-def logged(caplog: pytest.LogCaptureFixture) -> Iterator[Logged]:
-    """Everything logged at the info level and above."""
-    caplog.set_level(logging.INFO)
-    found = Logged()
-    start = len(caplog.records)
-    with capture_logs() as events:
-        yield found
-    found.events.extend(events)
-    found.records.extend(caplog.records[start:])
 
 
 @asynccontextmanager

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from storage.models import Answer, JournalEntry, Ritual
 from tests.handlers.slack import signing
-from tests.handlers.slack.harness import FORM, JSON, SlackTeam, logged
+from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 from tests.handlers.slack.test_events import count
+from tests.logs import logged
 
 Change = Callable[[dict[str, Any]], object]
 

@@ -8,8 +8,9 @@ import pytest
 
 from storage.models import Ritual
 from tests.handlers.slack import signing
-from tests.handlers.slack.harness import FORM, JSON, SlackTeam, logged
+from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 from tests.handlers.slack.test_events import count
+from tests.logs import logged
 
 SETUP = signing.slash("/standup", "setup at 09:30", user="UALICE")
 

@@ -20,7 +20,8 @@ from storage.db import Database
 from storage.models import InboundEvent, JournalEntry, Member, Ritual, TeamsConversation
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.fake_connector import KID, new_key
-from tests.handlers.teams.harness import APP_ID, TeamsTeam, logged, running
+from tests.handlers.teams.harness import APP_ID, TeamsTeam, running
+from tests.logs import logged
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from handlers.teams.adapter import TeamsAuth
 from storage.db import Database
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.fake_connector import KID
-from tests.handlers.teams.harness import APP_ID, TeamsTeam, logged, running
+from tests.handlers.teams.harness import APP_ID, TeamsTeam, running
+from tests.logs import logged
 
 fuzzed = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -20,7 +20,8 @@ from storage.models import (
     TeamsMember,
 )
 from tests.handlers.teams import activities as act
-from tests.handlers.teams.harness import TeamsTeam, logged, running
+from tests.handlers.teams.harness import TeamsTeam, running
+from tests.logs import logged
 
 
 async def nothing_stored(db: Database) -> bool:
