@@ -9,8 +9,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import people
 from rituals.context import CommandContext
 from rituals.people import display
+from rituals.reply import Reply, say
 from storage.models import Member, Ritual, RitualColead
 
 
@@ -52,3 +54,42 @@ async def set_coleads(session: AsyncSession, ritual: Ritual, members: list[Membe
         for m in {m.id: m for m in members}.values()
         if m.id != ritual.lead_member_id
     )
+
+
+UNKNOWN_HINT = "They can be named once they have used the bot in this workspace."
+
+
+def _changed(ctx: CommandContext, ritual: Ritual) -> None:
+    ritual.version += 1
+    ritual.updated_at = ctx.now
+    ctx.changed_rituals.add(ritual.id)
+
+
+async def hand_on(ctx: CommandContext, ritual: Ritual, user: str, title: str) -> Reply:
+    """``<word> lead @user``: the lead role passes on; the co-leads stay."""
+    found = (await people.find(ctx.session, ctx.workspace.id, {user}))[user]
+    if found is None:
+        return say(f"I don't know who @{user} is here.", context=UNKNOWN_HINT)
+    kept = await coleads(ctx.session, ritual)
+    ritual.lead_member_id = found.id
+    await set_coleads(ctx.session, ritual, kept)
+    _changed(ctx, ritual)
+    return say(f"{display(found)} now leads the {title}.", public=True)
+
+
+async def name_coleads(
+    ctx: CommandContext, ritual: Ritual, users: tuple[str, ...], title: str
+) -> Reply:
+    """``<word> coleads @a @b`` (or none): who else may change the ritual."""
+    found = await people.find(ctx.session, ctx.workspace.id, set(users))
+    unknown = [f"@{name}" for name in users if found[name] is None]
+    if unknown:
+        verb = "is" if len(unknown) == 1 else "are"
+        return say(
+            f"I don't know who {', '.join(unknown)} {verb} here; nothing changed.",
+            context=UNKNOWN_HINT,
+        )
+    await set_coleads(ctx.session, ritual, [m for m in found.values() if m])
+    names = [display(m) for m in await leads(ctx.session, ritual)]
+    _changed(ctx, ritual)
+    return say(f"The {title} is led by {', '.join(names) or 'nobody'}.", public=True)

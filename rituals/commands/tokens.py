@@ -290,6 +290,16 @@ def fixed(
     return handler
 
 
+def users_or_none(args: list[str]) -> tuple[str, ...]:
+    """``@a @b`` (up to 10, each once), or ``none`` for nobody."""
+    require(args, "@user (or none)")
+    if len(args) == 1 and args[0].lower() == "none":
+        return ()
+    if len(args) > 10:
+        raise Reject(f"at most 10 people, got {len(args)}")
+    return tuple(dict.fromkeys(user(token) for token in args))
+
+
 WHAT: dict[Callable[..., object], str] = {
     ident: "id",
     iso_date: "date",

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
@@ -17,6 +18,7 @@ from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.retro import closing, followup, items, opening, voting
 from rituals.retro import grammar as g
+from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
 from rituals.retro.schedule import Cadence, set_cadence, unset_cadence
 from rituals.runtime import Runtime
@@ -37,7 +39,8 @@ class RetroKind(Kind):
         "[votes N] · retro add CATEGORY TEXT [anon] (or `retro add` alone for a form; with no "
         "retro open the item waits for the next) · retro vote ID · retro reveal · "
         "retro close · retro actions · retro done A3 · "
-        "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off"
+        "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off · "
+        "retro lead @user · retro coleads @a @b | none"
     )
     intro = "retro boards the team fills, votes on and turns into action items"
     start_hint = "`retro start` opens a retro"
@@ -78,7 +81,30 @@ class RetroKind(Kind):
                 return await set_cadence(ctx, channel, command)
             case g.RetroUnschedule():
                 return await unset_cadence(ctx, channel)
+            case g.RetroLead(user):
+                return await self._leads(ctx, channel, user=user)
+            case g.RetroColeads(users):
+                return await self._leads(ctx, channel, coleads=users)
         return say("That retro command is not known.", context="Type `retro` for the commands.")
+
+    async def _leads(
+        self,
+        ctx: CommandContext,
+        channel: Channel,
+        *,
+        user: str | None = None,
+        coleads: tuple[str, ...] = (),
+    ) -> Reply:
+        """Who leads the channel's retros: the lead hands on, or names co-leads."""
+        ritual = await existing_ritual(ctx.session, channel.id)
+        if ritual is None:
+            return say("No retro has run in this channel yet.", context="`retro start` opens one.")
+        if not await permissions.may_change(ctx, ritual):
+            who = await permissions.who_may(ctx, ritual)
+            return say(f"Only {who} can change who leads this channel's retros.")
+        if user is not None:
+            return await permissions.hand_on(ctx, ritual, user, "retro")
+        return await permissions.name_coleads(ctx, ritual, coleads, "retro")
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if ctx.channel is None:

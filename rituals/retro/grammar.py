@@ -79,6 +79,20 @@ class RetroUnschedule(Command):
     pass
 
 
+@dataclass(frozen=True)
+class RetroLead(Command):
+    """Hand the channel's retros on to another person."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class RetroColeads(Command):
+    """Who else may reveal, close and schedule the channel's retros (none clears them)."""
+
+    users: tuple[str, ...]
+
+
 def _start(args: list[str], rest: str) -> Command:
     """Options trail the title (``Sprint 14 format ssc named hidden``), in any order."""
     tokens = list(args)
@@ -186,4 +200,6 @@ VERBS = {
     "actions": Verb(t.fixed(RetroActions), "retro actions"),
     "done": Verb(t.fixed(RetroDone, action_id), "retro done A3"),
     "schedule": Verb(_schedule, "retro schedule every 2 weeks on fri at 15:00"),
+    "lead": Verb(t.fixed(RetroLead, t.user), "retro lead @ana"),
+    "coleads": Verb(lambda args, rest: RetroColeads(t.users_or_none(args)), "retro coleads @ana"),
 }

@@ -102,6 +102,8 @@ async def start(ctx: CommandContext, channel: Channel, command: RetroStart) -> R
             f"A retro is already open here{_named(current)}.",
             context="`retro close` it first; one retro at a time per channel.",
         )
+    if ritual.lead_member_id is None:
+        ritual.lead_member_id = ctx.member.id  # the first facilitator leads the channel's retros
     words = formats.words(retro.format)
     hidden = " Items stay hidden until you `retro reveal` them." if retro.hidden else ""
     return say(

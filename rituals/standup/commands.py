@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 
-from rituals import people, permissions
+from rituals import permissions
 from rituals.commands import Command
 from rituals.context import CommandContext
 from rituals.messages import Attachment, Message, Section, plural
@@ -562,28 +562,7 @@ class StandupCommands:
     # --- who leads --------------------------------------------------------------------
 
     async def lead(self, ctx: CommandContext, cmd: c.StandupLead, ritual: Ritual) -> Reply:
-        found = (await people.find(ctx.session, ctx.workspace.id, {cmd.user}))[cmd.user]
-        if found is None:
-            return say(
-                f"I don't know who @{cmd.user} is here.",
-                context="They can be named once they have used the bot in this workspace.",
-            )
-        kept = await permissions.coleads(ctx.session, ritual)
-        ritual.lead_member_id = found.id
-        await permissions.set_coleads(ctx.session, ritual, kept)
-        self._changed(ritual, ctx)
-        return say(f"{display(found)} now leads the stand-up.", public=True)
+        return await permissions.hand_on(ctx, ritual, cmd.user, "stand-up")
 
     async def coleads(self, ctx: CommandContext, cmd: c.StandupColeads, ritual: Ritual) -> Reply:
-        found = await people.find(ctx.session, ctx.workspace.id, set(cmd.users))
-        unknown = [f"@{name}" for name in cmd.users if found[name] is None]
-        if unknown:
-            return say(
-                f"I don't know who {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
-                "here; nothing changed.",
-                context="They can be named once they have used the bot in this workspace.",
-            )
-        await permissions.set_coleads(ctx.session, ritual, [m for m in found.values() if m])
-        names = [display(m) for m in await permissions.leads(ctx.session, ritual)]
-        self._changed(ritual, ctx)
-        return say(f"The stand-up is led by {', '.join(names) or 'nobody'}.", public=True)
+        return await permissions.name_coleads(ctx, ritual, cmd.users, "stand-up")

@@ -126,12 +126,7 @@ class StandupColeads(Command):
 
 
 def _coleads(args: list[str], rest: str) -> Command:
-    t.require(args, "@user (or none)")
-    if len(args) == 1 and args[0].lower() == "none":
-        return StandupColeads(())
-    if len(args) > 10:
-        raise t.Reject(f"at most 10 co-leads, got {len(args)}")
-    return StandupColeads(tuple(dict.fromkeys(t.user(token) for token in args)))
+    return StandupColeads(t.users_or_none(args))
 
 
 def _summary_form(word: str) -> str:

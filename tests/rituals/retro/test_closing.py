@@ -125,3 +125,17 @@ async def test_a_postmortems_changes_are_its_action_items(team: Team) -> None:
 )
 def test_owner_and_due_date_are_read_from_the_text(text: str, expected: Parsed) -> None:
     assert parse(text) == expected
+
+
+async def test_the_retro_lead_names_co_leads_who_may_then_close_it(team: Team) -> None:
+    await known(team, ANA, BEN, CAL)
+    await team.type(ANA, "retro start Sprint 14")
+    assert "Only Ana or a workspace admin can change who leads" in await team.type(
+        BEN, "retro coleads @cal"
+    )
+    assert "The retro is led by Ana, Cal." in await team.type(ANA, "retro coleads @cal")
+    assert "Closed" in await team.type(CAL, "retro close")
+    assert "Ben Ode now leads the retro." in await team.type(ANA, "retro lead @ben")
+    await team.type(ANA, "retro start Sprint 15")
+    assert "Only" in await team.type(ANA, "retro coleads none")  # Ana no longer leads
+    assert "Closed" in await team.type(BEN, "retro close")

@@ -137,9 +137,9 @@ async def test_an_open_retro_keeps_the_scheduled_one_from_opening(team: Team) ->
 
 
 async def test_a_scheduled_retro_takes_the_last_ones_settings(team: Team) -> None:
-    await team.type(BEN, "retro start Kickoff format ssc named hidden votes 5")
+    await team.type(ANA, "retro start Kickoff format ssc named hidden votes 5")
     await team.type(BEN, "retro add stop Friday deploys")
-    await team.type(BEN, "retro close")
+    await team.type(ANA, "retro close")
     await fortnightly(team)
     await team.type(BEN, "retro add continue Pairing")
 
