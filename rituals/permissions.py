@@ -59,12 +59,6 @@ async def set_coleads(session: AsyncSession, ritual: Ritual, members: list[Membe
 UNKNOWN_HINT = "They can be named once they have used the bot in this workspace."
 
 
-def _changed(ctx: CommandContext, ritual: Ritual) -> None:
-    ritual.version += 1
-    ritual.updated_at = ctx.now
-    ctx.changed_rituals.add(ritual.id)
-
-
 async def hand_on(ctx: CommandContext, ritual: Ritual, user: str, title: str) -> Reply:
     """``<word> lead @user``: the lead role passes on; the co-leads stay."""
     found = (await people.find(ctx.session, ctx.workspace.id, {user}))[user]
@@ -73,7 +67,7 @@ async def hand_on(ctx: CommandContext, ritual: Ritual, user: str, title: str) ->
     kept = await coleads(ctx.session, ritual)
     ritual.lead_member_id = found.id
     await set_coleads(ctx.session, ritual, kept)
-    _changed(ctx, ritual)
+    ctx.ritual_changed(ritual)
     return say(f"{display(found)} now leads the {title}.", public=True)
 
 
@@ -91,5 +85,5 @@ async def name_coleads(
         )
     await set_coleads(ctx.session, ritual, [m for m in found.values() if m])
     names = [display(m) for m in await leads(ctx.session, ritual)]
-    _changed(ctx, ritual)
+    ctx.ritual_changed(ritual)
     return say(f"The {title} is led by {', '.join(names) or 'nobody'}.", public=True)

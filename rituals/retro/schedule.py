@@ -103,13 +103,11 @@ async def unset_cadence(ctx: CommandContext, channel: Channel) -> Reply:
 
 
 def _changed(ctx: CommandContext, ritual: Ritual, tz: str) -> None:
-    """The scheduler rebuilds a ritual's jobs when its version moves."""
+    """A new cadence or zone; whoever first schedules a channel's retros leads them."""
     ritual.tz = tz
-    ritual.version += 1
-    ritual.updated_at = ctx.now
     if ritual.lead_member_id is None:
         ritual.lead_member_id = ctx.member.id
-    ctx.changed_rituals.add(ritual.id)
+    ctx.ritual_changed(ritual)
 
 
 class Cadence:

@@ -110,11 +110,6 @@ class StandupCommands:
         )
         return row.scalar_one_or_none()
 
-    def _changed(self, ritual: Ritual, ctx: CommandContext) -> None:
-        ritual.version += 1
-        ritual.updated_at = ctx.now
-        ctx.changed_rituals.add(ritual.id)
-
     def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:
         """Remember who left, so a channel roster does not add them back."""
         options = cfg.of(ritual)
@@ -192,7 +187,7 @@ class StandupCommands:
         if created:
             ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
             await ctx.session.flush()
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         await ctx.session.refresh(ritual, ["channel"])
         verb = "is set up" if created else "is updated"
         people = await participants(ctx.session, ritual.id)
@@ -252,7 +247,7 @@ class StandupCommands:
         options = cfg.of(ritual)
         options.questions = list(cmd.questions)
         cfg.save(ritual, options)
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         listed = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(cmd.questions))
         blocker = cfg.blocker_index(ritual)
         ledger_note = (
@@ -276,7 +271,7 @@ class StandupCommands:
         if exists:
             return say("You are already in this stand-up.")
         ctx.session.add(Participant(ritual_id=ritual.id, member_id=ctx.member.id))
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         return say(
             f"{display(ctx.member)} joined the stand-up; questions come at {cfg.of(ritual).at} "
             f"in {ctx.member.tz}.",
@@ -292,7 +287,7 @@ class StandupCommands:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             return say("You are not in this stand-up.")
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         return say(f"{display(ctx.member)} left the stand-up.", public=True)
 
     async def skip(self, ctx: CommandContext, cmd: c.StandupSkip, ritual: Ritual) -> Reply:
@@ -306,7 +301,7 @@ class StandupCommands:
         kept.add(cmd.day.isoformat())
         options.skip_dates = sorted(kept)
         cfg.save(ritual, options)
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         return say(f"No stand-up on {cmd.day:%a %d %b %Y}.", public=True)
 
     async def pause(self, ctx: CommandContext, _cmd: c.StandupPause, ritual: Ritual) -> Reply:
@@ -319,7 +314,7 @@ class StandupCommands:
         if ritual.paused == paused:
             return say(f"The stand-up is already {'paused' if paused else 'running'}.")
         ritual.paused = paused
-        self._changed(ritual, ctx)
+        ctx.ritual_changed(ritual)
         if paused:
             return say("Stand-up paused until `standup resume`.", public=True)
         return say("Stand-up resumed.", public=True)

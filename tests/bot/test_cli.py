@@ -107,17 +107,22 @@ async def test_an_operator_lists_and_replays_set_aside_requests(tmp_path: Path) 
     assert "no requests are set aside" in (await run("journal", "list", env=env))[1]
 
 
-async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_path: Path) -> None:
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
+async def console(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`ritualbot run --console` in the background, its terminal a pipe the test writes to."""
+    return await asyncio.create_subprocess_exec(
         RITUALBOT,
         "run",
         "--console",
-        env=clean_env(tmp_path, PORT=str(port)),
+        env=env,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_run_serves_health_and_metrics_and_holds_a_console_standup(tmp_path: Path) -> None:
+    port = free_port()
+    proc = await console(clean_env(tmp_path, PORT=str(port)))
     try:
         async with aiohttp.ClientSession() as http:
             health = await wait_for_health(http, f"http://127.0.0.1:{port}/healthz")
@@ -139,15 +144,7 @@ async def test_a_second_console_on_the_same_database_is_refused_in_one_line(
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    first = await asyncio.create_subprocess_exec(
-        RITUALBOT,
-        "run",
-        "--console",
-        env=clean_env(tmp_path, PORT=str(port)),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    first = await console(clean_env(tmp_path, PORT=str(port)))
     try:
         async with aiohttp.ClientSession() as http:
             await wait_for_health(http, f"http://127.0.0.1:{port}/healthz")
