@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -24,7 +24,7 @@ from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 from rituals.schedule import Schedule
-from storage.models import Member
+from storage.models import Channel, Member
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,85 @@ class Sweep:
     run: Callable[[], Awaitable[object]]
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """Work one kind hands to another in one step, without either naming the other.
+
+    ``what`` is the capability asked for: ``task`` (a retro action item or an alert becomes a
+    backlog item), ``postmortem`` (a resolved alert opens a retro), ``metric`` (a value
+    arriving from monitoring lands on a hypothesis). ``source`` is the giver's own stable
+    reference (``retro:12:item:5``), which the taker stores so the link can be followed back
+    and a second hand-off of the same thing is recognised; ``label`` says it to people.
+    """
+
+    what: str
+    title: str
+    source: str
+    label: str = ""
+    owner_id: int | None = None
+    category: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What a taker made of a hand-off: a line for the person, and its own reference."""
+
+    text: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Lines one kind adds to another kind's channel summary (alerts still firing in the
+    stand-up summary, hypotheses past their deadline)."""
+
+    heading: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HookReply:
+    """The answer to an inbound webhook call: an HTTP status and a JSON body."""
+
+    status: int
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Peers:
+    """The other kinds of this deployment, reached by what they can do, never by name."""
+
+    def __init__(self, kinds: Mapping[str, Kind]) -> None:
+        self._kinds = kinds
+
+    def taker(self, what: str) -> Kind | None:
+        return next((k for k in self._kinds.values() if what in k.takes), None)
+
+    async def take(
+        self,
+        session: AsyncSession,
+        channel: Channel,
+        handoff: Handoff,
+        now: datetime,
+        by: Member | None = None,
+    ) -> Taken | None:
+        """Hand ``handoff`` to whichever kind takes its ``what``; None when none does."""
+        taker = self.taker(handoff.what)
+        if taker is None:
+            return None
+        return await taker.take(session, channel, handoff, now, by)
+
+    async def notices(
+        self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
+    ) -> list[Notice]:
+        """Every kind's lines for a summary of ``channel`` covering ``since`` to ``now``."""
+        found: list[Notice] = []
+        for kind in self._kinds.values():
+            found.extend(await kind.notices(session, channel, since, now))
+        return found
+
+
 class Kind:
     """Base of every ritual kind; a kind overrides what it has, the defaults have nothing.
 
@@ -83,10 +162,13 @@ class Kind:
     channel_forms: ClassVar[frozenset[str]] = frozenset()
     # A verb typed alone that opens a form instead (``standup setup``).
     bare_forms: ClassVar[Mapping[str, str]] = {}
+    # The hand-offs (`Handoff.what`) this kind takes from others.
+    takes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
         self.rt = runtime
         self.grammar = grammar
+        self.peers = Peers({})
 
     # --- commands, forms and buttons --------------------------------------------------
 
@@ -123,6 +205,32 @@ class Kind:
         """A message in the thread under a post of the bot's (``thread`` is that post's
         platform ref); a reply if the post is this kind's and the message is for it."""
         return None
+
+    # --- what kinds give each other ------------------------------------------------------
+
+    async def take(
+        self,
+        session: AsyncSession,
+        channel: Channel,
+        handoff: Handoff,
+        now: datetime,
+        by: Member | None,
+    ) -> Taken | None:
+        """Make something of another kind's hand-off, inside the giver's unit of work; the
+        same ``source`` handed twice gives back what the first made."""
+        return None
+
+    async def notices(
+        self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
+    ) -> list[Notice]:
+        """What this kind adds to another kind's summary of ``channel``: what is still open,
+        and what happened since ``since``."""
+        return []
+
+    async def hook(self, token: str, payload: Any) -> HookReply:
+        """An inbound webhook call for this kind (``/hooks/<word>/{token}``) that its edge
+        has already parsed into neutral ``payload``."""
+        return HookReply(404, {"error": "not found"})
 
     # --- private conversation ---------------------------------------------------------
 
@@ -203,7 +311,10 @@ class Registry:
         return self._packages[_package(command)]
 
     def bind(self, runtime: Runtime) -> dict[str, Kind]:
-        return {word: kind(runtime, self.grammar) for word, kind in self.kinds.items()}
+        bound = {word: kind(runtime, self.grammar) for word, kind in self.kinds.items()}
+        for word, kind in bound.items():
+            kind.peers = Peers({w: k for w, k in bound.items() if w != word})
+        return bound
 
 
 def _package(cls: type) -> str:

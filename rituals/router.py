@@ -15,7 +15,7 @@ from rituals import commands as c
 from rituals import outbound
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.kinds import Kind, Registry, Waiting
+from rituals.kinds import HookReply, Kind, Registry, Waiting
 from rituals.messages import Button, ButtonStyle, Form, Message, Section
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
@@ -104,6 +104,13 @@ class Rituals:
         return frozenset(
             f"{kind.word} {verb}" for kind in self.kinds.values() for verb in kind.bare_forms
         )
+
+    async def hook(self, word: str, token: str, payload: object) -> HookReply:
+        """An inbound webhook for the kind named in its path, parsed by its edge."""
+        kind = self.kinds.get(word)
+        if kind is None or not kind.ready:
+            return HookReply(404, {"error": "not found"})
+        return await kind.hook(token, payload)
 
     def parse(self, text: str) -> c.ParseResult:
         return self.grammar.parse(text)

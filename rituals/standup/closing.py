@@ -6,6 +6,7 @@ number of processes may sweep at any time and each thing happens once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -13,6 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
+from rituals.kinds import Notice
 from rituals.messages import Message
 from rituals.runtime import Runtime
 from rituals.schedule import when_label
@@ -28,16 +30,33 @@ from rituals.standup.summary import (
     thread_message,
 )
 from rituals.where import Where, where_of
-from storage.models import Answer, Blocker, Member, Occurrence, Participant, Response, Ritual
+from storage.models import (
+    Answer,
+    Blocker,
+    Channel,
+    Member,
+    Occurrence,
+    Participant,
+    Response,
+    Ritual,
+)
 from storage.queries import claim_unset
 
 log = structlog.get_logger(__name__)
+
+
+async def _no_notices(*_args: object) -> list[Notice]:
+    return []
 
 
 class Closer:
     def __init__(self, runtime: Runtime, summarizer: Summarizer | None = None) -> None:
         self.rt = runtime
         self.summarizer = summarizer or PlainSummarizer()
+        # Other kinds' lines for the summary; the kind wires its peers in once they exist.
+        self.notices: Callable[
+            [AsyncSession, Channel, datetime | None, datetime], Awaitable[list[Notice]]
+        ] = _no_notices
 
     async def sweep(self) -> None:
         """Send what is due: reminders, then summaries, each occurrence in its own transaction.
@@ -143,6 +162,12 @@ class Closer:
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
         where = await where_of(session, ritual.channel_id)
         digest = await self.digest(session, ritual, occurrence)
+        since = await session.scalar(
+            select(func.max(Occurrence.summarized_at)).where(
+                Occurrence.ritual_id == ritual.id, Occurrence.id != occurrence.id
+            )
+        )
+        digest.notices.extend(await self.notices(session, ritual.channel, since, now))
         headline = await self.summarizer.headline(digest)
         full = cfg.of(ritual).summary_mode == "full"
         summary_id = await outbound.queue(

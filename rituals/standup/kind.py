@@ -59,6 +59,7 @@ class StandupKind(Kind):
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
         super().__init__(runtime, grammar)
         self.engine = StandupEngine(runtime)
+        self.engine.closing.notices = lambda *args: self.peers.notices(*args)
         self.commands = StandupCommands(self.engine)
         self.membership = self.engine.membership
 

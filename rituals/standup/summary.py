@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from rituals.kinds import Notice
 from rituals.messages import Button, ButtonStyle, Field_, Message, Section, plural
 
 
@@ -37,7 +38,8 @@ class StandupDigest:
     missing: list[str]
     away: list[str]
     blockers: list[OpenBlocker]
-    alerts: list[str] = field(default_factory=list)
+    # What other kinds add: alerts still firing, hypotheses past their deadline.
+    notices: list[Notice] = field(default_factory=list)
 
 
 class Summarizer(Protocol):
@@ -98,10 +100,11 @@ def summary_message(digest: StandupDigest, headline: str, *, full: bool) -> Mess
     if full:
         sections.extend(person_section(p) for p in digest.answered)
     sections.append(blockers_section(digest.blockers))
-    if digest.alerts:
-        sections.append(
-            Section(text="*Alerts still firing*\n" + "\n".join(f"• {a}" for a in digest.alerts))
-        )
+    sections.extend(
+        Section(text=f"*{n.heading}*\n" + "\n".join(f"• {line}" for line in n.lines))
+        for n in digest.notices
+        if n.lines
+    )
     notes = []
     if digest.missing:
         notes.append("No answer yet: " + ", ".join(digest.missing))

@@ -19,12 +19,12 @@ from bot.kinds import KINDS, registry
 from rituals.commands import Command, Verb, Verbs
 from rituals.commands import tokens as t
 from rituals.context import CommandContext
-from rituals.kinds import Kind, Registry, Waiting
+from rituals.kinds import Handoff, Kind, Notice, Registry, Taken, Waiting
 from rituals.messages import Message
 from rituals.reply import Reply, say
 from rituals.standup.kind import StandupKind
 from storage.db import Database
-from storage.models import Answer, Member
+from storage.models import Answer, Channel, Member
 from storage.outbox import Envelope
 from tests.helpers import CHANNEL, Team, person
 
@@ -44,6 +44,8 @@ class CheckinLog:
     asked: dict[int, datetime] = field(default_factory=dict)
     answers: list[tuple[str, str]] = field(default_factory=list)
     pressed: list[str] = field(default_factory=list)
+    taken: list[Handoff] = field(default_factory=list)
+    asked_since: list[datetime | None] = field(default_factory=list)
 
 
 LOG = CheckinLog()
@@ -57,6 +59,7 @@ class CheckinKind(Kind):
     verbs: ClassVar[Verbs] = {"ask": Verb(t.fixed(CheckinAsk), "checkin ask")}
     help = "checkin ask"
     forms = frozenset({"checkin.form"})
+    takes = frozenset({"metric"})
 
     async def handle(self, ctx: CommandContext, command: Command) -> Reply:
         LOG.asked[ctx.member.id] = ctx.now
@@ -89,12 +92,31 @@ class CheckinKind(Kind):
         LOG.asked[waiting.handle] = ctx.now
         return Message(text="Check-in: how is the experiment going?")
 
+    async def take(
+        self,
+        session: AsyncSession,
+        channel: Channel,
+        handoff: Handoff,
+        now: datetime,
+        by: Member | None,
+    ) -> Taken | None:
+        LOG.taken.append(handoff)
+        return Taken(f"Logged {handoff.title} in #{channel.name}", ref="checkin:1")
+
+    async def notices(
+        self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
+    ) -> list[Notice]:
+        LOG.asked_since.append(since)
+        return [Notice("Check-ins overdue", ("ranker recall: 3 days late",))]
+
 
 @pytest.fixture
 def with_checkin() -> Registry:
     LOG.asked.clear()
     LOG.answers.clear()
     LOG.pressed.clear()
+    LOG.taken.clear()
+    LOG.asked_since.clear()
     return Registry([StandupKind, CheckinKind])
 
 
@@ -179,6 +201,41 @@ async def test_a_thread_reply_goes_to_the_kind_whose_post_it_is_under(
     assert await team.bot.thread_reply(ALICE, CHANNEL, "T-other", "help", delivery_id="E2") is None
     assert await team.bot.command(ALICE, CHANNEL, "help", delivery_id="E2") is not None
     assert LOG.answers == [("alice", "thread: all good")]
+
+
+async def test_other_kinds_lines_join_the_stand_up_summary_and_name_the_last_one(
+    db: Database, with_checkin: Registry
+) -> None:
+    team = Team(db, T0, with_checkin)
+    await team.type(ALICE, "standup setup at 09:00 tz UTC summary 10:00")
+    for day in range(2):
+        await team.at(T0 + timedelta(days=day, hours=1))
+        await team.standups.prompt_due(1, "UTC")
+        await team.at(T0 + timedelta(days=day, hours=2, minutes=1))
+    summaries = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+    assert len(summaries) == 2
+    assert all(
+        "Check-ins overdue" in p.text and "ranker recall: 3 days late" in p.text for p in summaries
+    )
+    # The first summary covers everything; the second what came after the first.
+    assert LOG.asked_since == [None, T0 + timedelta(hours=2, minutes=1)]
+
+
+async def test_a_hand_off_reaches_the_kind_that_takes_it_and_no_other(
+    db: Database, with_checkin: Registry
+) -> None:
+    team = Team(db, T0, with_checkin)
+    await team.type(ALICE, "standup join")
+    standup = team.bot.kinds["standup"]
+    async with db.session() as session:
+        channel = (await session.execute(select(Channel))).scalar_one()
+        metric = Handoff("metric", "recall 0.81", source="alerts:7", label="alert #7")
+        taken = await standup.peers.take(session, channel, metric, T0)
+        assert await standup.peers.take(session, channel, Handoff("task", "x", "y"), T0) is None
+    assert taken == Taken("Logged recall 0.81 in #ml-team", ref="checkin:1")
+    assert LOG.taken == [metric]
+    # A kind is never its own peer.
+    assert team.bot.kinds["checkin"].peers.taker("metric") is None
 
 
 def test_a_registry_refuses_two_kinds_with_one_word_and_unnamespaced_forms() -> None:
