@@ -1,0 +1,356 @@
+"""End-to-end Slack benchmark: from the first signed request until the last reply arrived.
+
+The acknowledgement benchmarks stop at the door; people wait for the reply. This one runs a
+fake Slack Web API in this process, so it sees every reply arrive, and ritualbot (or a bare
+slack-bolt app) in a process of its own pointed at it. It reports:
+
+- the bare bolt app's acknowledgement rate for the same signed commands (its ceiling);
+- ritualbot's end-to-end rate for read-only commands (`/standup status`) and writing ones
+  (`/standup join` and `leave`): commands over the time from the first request until the fake
+  received the last reply at its `response_url`;
+- a stand-up burst: `standup now` asks every member of a large channel, and each answers its
+  three questions as `message.im` events the moment a question arrives; p50 and p99 from an
+  answer's acknowledgement to the next question's (or the closing thanks') arrival.
+
+Each runs on SQLite and, when PostgreSQL answers at BENCH_PG_DSN (default the machine's), on a
+fresh PostgreSQL database.
+
+Run: `.venv/bin/python bench/e2e.py [--requests N] [--concurrency C] [--members M]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import expect_ok, free_port, load, run_ritualbot, wait_until_up  # noqa: E402
+from bench.slack_ack import SECRET, serve_bare  # noqa: E402
+
+QUESTION = re.compile(r"question (\d+) of (\d+)")
+SCENARIOS: list[tuple[str, str | list[str]]] = [
+    ("standup status", "status"),
+    ("join/leave", ["join", "leave"]),
+]
+PG_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class FakeSlack:
+    """The Web API both apps talk to; it notes when each reply arrives, and for whom."""
+
+    members: list[str] = field(default_factory=list)
+    responses: list[float] = field(default_factory=list)
+    direct: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    on_direct: Any = None
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await _params(request)
+        if method == "auth.test":
+            return web.json_response({"ok": True, "team_id": "T1", "user_id": "UBOT"})
+        if method == "users.info":
+            user = body.get("user") or request.query.get("user", "U0")
+            profile = {"id": user, "name": user, "real_name": user, "tz": "UTC", "profile": {}}
+            return web.json_response({"ok": True, "user": profile})
+        if method == "conversations.members":
+            cursor = int(body.get("cursor") or request.query.get("cursor") or 0)
+            page = self.members[cursor : cursor + 200]
+            more = str(cursor + 200) if cursor + 200 < len(self.members) else ""
+            return web.json_response(
+                {"ok": True, "members": page, "response_metadata": {"next_cursor": more}}
+            )
+        if method == "chat.postMessage":
+            channel = str(body.get("channel", ""))
+            if channel.startswith("U"):
+                self.direct[channel].append((time.perf_counter(), str(body.get("text", ""))))
+                self.arrived.set()
+                if self.on_direct is not None:
+                    self.on_direct(channel, str(body.get("text", "")))
+            return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
+        return web.json_response({"ok": True, "channel": "C1", "ts": "1.1", "message_ts": "1.1"})
+
+    async def respond(self, _request: web.Request) -> web.Response:
+        self.responses.append(time.perf_counter())
+        self.arrived.set()
+        return web.Response(text="ok")
+
+    async def until(self, done: Any, limit: float = 600.0) -> None:
+        deadline = time.perf_counter() + limit
+        while not done():
+            self.arrived.clear()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise SystemExit("the replies never all arrived")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), min(remaining, 1.0))
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data = await request.json()
+        return data if isinstance(data, dict) else {}
+    form = parse_qs(await request.text())
+    return {key: values[-1] for key, values in form.items()}
+
+
+@asynccontextmanager
+async def fake_slack(fake: FakeSlack) -> AsyncIterator[int]:
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", fake.api)
+    app.router.add_post("/respond", fake.respond)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield port
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def server(kind: str, api_port: int, database: str) -> AsyncIterator[str]:
+    """ritualbot or the bare app in a process of its own; yields its events URL."""
+    port = free_port()
+    args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+    args += ["--api-port", str(api_port), "--database", database]
+    process = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
+    try:
+        await wait_until_up(port)
+        yield f"http://127.0.0.1:{port}/slack/events"
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def signed(body: str, content_type: str) -> dict[str, str]:
+    from tests.handlers.slack.signing import headers
+
+    return headers(body, content_type, secret=SECRET)
+
+
+def commands(text: str | list[str], count: int, api_port: int, people: int = 50) -> list[str]:
+    from tests.handlers.slack.signing import slash
+
+    texts = [text] if isinstance(text, str) else text
+    return [
+        slash(
+            "/standup",
+            texts[n % len(texts)],
+            user=f"U{n % people:04d}",
+            channel="C1",
+            response_url=f"http://127.0.0.1:{api_port}/respond",
+        )
+        for n in range(count)
+    ]
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: str, content_type: str) -> None:
+    async with http.post(url, data=body, headers=signed(body, content_type)) as response:
+        await expect_ok(response)
+
+
+async def acknowledged(url: str, bodies: list[str], concurrency: int) -> float:
+    """The bare app's acknowledgement rate for ``bodies``."""
+    form = "application/x-www-form-urlencoded"
+    run = await load(bodies, concurrency, lambda http, body: post(http, url, body, form))
+    return run.rate
+
+
+async def end_to_end(
+    fake: FakeSlack, url: str, bodies: list[str], concurrency: int
+) -> tuple[float, float]:
+    """Commands per second from the first request until the last reply arrived, and the
+    acknowledgement rate on the way."""
+    form = "application/x-www-form-urlencoded"
+    async with aiohttp.ClientSession() as http:  # one command to warm every path
+        await post(http, url, bodies[0], form)
+    await fake.until(lambda: len(fake.responses) >= 1)
+    fake.responses.clear()
+    counted = bodies[1:]
+    started = time.perf_counter()
+    run = await load(counted, concurrency, lambda h, b: post(h, url, b, form))
+    await fake.until(lambda: len(fake.responses) >= len(counted) - concurrency)
+    last = max(fake.responses)
+    return (len(counted) - concurrency) / (last - started), run.rate
+
+
+async def burst(fake: FakeSlack, url: str, members: int, concurrency: int) -> list[float]:
+    """Every member answers three questions as soon as each arrives; the delays from each
+    answer's acknowledgement to the bot's next direct message."""
+    from tests.handlers.slack.signing import event
+
+    fake.members = [f"U{n:05d}" for n in range(members)]
+    form = "application/x-www-form-urlencoded"
+    acked: dict[str, float] = {}
+    delays: list[float] = []
+    finished: set[str] = set()
+    gate = asyncio.Semaphore(concurrency)
+    sent = 0
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def answer(http: aiohttp.ClientSession, user: str, index: int) -> None:
+        nonlocal sent
+        sent += 1
+        ts = f"{1_800_000_000 + sent}.000100"
+        payload = {
+            "type": "message",
+            "channel": "D" + user[1:],
+            "channel_type": "im",
+            "user": user,
+            "text": f"answer {index} from {user}",
+            "ts": ts,
+            "event_ts": ts,
+        }
+        body = event(payload, event_id=f"Ev{user}{index}")
+        async with gate:
+            await post(http, url, body, "application/json")
+        acked[user] = time.perf_counter()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+
+        def on_direct(user: str, text: str) -> None:
+            arrived = time.perf_counter()
+            if user in acked:
+                delays.append(arrived - acked.pop(user))
+            asked = QUESTION.search(text)
+            if asked is None:
+                finished.add(user)
+                return
+            task = asyncio.create_task(answer(http, user, int(asked.group(1))))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        fake.on_direct = on_direct
+        lead = commands("setup at 09:30 tz UTC", 1, 0, people=1)[0]
+        await post(http, url, lead, form)
+        await post(http, url, commands("now", 1, 0, people=1)[0], form)
+        await fake.until(lambda: len(finished) >= members, limit=900)
+        fake.on_direct = None
+    return delays
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+async def databases(tmp: Path) -> AsyncIterator[tuple[str, str]]:
+    yield "SQLite", f"sqlite+aiosqlite:///{tmp / 'e2e.db'}"
+    try:
+        import asyncpg
+
+        admin = await asyncpg.connect(PG_DSN, timeout=5)
+    except (OSError, TimeoutError) as exc:
+        print(f"(PostgreSQL not reachable at {PG_DSN}: {exc}; measured on SQLite only)")
+        return
+    name = f"ritualbot_bench_e2e_{os.getpid()}"
+    base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield "PostgreSQL", f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def measure(args: argparse.Namespace) -> None:
+    n, c = args.requests + args.concurrency + 1, args.concurrency
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = FakeSlack()
+        async with fake_slack(fake) as api_port:
+            async with server("bare", api_port, "") as url:
+                bare = await acknowledged(url, commands("status", n, api_port), c)
+            print(
+                f"bare slack-bolt app, acknowledgements: {bare:,.0f} commands/s (concurrency {c})"
+            )
+            index = 0
+            async for name, database in databases(Path(tmp)):
+                index += 1
+                db = database.replace("e2e.db", f"e2e{index}.db")
+                for label, text in (
+                    ("standup status", "status"),
+                    ("join/leave", ["join", "leave"]),
+                ):
+                    async with server("ours", api_port, db) as url:
+                        rate, ack = await end_to_end(fake, url, commands(text, n, api_port), c)
+                    print(
+                        f"{name:10s} {label:15s} end to end {rate:7,.0f} commands/s "
+                        f"(x{rate / bare:.2f} of bare acks; ours acked {ack:,.0f}/s)"
+                    )
+                    fake.responses.clear()
+                async with server("ours", api_port, db) as url:
+                    delays = await burst(fake, url, args.members, c)
+                print(
+                    f"{name:10s} burst of {args.members} x 3 answers: answer ack -> next DM "
+                    f"p50 {percentile(delays, 50) * 1000:,.0f} ms, "
+                    f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers)"
+                )
+                fake.direct.clear()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """One server; with BENCH_PROFILE=FILE set, ritualbot's CPU profile lands in FILE when
+    it is stopped."""
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile and args.serve == "ours":
+        import cProfile
+        import signal
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+
+        def stop(*_args: object) -> None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+    api = f"http://127.0.0.1:{args.api_port}/api/"
+    if args.serve == "bare":
+        await serve_bare(args.port, api)
+        return
+    await run_ritualbot(
+        args.port,
+        args.database,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api,
+        RITUALBOT_LOG_LEVEL="WARNING",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    asyncio.run(serve(args) if args.serve else measure(args))
+
+
+if __name__ == "__main__":
+    main()
