@@ -171,8 +171,10 @@ def build(
     delivery = Delivery(db, ports, runtime.clock, lane_interval=pacing)
     db.one_lane.update(name for name, port in ports.items() if getattr(port, "one_lane", False))
     scheduler = RitualScheduler(rituals, grace=grace)
-    runtime.sent_later = delivery.wake
-    runtime.schedule_changed = scheduler.changed
+    runtime.sent_later = lambda: db.after_commit(delivery.wake)
+    runtime.schedule_changed = lambda ritual_id: db.after_commit(
+        lambda: scheduler.changed(ritual_id)
+    )
     return Bot(
         settings,
         db,

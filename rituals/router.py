@@ -79,6 +79,7 @@ class Rituals:
         self.registry = registry
         self.grammar = registry.grammar
         self.kinds: dict[str, Kind] = registry.bind(runtime)
+        self._seen = directory.Seen()
 
     # --- what edges ask about the registered kinds ------------------------------------
 
@@ -501,13 +502,14 @@ class Rituals:
         self, session: AsyncSession, actor: Actor, place: Place | None
     ) -> CommandContext:
         now = self.rt.clock.now()
-        workspace = await directory.workspace(session, actor.platform, actor.workspace, now)
-        name = storable(actor.name)
-        member = await directory.member(session, workspace.id, actor.user, name, actor.tz)
-        channel = (
-            await directory.channel(session, workspace.id, place.channel, storable(place.name))
-            if place is not None
-            else None
+        workspace, member, channel = await directory.resolve(
+            session,
+            self._seen,
+            actor.platform,
+            actor.workspace,
+            (actor.user, storable(actor.name), actor.tz),
+            (place.channel, storable(place.name)) if place is not None else None,
+            now,
         )
         return CommandContext(session, actor, place, workspace, member, channel, now)
 

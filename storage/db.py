@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,27 @@ class _Turn:
 
 
 _HOLDING: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("holding", default=None)
+
+
+class BatchBroken(Exception):
+    """A unit of work inside a batch failed: the whole batch rolls back, whoever caught it."""
+
+
+class _Batch:
+    """One unit of work that every unit of work its task opens joins, committed once."""
+
+    def __init__(self, database: object, session: AsyncSession) -> None:
+        self.database = database
+        self.session = session
+        self.task = asyncio.current_task()
+        self.committed: list[Callable[[], object]] = []
+        self.broken: BaseException | None = None
+
+    def joins(self, database: object) -> bool:
+        return self.database is database and self.task is asyncio.current_task()
+
+
+_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,6 +102,14 @@ class Database:
         (in arrival order) before they touch the file. A unit of work opened inside another
         one of the same task goes ahead: it already holds the turn.
         """
+        batch = _BATCH.get()
+        if batch is not None and batch.joins(self):
+            try:
+                yield batch.session
+            except BaseException as exc:
+                batch.broken = batch.broken or exc
+                raise
+            return
         held = _HOLDING.get()
         if self.dialect != "sqlite" or (held and held.active and held.database is self):
             async with self.sessions() as session, session.begin():
@@ -95,6 +124,32 @@ class Database:
             finally:
                 turn.active = False
                 _HOLDING.reset(token)
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """One commit for many units of work: every `session()` this task opens inside joins
+        this one. If any of them fails, even one whose caller went on, the whole batch rolls
+        back (`BatchBroken`), and what waited for the commit (`after_commit`) never runs."""
+        async with self.session() as session:
+            batch = _Batch(self, session)
+            token = _BATCH.set(batch)
+            try:
+                yield
+            finally:
+                _BATCH.reset(token)
+            if batch.broken is not None:
+                raise BatchBroken(str(batch.broken)) from batch.broken
+        for callback in batch.committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once what this task wrote is committed: now, or when its batch
+        commits (waking delivery before the commit would find nothing to send)."""
+        batch = _BATCH.get()
+        if batch is not None and batch.joins(self):
+            batch.committed.append(callback)
+        else:
+            callback()
 
     def _turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()

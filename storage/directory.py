@@ -1,4 +1,10 @@
-"""Workspaces, channels and members, created on first sight and kept current."""
+"""Workspaces, channels and members, created on first sight and kept current.
+
+Every request names its workspace, person and channel by platform ids. Their rows are never
+deleted, so the row ids, once known, are kept per process (`Seen`) and the three rows come back
+in one statement that also checks each still carries the platform ids it was cached for, so a
+cache entry cannot go stale across processes: a row that changed or vanished is looked up again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from storage.models import Base, Channel, Member, Workspace
 from storage.queries import insert_ignoring_conflicts
@@ -31,7 +38,9 @@ async def workspace(
     return await _ensure(session, Workspace, keys, name="", created_at=now)
 
 
-async def channel(session: AsyncSession, workspace_id: int, external_id: str, name: str) -> Channel:
+async def _channel(
+    session: AsyncSession, workspace_id: int, external_id: str, name: str
+) -> Channel:
     keys = {"workspace_id": workspace_id, "external_id": external_id}
     found = await _ensure(session, Channel, keys, name=name)
     if name and found.name != name:
@@ -76,14 +85,103 @@ async def members(
     return found
 
 
+class Seen:
+    """Row ids by platform ids, learned from committed rows; bounded, oldest first out."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, ...], int] = {}
+
+    def get(self, key: tuple[str, ...]) -> int | None:
+        return self._ids.get(key)
+
+    def put(self, key: tuple[str, ...], row_id: int) -> None:
+        if len(self._ids) >= self.LIMIT:
+            self._ids.pop(next(iter(self._ids)))
+        self._ids[key] = row_id
+
+
+async def resolve(
+    session: AsyncSession,
+    seen: Seen,
+    platform: str,
+    workspace_id: str,
+    user: tuple[str, str, str | None],
+    channel: tuple[str, str] | None,
+    now: datetime,
+) -> tuple[Workspace, Member, Channel | None]:
+    """The workspace, member (external id, name, tz) and channel (external id, name) of one
+    request: one SELECT when their ids are known, else created or found and remembered."""
+    ws_key = (platform, workspace_id)
+    member_key = (*ws_key, "member", user[0])
+    channel_key = (*ws_key, "channel", channel[0]) if channel else None
+    ids = (seen.get(ws_key), seen.get(member_key), seen.get(channel_key) if channel_key else 0)
+    found = None
+    if None not in ids:
+        found = await _known(session, platform, workspace_id, user[0], channel, ids)  # type: ignore[arg-type]
+    if found is None:
+        ws = await workspace(session, platform, workspace_id, now)
+        person = await member(session, ws.id, *user)
+        place = await _channel(session, ws.id, *channel) if channel else None
+        seen.put(ws_key, ws.id)
+        seen.put(member_key, person.id)
+        if channel_key and place is not None:
+            seen.put(channel_key, place.id)
+        found = ws, person, place
+    ws, person, place = found
+    _refresh(person, user[1], user[2])
+    if place is not None and channel is not None and channel[1] and place.name != channel[1]:
+        place.name = channel[1]
+    return ws, person, place
+
+
+async def _known(
+    session: AsyncSession,
+    platform: str,
+    workspace_id: str,
+    user: str,
+    channel: tuple[str, str] | None,
+    ids: tuple[int, int, int],
+) -> tuple[Workspace, Member, Channel | None] | None:
+    ws_id, member_id, channel_id = ids
+    entities: list[Any] = [Workspace, Member]
+    where = [
+        Workspace.id == ws_id,
+        Workspace.platform == platform,
+        Workspace.external_id == workspace_id,
+        Member.id == member_id,
+        Member.workspace_id == Workspace.id,
+        Member.external_id == user,
+    ]
+    if channel is not None:
+        entities.append(Channel)
+        where += [
+            Channel.id == channel_id,
+            Channel.workspace_id == Workspace.id,
+            Channel.external_id == channel[0],
+        ]
+    query = select(*entities).where(*where)
+    if channel is not None:
+        query = query.options(contains_eager(Channel.workspace))
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return row[0], row[1], row[2] if channel is not None else None
+
+
+def _refresh(found: Member, name: str, tz: str | None) -> None:
+    if name and found.name != name:
+        found.name = name
+    if tz and found.tz != tz:
+        found.tz = tz
+
+
 async def member(
     session: AsyncSession, workspace_id: int, external_id: str, name: str, tz: str | None
 ) -> Member:
     """The member row, its name and timezone refreshed from what the platform said now."""
     keys = {"workspace_id": workspace_id, "external_id": external_id}
     found = await _ensure(session, Member, keys, name=name, tz=tz or "UTC")
-    if name and found.name != name:
-        found.name = name
-    if tz and found.tz != tz:
-        found.tz = tz
+    _refresh(found, name, tz)
     return found

@@ -81,7 +81,8 @@ async def test_a_lane_is_handled_in_arrival_order_and_then_forgotten(db: Databas
 async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) -> None:
     clock = FakeClock(NOW)
     journal = Journal(db, clock)
-    handled = Handled(failing={"first": 1})
+    # Twice: once in the batch it shares with "other", once more on its own.
+    handled = Handled(failing={"first": 2})
     journal.handles("p", handled)
     await journal.append(arrival("first", "p:T1:ALICE"))
     await journal.append(arrival("second", "p:T1:ALICE"))

@@ -1,0 +1,186 @@
+"""Stored requests of different lanes are handled in batches that commit once.
+
+What a batch changes, the replies it queues and the requests' removal from the journal commit
+together; a batch that fails rolls back whole and its requests are handled one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, select
+
+from handlers.journal import Journal
+from rituals import outbound
+from rituals.clock import FakeClock
+from rituals.delivery import Delivery
+from rituals.messages import Message
+from storage.db import Database
+from storage.journal import Arrival
+from storage.models import InboundEvent, JournalEntry
+from storage.outbox import Envelope
+from tests.helpers import RecordingPort
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def arrival(body: str, lane: str) -> Arrival:
+    return Arrival("p", f"d-{body}", lane, "text/plain", body)
+
+
+class Writer:
+    """A handler that records each request in the database and queues a reply to it, as a
+    ritual would; ``poison`` fails in its unit of work, ``swallow`` hides an inner failure."""
+
+    def __init__(self, db: Database, *, poison: set[str] = frozenset(), swallow: str = "") -> None:
+        self.db = db
+        self.poison = set(poison)
+        self.swallow = swallow
+        self.calls: list[str] = []
+        self.woken = 0
+
+    async def __call__(self, entry: JournalEntry) -> None:
+        self.calls.append(entry.body)
+        async with self.db.session() as session:
+            session.add(InboundEvent(platform="test", delivery_id=entry.body, received_at=NOW))
+            await outbound.queue(
+                session,
+                Envelope("p", "T1", "direct", user=entry.body),
+                Message(text=f"handled {entry.body}"),
+                NOW,
+            )
+            if entry.body in self.poison:
+                raise RuntimeError(f"cannot handle {entry.body}")
+        if entry.body == self.swallow:
+            try:
+                async with self.db.session():
+                    raise ValueError("a unit of work that failed, and its caller went on")
+            except ValueError:
+                pass
+        self.db.after_commit(self.wake)
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+async def recorded(db: Database) -> list[str]:
+    async with db.session() as session:
+        rows = await session.execute(select(InboundEvent.delivery_id).order_by(InboundEvent.id))
+        return list(rows.scalars())
+
+
+async def left(db: Database) -> list[str]:
+    async with db.session() as session:
+        return list((await session.execute(select(JournalEntry.body))).scalars())
+
+
+async def fill(worker: Journal, bodies: list[str]) -> None:
+    for n, body in enumerate(bodies):
+        await worker.append(arrival(body, f"p:T1:U{n}"))
+
+
+async def test_requests_of_different_lanes_commit_once_for_the_whole_batch(db: Database) -> None:
+    worker = Journal(db, FakeClock(NOW))
+    handler = Writer(db)
+    worker.handles("p", handler)
+    bodies = [f"r{n}" for n in range(20)]
+    await fill(worker, bodies)
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine.sync_engine, "commit", listener)
+    try:
+        await worker.drain()
+    finally:
+        event.remove(db.engine.sync_engine, "commit", listener)
+    assert sorted(await recorded(db)) == sorted(bodies)
+    assert await left(db) == []
+    # The claim, one batch (work, replies, removal), and the claim that finds nothing more.
+    assert len(commits) <= 4
+    # Delivery was woken after the commit, once per request asking.
+    assert handler.woken == 20
+
+
+async def test_a_poisoned_request_rolls_its_batch_back_and_the_others_are_handled_alone(
+    db: Database,
+) -> None:
+    clock = FakeClock(NOW)
+    worker = Journal(db, clock)
+    handler = Writer(db, poison={"r3"})
+    worker.handles("p", handler)
+    await fill(worker, [f"r{n}" for n in range(6)])
+    await worker.drain()
+    # Everyone else's work is stored once; the poisoned one's not at all, and it waits.
+    assert sorted(await recorded(db)) == ["r0", "r1", "r2", "r4", "r5"]
+    assert await left(db) == ["r3"]
+    # The failed batch woke nobody, nor did r3's own try: only the five handled alone did.
+    assert handler.woken == 5
+    async with db.session() as session:
+        queued = (await session.execute(select(JournalEntry))).scalars().all()
+    assert [e.attempts for e in queued] == [1]
+    clock.advance(timedelta(minutes=1))
+    handler.poison.clear()
+    await worker.drain()
+    assert sorted(await recorded(db)) == ["r0", "r1", "r2", "r3", "r4", "r5"]
+    assert await left(db) == []
+
+
+async def test_a_failure_someone_caught_still_rolls_the_batch_back(db: Database) -> None:
+    worker = Journal(db, FakeClock(NOW))
+    handler = Writer(db, swallow="r1")
+    worker.handles("p", handler)
+    await fill(worker, ["r0", "r1", "r2"])
+    await worker.drain()
+    # Tried in a batch (rolled back at r1's hidden failure), then each on its own.
+    assert handler.calls[:2] == ["r0", "r1"]
+    assert sorted(handler.calls[-3:]) == ["r0", "r1", "r2"]
+    assert sorted(await recorded(db)) == ["r0", "r1", "r2"]
+    assert await left(db) == []
+
+
+async def test_replies_of_a_batch_survive_a_crash_before_they_were_sent(db: Database) -> None:
+    worker = Journal(db, FakeClock(NOW))
+    worker.handles("p", Writer(db))
+    await fill(worker, ["r0", "r1", "r2"])
+    await worker.drain()  # committed; the process dies before delivery ran
+    port = RecordingPort()
+    restarted = Delivery(Database(db.url), {"p": port}, FakeClock(NOW))
+    try:
+        await restarted.drain()
+    finally:
+        await restarted.db.dispose()
+    assert sorted(p.message.text for p in port.log) == ["handled r0", "handled r1", "handled r2"]
+
+
+async def test_two_processes_draining_one_journal_handle_each_request_once_in_order(
+    db: Database,
+) -> None:
+    other = Database(db.url)
+    try:
+        handled: list[tuple[str, str]] = []
+
+        def handler(name: str, database: Database) -> Writer:
+            writer = Writer(database)
+
+            async def handle(entry: JournalEntry) -> None:
+                handled.append((name, entry.body))
+                await writer(entry)
+
+            return handle  # type: ignore[return-value]
+
+        first, second = Journal(db, FakeClock(NOW)), Journal(other, FakeClock(NOW))
+        first.handles("p", handler("first", db))
+        second.handles("p", handler("second", other))
+        for n in range(8):
+            for lane in range(10):
+                await first.append(arrival(f"L{lane}-{n}", f"p:T1:U{lane}"))
+        await asyncio.gather(first.drain(), second.drain(), first.drain(), second.drain())
+        bodies = [body for _, body in handled]
+        assert sorted(await recorded(db)) == sorted(bodies)
+        assert len(bodies) == len(set(bodies)) == 80
+        for lane in range(10):
+            mine = [int(b.split("-")[1]) for b in bodies if b.startswith(f"L{lane}-")]
+            assert mine == sorted(mine)
+        assert await left(db) == []
+    finally:
+        await other.dispose()
