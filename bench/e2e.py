@@ -15,7 +15,9 @@ slack-bolt app) in a process of its own pointed at it. It reports:
 Each runs on SQLite and, when PostgreSQL answers at BENCH_PG_DSN (default the machine's), on a
 fresh PostgreSQL database.
 
-Run: `.venv/bin/python bench/e2e.py [--requests N] [--concurrency C] [--members M]`.
+Run: `.venv/bin/python bench/e2e.py [--requests N] [--concurrency C] [--members M]
+[--scenarios status,writes,burst] [--databases sqlite,postgresql]`; BENCH_PROFILE=FILE leaves
+ritualbot's CPU profile in FILE.PID.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -46,11 +49,10 @@ from bench.common import expect_ok, free_port, load, run_ritualbot, wait_until_u
 from bench.slack_ack import SECRET, serve_bare  # noqa: E402
 
 QUESTION = re.compile(r"question (\d+) of (\d+)")
-SCENARIOS_ALL: list[tuple[str, str | list[str]]] = [
-    ("standup status", "status"),
-    ("join/leave", ["join", "leave"]),
-]
-SCENARIOS = [s for s in SCENARIOS_ALL if s[0] in os.environ.get("BENCH_ONLY", s[0])]
+COMMANDS: dict[str, tuple[str, str | list[str]]] = {
+    "status": ("standup status", "status"),
+    "writes": ("join/leave", ["join", "leave"]),
+}
 PG_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -263,12 +265,59 @@ async def burst(fake: FakeSlack, url: str, members: int, concurrency: int) -> li
     return delays
 
 
+def memory_kib(pid: int) -> tuple[int, int]:
+    """A process's resident memory now and at its peak (Linux), in KiB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+async def backlog(fake: FakeSlack, api_port: int, database: str, count: int, watch: float) -> str:
+    """Fill the journal with ``count`` stored `/standup status` commands, as the door would
+    have stored them during an outage of the worker, then start ritualbot on it and watch its
+    memory for ``watch`` seconds while it works through them."""
+    from handlers.slack.door import examine
+    from storage import journal
+    from storage.db import Database
+
+    db = Database(database)
+    await db.upgrade()
+    form = "application/x-www-form-urlencoded"
+    arrivals = [
+        examine(body, form, opens_form=frozenset()).arrival
+        for body in commands("status", count, api_port)
+    ]
+    now = datetime.now(UTC)
+    for start in range(0, count, 5000):
+        async with db.session() as session:
+            await journal.append(session, list(filter(None, arrivals[start : start + 5000])), now)
+    await db.dispose()
+    del arrivals
+    fake.responses.clear()
+    async with server("ours", api_port, database):
+        pid = CPU["pid"]
+        first, peak = memory_kib(pid)
+        started = time.perf_counter()
+        while time.perf_counter() - started < watch:
+            await asyncio.sleep(0.5)
+            _, peak = memory_kib(pid)
+        handled = len(fake.responses)
+    return (
+        f"resident {first / 1024:,.0f} MiB once up, peak {peak / 1024:,.0f} MiB after "
+        f"{watch:.0f} s and {handled:,} of {count:,} replies"
+    )
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-async def databases(tmp: Path) -> AsyncIterator[tuple[str, str]]:
-    yield "SQLite", f"sqlite+aiosqlite:///{tmp / 'e2e.db'}"
+async def databases(tmp: Path, which: set[str]) -> AsyncIterator[tuple[str, str]]:
+    if "sqlite" in which:
+        yield "SQLite", f"sqlite+aiosqlite:///{tmp / 'e2e.db'}"
+    if "postgresql" not in which:
+        return
     try:
         import asyncpg
 
@@ -297,13 +346,13 @@ async def measure(args: argparse.Namespace) -> None:
                 f"bare slack-bolt app, acknowledgements: {bare:,.0f} commands/s (concurrency {c})"
             )
             index = 0
-            async for name, database in databases(Path(tmp)):
+            async for name, database in databases(Path(tmp), set(args.databases.split(","))):
                 index += 1
                 db = database.replace("e2e.db", f"e2e{index}.db")
-                for label, text in (
-                    ("standup status", "status"),
-                    ("join/leave", ["join", "leave"]),
-                ):
+                for scenario in args.scenarios.split(","):
+                    if scenario not in COMMANDS:
+                        continue
+                    label, text = COMMANDS[scenario]
                     async with server("ours", api_port, db) as url:
                         rate, ack, cpu = await end_to_end(fake, url, commands(text, n, api_port), c)
                     print(
@@ -312,6 +361,8 @@ async def measure(args: argparse.Namespace) -> None:
                         f"{cpu:.1f} ms CPU per command)"
                     )
                     fake.responses.clear()
+                if "burst" not in args.scenarios:
+                    continue
                 async with server("ours", api_port, db) as url:
                     delays = await burst(fake, url, args.members, c)
                 print(
@@ -320,6 +371,13 @@ async def measure(args: argparse.Namespace) -> None:
                     f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers)"
                 )
                 fake.direct.clear()
+            if "backlog" in args.scenarios:
+                database = f"sqlite+aiosqlite:///{Path(tmp) / 'backlog.db'}"
+                async with server("ours", api_port, database):
+                    idle = memory_kib(CPU["pid"])[1]
+                print(f"SQLite     idle ritualbot: peak resident {idle / 1024:,.0f} MiB")
+                figures = await backlog(fake, api_port, database, args.backlog, args.watch)
+                print(f"SQLite     backlog of {args.backlog:,} stored requests: {figures}")
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -352,6 +410,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--scenarios", default="status,writes,burst,backlog")
+    parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument("--watch", type=float, default=30.0)
+    parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)

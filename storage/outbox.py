@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -86,12 +86,11 @@ async def enqueue(
 ) -> int | None:
     """Store one message; returns its id, or ``None`` when its dedup key was already used."""
     row_values = _row(envelope, payload, now, _one_lane(session))
-    if envelope.dedup_key is None:
-        row = OutboxMessage(**row_values)
-        session.add(row)
-        await session.flush()
-        return row.id
-    stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+    stmt = (
+        insert(OutboxMessage)
+        if envelope.dedup_key is None
+        else insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+    )
     result = await session.execute(stmt.values(**row_values).returning(OutboxMessage.id))
     return result.scalar_one_or_none()
 
