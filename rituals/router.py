@@ -8,7 +8,7 @@ an event means is up to the ritual kinds in the registry; nothing here knows any
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import commands as c
@@ -24,7 +24,7 @@ from rituals.text import storable
 from storage import directory
 from storage.models import InboundEvent
 from storage.outbox import Envelope
-from storage.queries import insert_ignoring_conflicts
+from storage.queries import insert_ignoring_conflicts, prepared
 
 log = structlog.get_logger(__name__)
 
@@ -475,11 +475,24 @@ class Rituals:
     ) -> bool:
         if delivery_id is None:
             return True
-        stmt = insert_ignoring_conflicts(session, InboundEvent, ["platform", "delivery_id"])
+        stmt = prepared(
+            session,
+            "first delivery",
+            lambda: insert_ignoring_conflicts(session, InboundEvent, ["platform", "delivery_id"])
+            .values(
+                platform=bindparam("platform"),
+                delivery_id=bindparam("delivery_id"),
+                received_at=bindparam("received_at"),
+            )
+            .returning(InboundEvent.id),
+        )
         result = await session.execute(
-            stmt.values(
-                platform=platform, delivery_id=delivery_id[:200], received_at=self.rt.clock.now()
-            ).returning(InboundEvent.id)
+            stmt,
+            {
+                "platform": platform,
+                "delivery_id": delivery_id[:200],
+                "received_at": self.rt.clock.now(),
+            },
         )
         first = result.scalar_one_or_none() is not None
         if not first:

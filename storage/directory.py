@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from storage.models import Base, Channel, Member, Workspace
-from storage.queries import insert_ignoring_conflicts
+from storage.queries import insert_ignoring_conflicts, prepared
 
 Row = TypeVar("Row", bound=Base)
 
@@ -136,6 +136,26 @@ async def resolve(
     return ws, person, place
 
 
+def _known_statement(with_channel: bool) -> Any:
+    entities: list[Any] = [Workspace, Member]
+    where = [
+        Workspace.id == bindparam("ws_id"),
+        Workspace.platform == bindparam("platform"),
+        Workspace.external_id == bindparam("workspace"),
+        Member.id == bindparam("member_id"),
+        Member.workspace_id == Workspace.id,
+        Member.external_id == bindparam("user"),
+    ]
+    if not with_channel:
+        return select(*entities).where(*where)
+    where += [
+        Channel.id == bindparam("channel_id"),
+        Channel.workspace_id == Workspace.id,
+        Channel.external_id == bindparam("channel"),
+    ]
+    return select(*entities, Channel).where(*where).options(contains_eager(Channel.workspace))
+
+
 async def _known(
     session: AsyncSession,
     platform: str,
@@ -144,27 +164,18 @@ async def _known(
     channel: tuple[str, str] | None,
     ids: tuple[int, int, int],
 ) -> tuple[Workspace, Member, Channel | None] | None:
-    ws_id, member_id, channel_id = ids
-    entities: list[Any] = [Workspace, Member]
-    where = [
-        Workspace.id == ws_id,
-        Workspace.platform == platform,
-        Workspace.external_id == workspace_id,
-        Member.id == member_id,
-        Member.workspace_id == Workspace.id,
-        Member.external_id == user,
-    ]
+    with_channel = channel is not None
+    query = prepared(session, ("directory", with_channel), lambda: _known_statement(with_channel))
+    values = {
+        "ws_id": ids[0],
+        "platform": platform,
+        "workspace": workspace_id,
+        "member_id": ids[1],
+        "user": user,
+    }
     if channel is not None:
-        entities.append(Channel)
-        where += [
-            Channel.id == channel_id,
-            Channel.workspace_id == Workspace.id,
-            Channel.external_id == channel[0],
-        ]
-    query = select(*entities).where(*where)
-    if channel is not None:
-        query = query.options(contains_eager(Channel.workspace))
-    row = (await session.execute(query)).first()
+        values.update(channel_id=ids[2], channel=channel[0])
+    row = (await session.execute(query, values)).first()
     if row is None:
         return None
     return row[0], row[1], row[2] if channel is not None else None

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
-from storage.queries import claim_lane_heads, insert_ignoring_conflicts
+from storage.queries import claim_lane_heads, insert_ignoring_conflicts, prepared
 
 
 @dataclass(frozen=True)
@@ -81,17 +81,33 @@ def _row(
     }
 
 
+def _insert() -> Any:
+    values = _row(Envelope("", "", ""), {}, datetime.min, frozenset())
+    return (
+        insert(OutboxMessage)
+        .values({name: bindparam(name) for name in values})
+        .returning(OutboxMessage.id)
+    )
+
+
 async def enqueue(
     session: AsyncSession, envelope: Envelope, payload: Payload, now: datetime
 ) -> int | None:
     """Store one message; returns its id, or ``None`` when its dedup key was already used."""
     row_values = _row(envelope, payload, now, _one_lane(session))
-    stmt = (
-        insert(OutboxMessage)
-        if envelope.dedup_key is None
-        else insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
-    )
-    result = await session.execute(stmt.values(**row_values).returning(OutboxMessage.id))
+    if envelope.dedup_key is None:
+        stmt = prepared(session, "outbox insert", _insert)
+    else:
+        stmt = prepared(
+            session,
+            "outbox insert once",
+            lambda: (
+                insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+                .values({name: bindparam(name) for name in row_values})
+                .returning(OutboxMessage.id)
+            ),
+        )
+    result = await session.execute(stmt, row_values)
     return result.scalar_one_or_none()
 
 

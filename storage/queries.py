@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -10,6 +10,22 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+
+_PREPARED: dict[tuple[str, Hashable], Any] = {}
+
+
+def prepared(session: AsyncSession, key: Hashable, build: Callable[[], Any]) -> Any:
+    """A statement built once per backend and reused, its values bound at each execution.
+
+    Building a statement and working out its cache key cost more than running it on the hot
+    path (every request resolves its sender, records its delivery id and queues its reply);
+    a statement object kept and reused has both done once.
+    """
+    slot = (session.bind.dialect.name, key)
+    statement = _PREPARED.get(slot)
+    if statement is None:
+        statement = _PREPARED[slot] = build()
+    return statement
 
 
 def insert_ignoring_conflicts(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Message, Section
@@ -19,10 +20,11 @@ from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
-from rituals.standup.closing import Closer, answerable
+from rituals.standup.closing import Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import where_of
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
+from storage.queries import prepared
 
 Found = tuple[Response, Occurrence, Ritual]
 MAX_ANSWER = 3000  # what one Slack section shows whole
@@ -49,20 +51,9 @@ class Answering:
     async def pending(self, session: AsyncSession, member: Member, now: datetime) -> Found | None:
         """The stand-up this person is answering: the oldest they have not finished."""
         for _ in range(3):
-            row = (
-                await session.execute(
-                    select(Response.id, Response.occurrence_id)
-                    .join(Occurrence, Occurrence.id == Response.occurrence_id)
-                    .where(
-                        Response.member_id == member.id,
-                        Response.completed_at.is_(None),
-                        Response.prompted_at >= now - LOOKBACK,
-                        answerable(now),
-                    )
-                    .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
-                    .limit(1)
-                )
-            ).first()
+            query = prepared(session, "standup pending", _pending)
+            values = {"member": member.id, "since": now - LOOKBACK, "late": now - LATE}
+            row = (await session.execute(query, values)).first()
             if row is None:
                 return None
             found = await self._locked(session, row.id, row.occurrence_id)
@@ -78,18 +69,14 @@ class Answering:
         """
         response = (
             await session.execute(
-                select(Response)
-                .where(Response.id == response_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
+                prepared(session, "standup response locked", _response_locked),
+                {"id": response_id},
             )
         ).scalar_one()
         occurrence = (
             await session.execute(
-                select(Occurrence)
-                .where(Occurrence.id == occurrence_id)
-                .with_for_update(read=True)
-                .execution_options(populate_existing=True)
+                prepared(session, "standup occurrence locked", _occurrence_locked),
+                {"id": occurrence_id},
             )
         ).scalar_one()
         ritual = await session.get_one(Ritual, occurrence.ritual_id)
@@ -345,4 +332,39 @@ def _too_long(text: str) -> Message | None:
     return Message(
         text=f"Sorry — that answer is {length:,} characters; the limit is {MAX_ANSWER:,}.",
         context="Send a shorter one; nothing was saved, and the question still waits.",
+    )
+
+
+def _pending() -> Any:
+    """The oldest stand-up a person still owes answers to (``member``, prompted ``since``,
+    summarized no earlier than ``late``)."""
+    return (
+        select(Response.id, Response.occurrence_id)
+        .join(Occurrence, Occurrence.id == Response.occurrence_id)
+        .where(
+            Response.member_id == bindparam("member"),
+            Response.completed_at.is_(None),
+            Response.prompted_at >= bindparam("since"),
+            answerable_after(bindparam("late")),
+        )
+        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
+        .limit(1)
+    )
+
+
+def _response_locked() -> Any:
+    return (
+        select(Response)
+        .where(Response.id == bindparam("id"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _occurrence_locked() -> Any:
+    return (
+        select(Occurrence)
+        .where(Occurrence.id == bindparam("id"))
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import and_, func, or_, select, update
@@ -308,7 +309,12 @@ LATE_WINDOW = timedelta(hours=12)
 
 def answerable(now: datetime) -> object:
     """Occurrences that still take answers: open ones, and summarized ones for a while."""
+    return answerable_after(now - LATE_WINDOW)
+
+
+def answerable_after(summarized: object) -> Any:
+    """Open occurrences, and those summarized no earlier than ``summarized``."""
     return or_(
         Occurrence.status == "open",
-        and_(Occurrence.status == "summarized", Occurrence.summarized_at >= now - LATE_WINDOW),
+        and_(Occurrence.status == "summarized", Occurrence.summarized_at >= summarized),
     )

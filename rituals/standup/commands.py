@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from rituals import permissions
 from rituals.commands import Command
@@ -21,6 +21,7 @@ from rituals.standup.reports import export_csv, participation
 from rituals.standup.roster import KIND, display, participants
 from rituals.standup.summary import age_label, blocker_line
 from storage.models import Blocker, Member, Occurrence, Participant, Response, Ritual
+from storage.queries import prepared
 
 NO_STANDUP = "There is no stand-up in this channel yet."
 SETUP_HINT = "Start one with `standup setup at 09:30 days mon-fri`."
@@ -105,9 +106,14 @@ class StandupCommands:
     async def _ritual(self, ctx: CommandContext) -> Ritual | None:
         if ctx.channel is None:
             return None
-        row = await ctx.session.execute(
-            select(Ritual).where(Ritual.channel_id == ctx.channel.id, Ritual.kind == KIND)
+        query = prepared(
+            ctx.session,
+            "standup of channel",
+            lambda: select(Ritual).where(
+                Ritual.channel_id == bindparam("channel"), Ritual.kind == KIND
+            ),
         )
+        row = await ctx.session.execute(query, {"channel": ctx.channel.id})
         return row.scalar_one_or_none()
 
     def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:

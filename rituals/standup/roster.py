@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
 from storage.models import Member, Participant
+from storage.queries import prepared
 
 KIND = "standup"
 LOOKBACK = timedelta(hours=36)  # how far back a run still takes prompts and answers
 
 
 async def participants(session: AsyncSession, ritual_id: int) -> list[Member]:
-    rows = await session.execute(
-        select(Member)
-        .join(Participant, Participant.member_id == Member.id)
-        .where(Participant.ritual_id == ritual_id)
+    query = prepared(
+        session,
+        "standup participants",
+        lambda: (
+            select(Member)
+            .join(Participant, Participant.member_id == Member.id)
+            .where(Participant.ritual_id == bindparam("ritual"))
+        ),
     )
+    rows = await session.execute(query, {"ritual": ritual_id})
     return sorted(rows.scalars(), key=lambda m: (m.name or m.external_id).lower())
 
 
