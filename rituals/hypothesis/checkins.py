@@ -289,7 +289,7 @@ def parse_rest(rest: str) -> tuple[list[tuple[str, float]], str]:
     if words:
         first = words[0].rstrip(",;")
         named = _VALUE.fullmatch(first)
-        looks_numeric = bool(re.fullmatch(r"[+-]?[0-9.][0-9.eE+-]*%?", first))
+        looks_numeric = bool(re.fullmatch(r"[+-]?\.?[0-9]\S*", first))
         if named is not None and (named["name"] or looks_numeric):
             metrics.append((named["name"] or "", t.number(named["value"])))
             rest = words[1] if len(words) > 1 else ""

@@ -19,7 +19,7 @@ from rituals.hypothesis import store, views
 from rituals.hypothesis.cadence import next_checkin, valid
 from rituals.hypothesis.models import Hypothesis, HypothesisAsk, HypothesisEvent, HypothesisPoint
 from rituals.kinds import Peers
-from rituals.messages import Button, ButtonStyle, Message, Section
+from rituals.messages import Button, ButtonStyle, Message, Section, plural
 from rituals.people import display
 from rituals.reply import Reply, say
 from rituals.schedule import local_date
@@ -288,7 +288,7 @@ async def checkin(
     reply = f"Check-in for #{h.number} recorded: {views.STATUS_LABEL[status]}{shown}."
     suggest = (value is not None and store.meets(h, value)) or status == "validated"
     if not suggest and status != "invalidated":
-        return say(reply, context=f"Target {views.goal(h)}; {h.points} points so far.")
+        return say(reply, context=f"Target {views.goal(h)}; {plural(h.points, 'point')} so far.")
     outcome = "invalidated" if status == "invalidated" and not suggest else "validated"
     why = "That meets the target" if value is not None and store.meets(h, value) else "Noted"
     return Reply(
