@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 REMIND_AFTER = timedelta(hours=4)
 MISSED_AFTER = timedelta(hours=8)  # after the reminder
 BATCH = 500
+CATCH_UP_STEPS = 1000  # past that, a long-stopped cron's missed times are not walked one by one
 FORM = "hypothesis.checkin"
 STATUS_WORDS = {
     "on track": "on-track",
@@ -90,14 +91,15 @@ class Checkins:
         for h, owner in rows.tuples().all():
             due = h.next_checkin_at
             assert due is not None
-            ask_id = await self._claim(session, h, owner, due, now)
-            if ask_id is None:
+            claimed = await self._claim(session, h, owner, due, now)
+            if claimed is None:
                 continue
-            if now - due > self.rt.grace:
+            ask_id, latest = claimed
+            if now - latest > self.rt.grace:
                 log.warning(
                     "hypothesis check-in skipped: no process was up within the grace period",
                     hypothesis_id=h.id,
-                    due=due.isoformat(),
+                    due=latest.isoformat(),
                 )
                 continue
             await self._supersede(session, h, ask_id, now)
@@ -113,8 +115,10 @@ class Checkins:
 
     async def _claim(
         self, session: AsyncSession, h: Hypothesis, owner: Member, due: datetime, now: datetime
-    ) -> int | None:
-        following = next_checkin(h.cadence, owner.tz, now)
+    ) -> tuple[int, datetime] | None:
+        """The ask for the latest check-in due by ``now`` (earlier ones, missed while no
+        process ran, are passed over), and its due time; None when another took it."""
+        latest, following = catch_up(h.cadence, owner.tz, due, now)
         moved = await session.execute(
             update(Hypothesis)
             .where(Hypothesis.id == h.id, Hypothesis.next_checkin_at == due)
@@ -123,18 +127,19 @@ class Checkins:
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        late = now - due > self.rt.grace
+        late = now - latest > self.rt.grace
         stmt = insert_ignoring_conflicts(session, HypothesisAsk, ["hypothesis_id", "due_at"])
         result = await session.execute(
             stmt.values(
                 hypothesis_id=h.id,
                 owner_id=owner.id,
-                due_at=due,
+                due_at=latest,
                 asked_at=None if late else now,
                 outcome="skipped" if late else "asked",
             ).returning(HypothesisAsk.id)
         )
-        return result.scalar_one_or_none()
+        ask_id = result.scalar_one_or_none()
+        return None if ask_id is None else (ask_id, latest)
 
     async def _supersede(
         self, session: AsyncSession, h: Hypothesis, ask_id: int, now: datetime
@@ -273,6 +278,19 @@ class Checkins:
             return None
         where = await where_of(ctx.session, h.channel_id)
         return ask_message(h, where.channel_name, pending[-1].ask_id)
+
+
+def catch_up(cadence: str, tz: str, due: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The latest check-in due by ``now`` from ``due`` on, and the one after it."""
+    latest, following = due, next_checkin(cadence, tz, due)
+    for _ in range(CATCH_UP_STEPS):
+        if following is None or following > now:
+            break
+        latest, following = following, next_checkin(cadence, tz, following)
+    else:
+        following = next_checkin(cadence, tz, now)
+    assert following is not None  # the cadence was checked to run when it was set
+    return latest, following
 
 
 def _named(h: Hypothesis | Reply, metrics: list[tuple[str, float]]) -> list[tuple[str, float]]:
