@@ -57,3 +57,11 @@ def test_teams_benchmark_runs_and_reports_its_figures() -> None:
     ack = bench("teams_ack.py", "--requests", "60", "--concurrency", "4", timeout=180)
     assert "bare echo " in ack and "ritualbot " in ack
     assert "ratio (ritualbot / bare echo): throughput x" in ack
+
+
+def test_hypothesis_digest_benchmark_runs_and_does_not_grow_with_the_history() -> None:
+    out = bench("hypotheses.py", "--hypotheses", "12", "--days", "90")
+    assert "ritualbot days=90 " in out and "baseline  days=90 " in out
+    counts = re.search(r"ritualbot round-trips at 30 days: (\d+), at 90: (\d+)", out)
+    assert counts is not None, out
+    assert counts[1] == counts[2]
