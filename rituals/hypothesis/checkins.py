@@ -280,8 +280,11 @@ class Checkins:
         return ask_message(h, where.channel_name, pending[-1].ask_id)
 
 
-def catch_up(cadence: str, tz: str, due: datetime, now: datetime) -> tuple[datetime, datetime]:
-    """The latest check-in due by ``now`` from ``due`` on, and the one after it."""
+def catch_up(
+    cadence: str, tz: str, due: datetime, now: datetime
+) -> tuple[datetime, datetime | None]:
+    """The latest check-in due by ``now`` from ``due`` on, and the one after it (None for a
+    cron with no time left to name)."""
     latest, following = due, next_checkin(cadence, tz, due)
     for _ in range(CATCH_UP_STEPS):
         if following is None or following > now:
@@ -289,7 +292,6 @@ def catch_up(cadence: str, tz: str, due: datetime, now: datetime) -> tuple[datet
         latest, following = following, next_checkin(cadence, tz, following)
     else:
         following = next_checkin(cadence, tz, now)
-    assert following is not None  # the cadence was checked to run when it was set
     return latest, following
 
 

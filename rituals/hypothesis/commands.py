@@ -263,7 +263,7 @@ async def checkin(
             context=f"Write `{h.metric}=VALUE`.",
         )
     value = values[-1] if values else None
-    await store.add_point(
+    added = await store.add_point(
         ctx.session,
         h,
         ctx.now,
@@ -273,6 +273,8 @@ async def checkin(
         member_id=ctx.member.id,
         source=source,
     )
+    if not added:
+        return say(f"That check-in for #{h.number} is recorded already.")
     h.missed_at = None
     await ctx.session.execute(
         update(HypothesisAsk)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from rituals.identity import Actor
 from tests.helpers import CHANNEL, Team
 from tests.rituals.hypothesis.support import (
     ANA,
@@ -181,3 +182,19 @@ async def test_a_check_in_past_the_target_suggests_closing_it(team: Team) -> Non
     assert "out of date" in await press(
         team, ANA, "hypothesis.validated", button.value, OTHER_CHANNEL
     )
+
+
+async def test_another_workspace_never_reaches_a_hypothesis(team: Team) -> None:
+    await team.type(ANA, SENTENCE)
+    [h] = await hypotheses(team.runtime.db)
+    stranger = Actor("test", "W2", "UANA", "Ana", "UTC")
+    before = await snapshot(team.runtime.db)
+    reply = await team.bot.action(stranger, CHANNEL, "hypothesis.validated", str(h.id))
+    assert reply is not None and "out of date" in reply.message.text
+    assert "There is no hypothesis #1 here." in await say_in(
+        team, CHANNEL, stranger, "hypothesis show 1"
+    )
+    assert "You own no hypothesis #1" in await team.dm(stranger, "hypothesis checkin 1 on-track x")
+    after = await snapshot(team.runtime.db)
+    assert after["hypothesis"] == before["hypothesis"]
+    assert after["hypothesis_point"] == before["hypothesis_point"] == []

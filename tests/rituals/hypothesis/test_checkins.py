@@ -261,3 +261,15 @@ async def _answers(team: Team) -> list[str]:
     async with team.runtime.db.session() as session:
         rows = await session.execute(select(Answer.text).order_by(Answer.id))
         return list(rows.scalars())
+
+
+async def test_after_days_without_a_process_only_the_latest_check_in_is_asked(
+    team: Team,
+) -> None:
+    await team.type(ANA, SENTENCE + " checkin daily")
+    await team.at(NINE + timedelta(days=3, minutes=20))
+    assert len(await asked_dms(team, "UANA")) == 1
+    [ask] = await asks(team.runtime.db)
+    assert ask.due_at == NINE + timedelta(days=3) and ask.outcome == "asked"
+    [h] = await hypotheses(team.runtime.db)
+    assert h.next_checkin_at == NINE + timedelta(days=4)
