@@ -3,6 +3,9 @@ checked before anything is written; errors come back by field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from rituals.commands import tokens as t
 from rituals.context import CommandContext
 from rituals.hypothesis import commands, grammar
@@ -15,6 +18,11 @@ ADD = "hypothesis.add"
 CHECKIN = "hypothesis.checkin"
 OPS = ("<", "<=", ">", ">=", "=")
 STATUSES = tuple(dict.fromkeys(STATUS_WORDS.values()))
+T = TypeVar("T")
+ADD_FIELDS = (
+    *("belief", "result", "metric", "op", "target"),
+    *("baseline", "by", "checkin", "owner", "model"),
+)
 
 
 def add_form(channel: Channel) -> Form:
@@ -48,7 +56,8 @@ def add_form(channel: Channel) -> Form:
     )
 
 
-def _check(errors: dict[str, str], key: str, convert, raw: str):  # type: ignore[no-untyped-def]
+def _check(errors: dict[str, str], key: str, convert: Callable[[str], T], raw: str) -> T | None:
+    """``convert(raw)``, or None with the refusal filed under ``key``."""
     try:
         return convert(raw)
     except t.Reject as error:
@@ -59,21 +68,7 @@ def _check(errors: dict[str, str], key: str, convert, raw: str):  # type: ignore
 async def submit_add(
     ctx: CommandContext, channel: Channel, values: dict[str, str]
 ) -> Reply | dict[str, str]:
-    get = {
-        k: (values.get(k) or "").strip()
-        for k in (
-            "belief",
-            "result",
-            "metric",
-            "op",
-            "target",
-            "baseline",
-            "by",
-            "checkin",
-            "owner",
-            "model",
-        )
-    }
+    get = {key: (values.get(key) or "").strip() for key in ADD_FIELDS}
     errors: dict[str, str] = {}
     belief = _check(errors, "belief", lambda v: t.free_text(v, "belief", 1000), get["belief"])
     result = _check(errors, "result", lambda v: t.free_text(v, "result", 1000), get["result"])
@@ -135,6 +130,6 @@ async def submit_checkin(
     if errors:
         return errors
     found = await commands.by_id(ctx, int(context))
-    metrics = [] if value is None or not hasattr(found, "metric") else [(found.metric, value)]  # type: ignore[union-attr]
-    reply = await commands.checkin(ctx, found, status, metrics, evidence)
-    return reply
+    if isinstance(found, Reply) or value is None:
+        return await commands.checkin(ctx, found, status, [], evidence)
+    return await commands.checkin(ctx, found, status, [(found.metric, value)], evidence)

@@ -116,3 +116,36 @@ async def test_a_hypothesis_over_teams_with_a_check_in_in_a_dm(
         c.text.startswith("Check-in for #1 recorded: at risk")
         for c in t.connector.personal("29:alice")
     )
+
+
+async def test_the_add_card_over_teams(teams_team: teams.TeamsTeam) -> None:
+    t = teams_team
+    assert (await t.post(act.bot_added_to_team(t.service_url)))[0] == 200
+    assert await t.channel("29:alice", "hypothesis add") == 200
+    form = next(
+        c.card for c in t.connector.of("send") if c.card and "Propose a hypothesis" in str(c.card)
+    )
+    [submit] = form["actions"]
+    assert submit["data"] == {"form_id": "hypothesis.add", "context": act.CHANNEL}
+    data = {
+        **submit["data"],
+        "belief": "dedup",
+        "result": "cleaner labels",
+        "metric": "precision",
+        "op": ">=",
+        "target": "0.9",
+        "checkin": "weekly fri",
+    }
+    activity = act.in_channel(t.service_url, "29:alice", "")
+    for key in ("text", "entities", "textFormat"):
+        activity.pop(key, None)
+    activity["type"] = "invoke"
+    activity["name"] = "adaptiveCard/action"
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": submit["verb"], "data": data},
+        "trigger": "manual",
+    }
+    status, _ = await t.post(activity)
+    assert status == 200
+    [h] = await hypotheses(t.db)
+    assert (h.number, h.metric, h.cadence) == (1, "precision", "weekly fri")
