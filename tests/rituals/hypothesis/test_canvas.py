@@ -198,3 +198,16 @@ async def test_another_workspace_never_reaches_a_hypothesis(team: Team) -> None:
     after = await snapshot(team.runtime.db)
     assert after["hypothesis"] == before["hypothesis"]
     assert after["hypothesis_point"] == before["hypothesis_point"] == []
+
+
+async def test_a_person_s_page_lists_the_open_hypotheses_they_own(team: Team) -> None:
+    await known(team, CAL)
+    await team.type(ANA, SENTENCE)
+    await team.type(ANA, SENTENCE.replace("dedup", "pruning") + " owner @cal")
+    await team.type(ANA, SENTENCE.replace("dedup", "closed one"))
+    await team.type(ANA, "hypothesis close 3 pivot")
+    page = (await team.bot.home(ANA)).plain_text()
+    assert "Your hypotheses" in page and "#1 proposed" in page
+    assert "pruning" not in page and "closed one" not in page
+    mine = await team.dm(CAL, "hypothesis list mine")
+    assert "#2 proposed" in mine and "dedup" not in mine
