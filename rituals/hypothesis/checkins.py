@@ -135,6 +135,7 @@ class Checkins:
                 owner_id=owner.id,
                 due_at=latest,
                 asked_at=None if late else now,
+                missed_at=now if late else None,  # out of the sweeps' way from the start
                 outcome="skipped" if late else "asked",
             ).returning(HypothesisAsk.id)
         )
