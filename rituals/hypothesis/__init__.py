@@ -11,6 +11,7 @@ from types import MappingProxyType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
@@ -37,7 +38,8 @@ class HypothesisKind(Kind):
         "[model NAME] (or `hypothesis add` alone for a form) · hypothesis list [open|mine|all] · "
         "hypothesis show ID · hypothesis checkin ID on-track|at-risk|validated|invalidated "
         "[METRIC=VALUE] TEXT · hypothesis close ID validated|invalidated|pivot [TEXT] · "
-        "hypothesis digest [DAY HH:MM | off]"
+        "hypothesis digest [DAY HH:MM | off] · hypothesis lead @user · "
+        "hypothesis coleads @a @b | none"
     )
     intro = "hypotheses the team bets on, checked in with their owners and closed with a lesson"
     start_hint = "`hypothesis add` proposes one"
@@ -72,7 +74,30 @@ class HypothesisKind(Kind):
                 return await commands.add(ctx, ctx.channel, command)
             case g.HypothesisDigest():
                 return await digest.command(ctx, ctx.channel, command)
+            case g.HypothesisLead(user):
+                return await self._leads(ctx, ctx.channel, user=user)
+            case g.HypothesisColeads(users):
+                return await self._leads(ctx, ctx.channel, coleads=users)
         return say("That hypothesis command is not known.", context="Type `hypothesis`.")
+
+    async def _leads(
+        self,
+        ctx: CommandContext,
+        channel: Channel,
+        *,
+        user: str | None = None,
+        coleads: tuple[str, ...] = (),
+    ) -> Reply:
+        """Who leads the channel's hypotheses: the lead hands on, or names co-leads."""
+        ritual = await store.existing_ritual(ctx.session, channel.id)
+        if ritual is None:
+            return say("No hypotheses here yet.", context="`hypothesis add …` proposes one.")
+        if not await permissions.may_change(ctx, ritual):
+            who = await permissions.who_may(ctx, ritual)
+            return say(f"Only {who} can change who leads this channel's hypotheses.")
+        if user is not None:
+            return await permissions.hand_on(ctx, ritual, user, "hypotheses")
+        return await permissions.name_coleads(ctx, ritual, coleads, "hypotheses")
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if form_id == form.ADD:
@@ -110,6 +135,9 @@ class HypothesisKind(Kind):
     async def _next_step(self, ctx: CommandContext, found: Hypothesis | Reply) -> Reply:
         if isinstance(found, Reply):
             return found
+        refused = await commands.may_change(ctx, found)
+        if refused is not None:
+            return refused
         channel = await ctx.session.get_one(Channel, found.channel_id)
         taken = await self.peers.take(
             ctx.session,

@@ -81,6 +81,20 @@ class HypothesisClose(Command):
     text: str = ""
 
 
+@dataclass(frozen=True)
+class HypothesisLead(Command):
+    """Hand the channel's hypotheses on to another lead."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class HypothesisColeads(Command):
+    """Who else may change anyone's hypotheses in the channel (none clears them)."""
+
+    users: tuple[str, ...]
+
+
 _KNOW_WHEN = r"we(?:'ll|’ll| will) know when "
 _SENTENCE = re.compile(
     r"we believe (?P<belief>.+?) will result in (?P<result>.+?)(?:[;,.] ?| )"
@@ -180,6 +194,10 @@ VERBS = {
     "list": Verb(_list, "hypothesis list mine"),
     "show": Verb(t.fixed(HypothesisShow, t.ident), "hypothesis show 4"),
     "digest": Verb(_digest, "hypothesis digest fri 16:00"),
+    "lead": Verb(t.fixed(HypothesisLead, t.user), "hypothesis lead @ana"),
+    "coleads": Verb(
+        lambda args, rest: HypothesisColeads(t.users_or_none(args)), "hypothesis coleads @ben"
+    ),
     "checkin": Verb(_checkin, "hypothesis checkin 4 on-track precision=0.87 cleaner"),
     "close": Verb(_close, "hypothesis close 4 validated shipped to prod"),
 }

@@ -211,3 +211,15 @@ async def test_a_person_s_page_lists_the_open_hypotheses_they_own(team: Team) ->
     assert "pruning" not in page and "closed one" not in page
     mine = await team.dm(CAL, "hypothesis list mine")
     assert "#2 proposed" in mine and "dedup" not in mine
+
+
+async def test_the_lead_names_co_leads_who_may_then_change_any_hypothesis(team: Team) -> None:
+    await known(team, BEN, CAL)
+    await team.type(ANA, SENTENCE + " owner @cal")
+    assert "Only Ana or a workspace admin can change who leads" in await team.type(
+        BEN, "hypothesis coleads @ben"
+    )
+    assert "Only" in await team.type(BEN, "hypothesis close 1 pivot")
+    assert "led by Ana, Ben Ode" in await team.type(ANA, "hypothesis coleads @ben")
+    assert "closed as pivoted" in await team.type(BEN, "hypothesis close 1 pivot")
+    assert "Cal now leads the hypotheses" in await team.type(ANA, "hypothesis lead @cal")

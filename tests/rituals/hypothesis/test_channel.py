@@ -195,6 +195,9 @@ async def test_closing_offers_the_next_step_to_the_backlog_when_there_is_one(
     [outcome] = [p for p in await team.deliver() if p.text.startswith("Hypothesis #1 invalidated")]
     [button] = outcome.message.buttons
     assert button.label == "Add the next step to the backlog"
+    stranger = ANA.__class__(ANA.platform, ANA.workspace, "UEVE", "Eve", "UTC")
+    assert (await press(team, stranger, button.action_id, button.value)).startswith("Only Ana")
+    assert TaskKind.taken == []
     reply = await press(team, ANA, button.action_id, button.value)
     assert reply.startswith("Backlog item B1: Next step after hypothesis #1 (invalidated)")
     [handoff] = TaskKind.taken
