@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pytest
 
@@ -82,6 +83,55 @@ async def test_a_hypothesis_over_slack_with_a_check_in_in_a_dm(
         (0.87, "on-track", "labels look cleaner"),
         (0.5, "at-risk", "drift"),
     ]
+
+
+async def test_a_check_in_by_modal_from_the_dm_over_slack(slack_team: slack.SlackTeam) -> None:
+    team = slack_team
+    assert await team.command("UALICE", CANVAS, "/hypothesis") == 200
+    await ask_due(team.db, team.clock, kind_in(team.rituals.kinds))
+    await team.deliver()
+    [question] = [p for p in team.slack.posts() if p["text"].startswith("Check-in for hyp")]
+    blocks = question["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    actions = next(b for b in blocks if b["type"] == "actions")
+    [button] = actions["elements"]
+    assert button["action_id"].startswith("hypothesis.checkin")
+    press = signing.button(button["action_id"], button["value"], user="UALICE", channel="DALICE")
+    assert await team.post(press, slack.FORM) == 200
+    (opened,) = team.slack.called("views.open")
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    assert view["callback_id"] == "hypothesis.checkin"
+    state = {
+        "status": {"value": {"type": "static_select", "selected_option": {"value": "at-risk"}}},
+        "value": {"value": {"type": "plain_text_input", "value": "0.74"}},
+        "evidence": {"value": {"type": "plain_text_input", "value": "drift"}},
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "ml"},
+        "user": {"id": "UALICE", "name": "ualice", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2.4",
+        "view": {
+            "id": "V1",
+            "hash": "h1",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {"values": state},
+        },
+    }
+    assert await team.post(urlencode({"payload": json.dumps(payload)}), slack.FORM) == 200
+    assert await points(team.db) == [(0.74, "at-risk", "drift")]
+    assert "Nothing is waiting" in " ".join(await _dm_replies(team, "UALICE", "on track 0.9 x"))
+
+
+async def _dm_replies(team: slack.SlackTeam, user: str, text: str) -> list[str]:
+    before = len(team.slack.posts())
+    assert await team.dm(user, text) == 200
+    await team.deliver()
+    return [p["text"] for p in team.slack.posts()[before:]]
 
 
 async def test_the_add_modal_over_slack(slack_team: slack.SlackTeam) -> None:
