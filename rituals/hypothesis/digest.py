@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 STALE_AFTER = timedelta(days=8)
 SECTION_CHARS = 2800
-MAX_LINES = 200
+MAX_LINES = 100  # overdue and stale first; a chat message holds no more
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -99,23 +99,20 @@ async def render(session: AsyncSession, ritual: Ritual, now: datetime) -> Messag
         )
     )
     today = local_date(now, ritual.tz)
-    found = sorted(rows.scalars().all(), key=lambda h: _order(h, today, now))
-    if not found:
+    ranked = sorted((_order(h, today, now), h) for h in rows.scalars().all())
+    if not ranked:
         return Message(
             text="Hypothesis digest: nothing open.",
             context="`hypothesis add …` proposes the next bet.",
         )
-    lines = []
-    for h in found[:MAX_LINES]:
-        flag = "⚠ overdue · " if _order(h, today, now)[0] == 0 else ""
-        flag = flag or ("⏳ stale · " if stale(h, now) else "")
-        lines.append(f"• {flag}{views.line(h, today)}")
-    if len(found) > MAX_LINES:
-        lines.append(f"…and {len(found) - MAX_LINES} more: `hypothesis list`.")
-    overdue = sum(1 for h in found if _order(h, today, now)[0] == 0)
-    stale_count = sum(1 for h in found if _order(h, today, now)[0] == 1)
+    flags = ("⚠ overdue · ", "⏳ stale · ", "")
+    lines = [f"• {flags[rank]}{views.line(h, today)}" for (rank, _), h in ranked[:MAX_LINES]]
+    if len(ranked) > MAX_LINES:
+        lines.append(f"…and {len(ranked) - MAX_LINES} more: `hypothesis list`.")
+    overdue = sum(1 for (rank, _), _h in ranked if rank == 0)
+    stale_count = sum(1 for (rank, _), _h in ranked if rank == 1)
     return Message(
-        text=f"Hypothesis digest: {len(found)} open, {overdue} overdue, {stale_count} stale",
+        text=f"Hypothesis digest: {len(ranked)} open, {overdue} overdue, {stale_count} stale",
         sections=[Section(text=chunk) for chunk in _chunks(lines)],
         context="`hypothesis show ID` for one's series and history.",
     )

@@ -52,8 +52,14 @@ def line(h: Hypothesis, today: date) -> str:
     last = f"last {number(h.recent[-1])}" if h.recent else "no values yet"
     return (
         f"#{h.number} {h.state} · {STATUS_LABEL.get(h.status, h.status)} · "
-        f"{goal(h)} {sparkline(h.recent, h.target)} {last} · {days_left(h, today)} — {h.belief}"
+        f"{goal(h)} {sparkline(h.recent, h.target)} {last} · {days_left(h, today)} — "
+        f"{short(h.belief)}"
     )
+
+
+def short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def canvas(h: Hypothesis, owner: str) -> str:

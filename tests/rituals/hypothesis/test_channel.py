@@ -19,7 +19,7 @@ from rituals.kinds import Handoff, Kind, Registry, Taken
 from rituals.standup.kind import StandupKind
 from storage.db import Database
 from storage.models import Channel, Member, Ritual
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.hypothesis.support import (
     ANA,
     MONDAY,
@@ -214,3 +214,16 @@ async def _ritual_id(team: Team, kind: str = "hypothesis") -> int:
     async with team.runtime.db.session() as session:
         rows = await session.execute(select(Ritual.id).where(Ritual.kind == kind))
         return rows.scalar_one()
+
+
+async def test_a_long_digest_keeps_overdue_ones_and_says_how_many_more(team: Team) -> None:
+    for n in range(103):
+        await team.type(ANA, SENTENCE.replace("dedup", f"change {n}") + " by 2030-03-01")
+    await team.type(ANA, SENTENCE.replace("dedup", "the late one") + " by 2030-01-08")
+    team.clock.set(datetime(2030, 1, 10, 9, 0, tzinfo=UTC))
+    reply = await team.bot.command(ANA, CHANNEL, "hypothesis digest")
+    assert reply is not None
+    text = reply.message.plain_text()
+    assert text.splitlines()[1].startswith("• ⚠ overdue · #104")
+    assert text.count("\n• ") == 100 and "…and 4 more" in text
+    assert all(len(s.text) <= 2800 for s in reply.message.sections)
