@@ -1,4 +1,5 @@
-"""`ritualbot demo`: four days of a stand-up and two retros, scripted, on a simulated clock.
+"""`ritualbot demo`: four days of a stand-up, two retros and a hypothesis, scripted, on a
+simulated clock.
 
 It drives the same engine, outbox and console renderer as a real run, calling the scheduled
 steps at the instants the scheduler would, so what it prints is what a team would see.
@@ -11,6 +12,8 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.kinds import registry
 from bot.logging import configure_logging
 from handlers.console.port import PLATFORM, WORKSPACE, ConsolePort
@@ -22,6 +25,7 @@ from rituals.runtime import Runtime
 from rituals.schedule import local_instant
 from rituals.standup import settings as cfg
 from storage.db import Database
+from storage.models import Ritual
 
 TEAM = Place("ml-team", "ml-team")
 PEOPLE = {
@@ -119,6 +123,48 @@ class Script:
         self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the next retro ===")
         await self.type("maya", "retro start Sprint 13")
 
+    async def hypotheses(self) -> None:
+        """A hypothesis checked in twice in private, closed with its lesson, and the weekly
+        digest of the one still open."""
+        kind = self.bot.kinds["hypothesis"]
+        self.clock.set(datetime(2026, 12, 14, 7, 0, tzinfo=UTC))
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: hypotheses ===")
+        await self.type(
+            "maya",
+            "hypothesis add We believe relabelling the noisy slice will result in better "
+            "ranker recall; we'll know when recall >= 0.85 by 2027-01-15 checkin daily "
+            "baseline 0.78",
+        )
+        await self.type(
+            "omar",
+            "hypothesis add We believe a 10% canary will result in fewer rollbacks; "
+            "we'll know when rollback rate <= 0.02 by 2026-12-18 checkin weekly fri",
+        )
+        await self.type("maya", "hypothesis digest fri 16:00")
+        for offset, answer in enumerate(
+            ("on track 0.81 relabelled 40% of the slice", "on track 0.86 the whole slice is done")
+        ):
+            self.clock.set(datetime(2026, 12, 14 + offset, 8, 0, tzinfo=UTC))
+            self.say(f"-- {self.clock.now():%A %H:%M} UTC: 09:00 in Europe/Berlin")
+            for sweep in kind.sweeps():
+                await sweep.run()
+            await self.delivery.drain()
+            await self.answer("maya", answer)
+        await self.type(
+            "maya", "hypothesis close 1 validated clean labels beat a bigger model; do the tail"
+        )
+        self.clock.set(datetime(2026, 12, 18, 15, 0, tzinfo=UTC))
+        self.say(f"-- {self.clock.now():%A %H:%M} UTC: 16:00 in Europe/Berlin, the digest")
+        for slot in await kind.slots(await _ritual_of(self.runtime, "hypothesis")):
+            await slot.run(*slot.args)
+        await self.delivery.drain()
+
+
+async def _ritual_of(runtime: Runtime, word: str) -> int:
+    async with runtime.db.session() as session:
+        found = await session.execute(select(Ritual.id).where(Ritual.kind == word))
+        return found.scalar_one()
+
 
 async def main() -> int:
     configure_logging("WARNING", "console")
@@ -143,6 +189,7 @@ async def main() -> int:
             await script.day(offset, ritual_id=1)
         await script.type("maya", "standup report 7")
         await script.retros()
-        script.say("\nHypothesis check-ins, the backlog and alerts are not built yet.")
+        await script.hypotheses()
+        script.say("\nThe backlog and alerts are not built yet.")
         await db.dispose()
     return 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 
 from rituals.commands import Command, Verb
 from rituals.commands import tokens as t
+from rituals.commands.model import WEEKDAYS
 
 WORD = "hypothesis"
 
@@ -34,13 +35,35 @@ class HypothesisAdd(Command):
     op: str  # one of < <= > >= = ==
     target: float
     by: date | None = None
-    checkin: str = "weekly"  # daily | weekly | a five-field cron expression
+    checkin: str = "weekly"  # daily | weekly | weekly DAY | a five-field cron expression
     owner: str | None = None  # user reference as typed, without the leading @
+    baseline: float | None = None
+    model: str | None = None  # the monitored model whose metric values join the series
+
+
+class HypothesisScope(StrEnum):
+    open = "open"
+    mine = "mine"
+    all = "all"
 
 
 @dataclass(frozen=True)
 class HypothesisList(Command):
-    pass
+    scope: HypothesisScope = HypothesisScope.open
+
+
+@dataclass(frozen=True)
+class HypothesisShow(Command):
+    hypothesis_id: int
+
+
+@dataclass(frozen=True)
+class HypothesisDigest(Command):
+    """``digest`` alone shows it now; with a day and time it is set; ``off`` stops it."""
+
+    weekday: int | None = None
+    at: time | None = None
+    off: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,20 @@ class HypothesisClose(Command):
     hypothesis_id: int
     outcome: HypothesisOutcome
     text: str = ""
+
+
+@dataclass(frozen=True)
+class HypothesisLead(Command):
+    """Hand the channel's hypotheses on to another lead."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class HypothesisColeads(Command):
+    """Who else may change anyone's hypotheses in the channel (none clears them)."""
+
+    users: tuple[str, ...]
 
 
 _KNOW_WHEN = r"we(?:'ll|’ll| will) know when "
@@ -84,7 +121,7 @@ def _add(args: list[str], rest: str) -> Command:
                 raise t.Reject(f"missing {phrase}")
         raise t.Reject("expected: We believe X will result in Y; we'll know when METRIC OP TARGET")
     metric, op, target, tail = t.condition(match["cond"])
-    opts = t.options(tail.split(), ("by", "checkin", "owner"))
+    opts = t.options(tail.split(), ("by", "checkin", "owner", "baseline", "model"))
     return HypothesisAdd(
         belief=t.free_text(match["belief"], "belief", 1000),
         result=t.free_text(match["result"], "result", 1000),
@@ -92,9 +129,44 @@ def _add(args: list[str], rest: str) -> Command:
         op=op,
         target=target,
         by=t.maybe(opts.get("by"), t.iso_date),
-        checkin=t.checkin(opts.get("checkin", "weekly")),
+        checkin=cadence(opts.get("checkin", "weekly")),
         owner=t.maybe(opts.get("owner"), t.user),
+        baseline=t.maybe(opts.get("baseline"), t.number),
+        model=t.maybe(opts.get("model"), model),
     )
+
+
+def model(text: str) -> str:
+    name = t.free_text(text, "model", 100)
+    if " " in name:
+        raise t.Reject(f"model is one word like ranker-v2, not {t.quote(name)}")
+    return name
+
+
+def cadence(value: str) -> str:
+    """daily, weekly (on Mondays), ``weekly fri`` / ``weekly on fri``, or a cron expression."""
+    words = value.lower().split()
+    if words and words[0] == "weekly" and len(words) > 1:
+        day = words[-1] if len(words) == 2 or (words[1] == "on" and len(words) == 3) else ""
+        return f"weekly {WEEKDAYS[t.weekday(day) - 1]}"
+    return t.checkin(value)
+
+
+def _list(args: list[str], rest: str) -> Command:
+    t.at_most(args, 1)
+    if not args:
+        return HypothesisList()
+    return HypothesisList(t.choice(HypothesisScope, args[0], "list"))
+
+
+def _digest(args: list[str], rest: str) -> Command:
+    if not args:
+        return HypothesisDigest()
+    if len(args) == 1 and args[0].lower() == "off":
+        return HypothesisDigest(off=True)
+    t.require(args, "day", "time")
+    t.at_most(args, 2)
+    return HypothesisDigest(t.weekday(args[0].lower()), t.clock_time(args[1]))
 
 
 def _checkin(args: list[str], rest: str) -> Command:
@@ -119,7 +191,13 @@ def _close(args: list[str], rest: str) -> Command:
 
 VERBS = {
     "add": Verb(_add, EXAMPLE),
-    "list": Verb(t.fixed(HypothesisList), "hypothesis list"),
+    "list": Verb(_list, "hypothesis list mine"),
+    "show": Verb(t.fixed(HypothesisShow, t.ident), "hypothesis show 4"),
+    "digest": Verb(_digest, "hypothesis digest fri 16:00"),
+    "lead": Verb(t.fixed(HypothesisLead, t.user), "hypothesis lead @ana"),
+    "coleads": Verb(
+        lambda args, rest: HypothesisColeads(t.users_or_none(args)), "hypothesis coleads @ben"
+    ),
     "checkin": Verb(_checkin, "hypothesis checkin 4 on-track precision=0.87 cleaner"),
     "close": Verb(_close, "hypothesis close 4 validated shipped to prod"),
 }

@@ -69,7 +69,7 @@ async def test_unknown_and_unbuilt_commands_get_help_and_change_nothing(db: Data
     team = Team(db, T0)
     await team.type(ALICE, "standup setup at 09:30")
     before = await counts(db)
-    assert "not available yet" in await team.type(ALICE, "hypothesis list")
+    assert "not available yet" in await team.type(ALICE, "alerts list")
     assert "not available yet" in await team.type(ALICE, "backlog add p1 clean labels")
     reply = await team.type(ALICE, "standup setup at 9:75")
     assert "Sorry" in reply and "Try: standup setup" in reply

@@ -1,0 +1,205 @@
+"""The weekly digest: each open hypothesis of a channel with its status, its last values
+against the target, and the days to its deadline, overdue and stale ones first.
+
+It reads one row per hypothesis (the row keeps its recent values), so its cost does not
+grow with the length of any series. The day and time are per channel; each week's digest
+is claimed by a unique (ritual, date) row, so it is posted once across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from datetime import date, datetime, time, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals import outbound, permissions
+from rituals.context import CommandContext
+from rituals.hypothesis import store, views
+from rituals.hypothesis.grammar import HypothesisDigest
+from rituals.hypothesis.models import Hypothesis, HypothesisDigestRun
+from rituals.kinds import Slot
+from rituals.messages import Message, Section
+from rituals.reply import Reply, say
+from rituals.runtime import Runtime
+from rituals.schedule import Schedule, local_date, previous_run
+from rituals.where import where_of
+from storage.models import Channel, Ritual
+from storage.queries import insert_ignoring_conflicts
+
+log = structlog.get_logger(__name__)
+
+STALE_AFTER = timedelta(days=8)
+SECTION_CHARS = 2800
+MAX_LINES = 100  # overdue and stale first; a chat message holds no more
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def settings(ritual: Ritual) -> tuple[int, time] | None:
+    found = (ritual.options or {}).get("digest")
+    if not isinstance(found, dict):
+        return None
+    hour, minute = str(found["at"]).split(":")
+    return int(found["day"]), time(int(hour), int(minute))
+
+
+def weekly(ritual: Ritual) -> Schedule | None:
+    found = settings(ritual)
+    if found is None:
+        return None
+    return Schedule(at=found[1], days=frozenset({found[0]}), tz=ritual.tz)
+
+
+async def command(ctx: CommandContext, channel: Channel, command: HypothesisDigest) -> Reply:
+    """``digest`` shows it now (to the person); ``digest DAY HH:MM`` or ``off`` sets it."""
+    session = ctx.session
+    ritual = await store.existing_ritual(session, channel.id)
+    if command.weekday is None and not command.off:
+        if ritual is None:
+            return say("No hypotheses here yet.", context="`hypothesis add …` proposes one.")
+        return Reply(await render(session, ritual, ctx.now))
+    if ritual is None:
+        ritual = await store.ritual_for(session, channel, ctx.member.tz, ctx.now)
+    if not await permissions.may_change(ctx, ritual):
+        return say(f"Only {await permissions.who_may(ctx, ritual)} can set the digest.")
+    options = {k: v for k, v in (ritual.options or {}).items() if k != "digest"}
+    if command.off:
+        ritual.options = options
+        ctx.ritual_changed(ritual)
+        return say("The weekly hypothesis digest is off.", public=True)
+    assert command.at is not None and command.weekday is not None
+    ritual.options = {**options, "digest": {"day": command.weekday, "at": f"{command.at:%H:%M}"}}
+    ritual.tz = ctx.member.tz
+    if ritual.lead_member_id is None:
+        ritual.lead_member_id = ctx.member.id
+    ctx.ritual_changed(ritual)
+    return say(
+        f"The hypothesis digest comes every {DAY_NAMES[command.weekday - 1]} at "
+        f"{command.at:%H:%M} ({ritual.tz}).",
+        public=True,
+        context="`hypothesis digest off` stops it; `hypothesis digest` shows it now.",
+    )
+
+
+def _order(h: Hypothesis, today: date, now: datetime) -> tuple[int, int]:
+    overdue = h.deadline is not None and h.deadline < today
+    return (0 if overdue else 1 if stale(h, now) else 2, h.number)
+
+
+def stale(h: Hypothesis, now: datetime) -> bool:
+    return h.missed_at is not None or (h.last_point_at or h.created_at) < now - STALE_AFTER
+
+
+async def render(session: AsyncSession, ritual: Ritual, now: datetime) -> Message:
+    rows = await session.execute(
+        select(Hypothesis).where(
+            Hypothesis.ritual_id == ritual.id, Hypothesis.state.in_(store.OPEN_STATES)
+        )
+    )
+    today = local_date(now, ritual.tz)
+    ranked = sorted((_order(h, today, now), h) for h in rows.scalars().all())
+    if not ranked:
+        return Message(
+            text="Hypothesis digest: nothing open.",
+            context="`hypothesis add …` proposes the next bet.",
+        )
+    flags = ("⚠ overdue · ", "⏳ stale · ", "")
+    lines = [f"• {flags[rank]}{views.line(h, today)}" for (rank, _), h in ranked[:MAX_LINES]]
+    if len(ranked) > MAX_LINES:
+        lines.append(f"…and {len(ranked) - MAX_LINES} more: `hypothesis list`.")
+    overdue = sum(1 for (rank, _), _h in ranked if rank == 0)
+    stale_count = sum(1 for (rank, _), _h in ranked if rank == 1)
+    return Message(
+        text=f"Hypothesis digest: {len(ranked)} open, {overdue} overdue, {stale_count} stale",
+        sections=[Section(text=chunk) for chunk in _chunks(lines)],
+        context="`hypothesis show ID` for one's series and history.",
+    )
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = line if len(line) <= SECTION_CHARS else line[: SECTION_CHARS - 1] + "…"
+        if current and size + len(line) + 1 > SECTION_CHARS:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
+class Digests:
+    """What the scheduler asks the hypothesis kind for: versions, slots, and the runs."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
+        query = select(Ritual).where(Ritual.kind == store.KIND)
+        if ritual_ids is not None:
+            query = query.where(Ritual.id.in_(list(ritual_ids)))
+        rituals = (await session.execute(query)).scalars().all()
+        return {r.id: (r.version, r.tz) for r in rituals if settings(r) is not None}
+
+    async def slots(self, ritual_id: int) -> list[Slot]:
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+        schedule = weekly(ritual) if ritual is not None and not ritual.paused else None
+        if schedule is None:
+            return []
+        run: Callable[..., Awaitable[object]] = self.post_due
+        return [Slot("digest", schedule, run, (ritual_id,))]
+
+    async def catch_up(self) -> int:
+        async with self.rt.db.session() as session:
+            ritual_ids = list((await self.versions(session)).keys())
+        return sum([await self.post_due(ritual_id) for ritual_id in ritual_ids])
+
+    async def post_due(self, ritual_id: int) -> int:
+        """Post the digest last due, once; late past the grace period, record it missed."""
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+            schedule = weekly(ritual) if ritual is not None else None
+            if ritual is None or schedule is None or ritual.paused:
+                return 0
+            due = previous_run(schedule, now, horizon_days=8)
+            if due is None or due < ritual.updated_at:
+                return 0
+            if now - due > max(timedelta(hours=36), 2 * self.rt.grace):
+                return 0
+            late = now - due > self.rt.grace
+            stmt = insert_ignoring_conflicts(
+                session, HypothesisDigestRun, ["ritual_id", "local_date"]
+            )
+            claimed = await session.execute(
+                stmt.values(
+                    ritual_id=ritual.id,
+                    local_date=local_date(due, ritual.tz),
+                    due_at=due,
+                    outcome="missed" if late else "posted",
+                ).returning(HypothesisDigestRun.id)
+            )
+            run_id = claimed.scalar_one_or_none()
+            if run_id is None:
+                return 0
+            if late:
+                log.warning("hypothesis digest skipped: past the grace period", ritual_id=ritual.id)
+                return 0
+            where = await where_of(session, ritual.channel_id)
+            await outbound.queue(
+                session,
+                where.post(dedup_key=f"hypothesis-digest:{run_id}"),
+                await render(session, ritual, now),
+                now,
+            )
+        self.rt.sent_later()
+        return 1

@@ -1,0 +1,114 @@
+"""What the hypothesis kind gives and takes across the seam: metric values arriving from
+monitoring join the series of the open hypotheses they match, and hypotheses past their
+deadline or with a missed check-in join the channel's stand-up summary."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.hypothesis import store, views
+from rituals.hypothesis.models import Hypothesis
+from rituals.kinds import Handoff, Notice, Taken
+from rituals.schedule import local_date
+from storage.models import Channel, Member, Ritual
+
+MAX_NOTICES = 20
+
+
+def _value(details: Any) -> float | None:
+    raw = details.get("value")
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _at(details: Any, now: datetime) -> datetime:
+    at = details.get("at")
+    return at if isinstance(at, datetime) and at.tzinfo is not None and at <= now else now
+
+
+async def take(
+    session: AsyncSession, channel: Channel, handoff: Handoff, now: datetime
+) -> Taken | None:
+    """A value whose model and metric match open hypotheses of ``channel`` joins each one's
+    series; the same ``source`` again adds nothing."""
+    model, metric = handoff.details.get("model"), handoff.details.get("metric")
+    value = _value(handoff.details)
+    if not isinstance(model, str) or not isinstance(metric, str) or value is None:
+        return None
+    rows = await session.execute(
+        select(Hypothesis)
+        .where(
+            Hypothesis.channel_id == channel.id,
+            Hypothesis.state.in_(store.OPEN_STATES),
+            func.lower(Hypothesis.model) == model.lower(),
+            func.lower(Hypothesis.metric) == metric.lower(),
+        )
+        .order_by(Hypothesis.number)
+        .with_for_update()
+    )
+    found = list(rows.scalars())
+    if not found:
+        return None
+    added = []
+    for h in found:
+        if await store.add_point(
+            session,
+            h,
+            now,
+            value=value,
+            text=handoff.label or handoff.title,
+            source=handoff.source[:200],
+            at=_at(handoff.details, now),
+        ):
+            added.append(h)
+    numbers = ", ".join(f"#{h.number}" for h in found)
+    met = [h for h in added if store.meets(h, value)]
+    hint = f" — {', '.join(f'#{h.number}' for h in met)} reached the target" if met else ""
+    return Taken(
+        f"{metric} {views.number(value)} added to hypothesis {numbers}{hint}",
+        ref=f"hypothesis:{found[0].id}",
+    )
+
+
+async def notices(
+    session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
+) -> list[Notice]:
+    ritual = (
+        await session.execute(
+            select(Ritual).where(Ritual.channel_id == channel.id, Ritual.kind == store.KIND)
+        )
+    ).scalar_one_or_none()
+    if ritual is None:
+        return []
+    today = local_date(now, ritual.tz)
+    rows = await session.execute(
+        select(Hypothesis, Member)
+        .join(Member, Member.id == Hypothesis.owner_id)
+        .where(
+            Hypothesis.ritual_id == ritual.id,
+            Hypothesis.state.in_(store.OPEN_STATES),
+            or_(Hypothesis.deadline < today, Hypothesis.missed_at.is_not(None)),
+        )
+        .order_by(Hypothesis.number)
+        .limit(MAX_NOTICES)
+    )
+    lines = []
+    for h, owner in rows.tuples():
+        why = []
+        if h.deadline is not None and h.deadline < today:
+            why.append(views.days_left(h, today))
+        if h.missed_at is not None:
+            why.append("check-in missed")
+        who = owner.name or owner.external_id
+        lines.append(f"#{h.number} {h.belief} ({views.goal(h)}, {who}): {', '.join(why)}")
+    return [Notice("Hypotheses needing attention", tuple(lines))] if lines else []
