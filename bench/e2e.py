@@ -9,8 +9,8 @@ slack-bolt app) in a process of its own pointed at it. It reports:
   (`/standup join` and `leave`): commands over the time from the first request until the fake
   received the last reply at its `response_url`;
 - a stand-up burst: `standup now` asks every member of a large channel, and each answers its
-  three questions as `message.im` events the moment a question arrives; p50 and p99 from an
-  answer's acknowledgement to the next question's (or the closing thanks') arrival.
+  three questions as `message.im` events a second after each question arrives; p50 and p99
+  from an answer's acknowledgement to the next question's (or the closing thanks') arrival.
 
 Each runs on SQLite and, when PostgreSQL answers at BENCH_PG_DSN (default the machine's), on a
 fresh PostgreSQL database.
@@ -53,6 +53,9 @@ COMMANDS: dict[str, tuple[str, str | list[str]]] = {
     "status": ("standup status", "status"),
     "writes": ("join/leave", ["join", "leave"]),
 }
+# A person takes a moment to read a question and type the answer; without it the bench would
+# measure Slack's pace of about one message a second per conversation, which we keep to.
+THINK = 1.0
 PG_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -252,7 +255,7 @@ async def burst(fake: FakeSlack, url: str, members: int, concurrency: int) -> li
             if asked is None:
                 finished.add(user)
                 return
-            task = asyncio.create_task(answer(http, user, int(asked.group(1))))
+            task = asyncio.create_task(later(THINK, answer(http, user, int(asked.group(1)))))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
@@ -307,6 +310,11 @@ async def backlog(fake: FakeSlack, api_port: int, database: str, count: int, wat
         f"resident {first / 1024:,.0f} MiB once up, peak {peak / 1024:,.0f} MiB after "
         f"{watch:.0f} s and {handled:,} of {count:,} replies"
     )
+
+
+async def later(delay: float, step: Any) -> None:
+    await asyncio.sleep(delay)
+    await step
 
 
 def percentile(values: list[float], q: int) -> float:
