@@ -58,5 +58,5 @@ async def ritual_of(session: AsyncSession, key: str, token: str) -> Ritual | Non
     stored = row.token_hash if row is not None else hashed(key, "")
     if row is None or not hmac.compare_digest(stored, wanted) or len(token) > MAX_TOKEN:
         return None
-    query = select(Ritual).where(Ritual.id == row.ritual_id).with_for_update()
+    query = select(Ritual).where(Ritual.id == row.ritual_id).with_for_update(of=Ritual)
     return (await session.execute(query)).scalar_one_or_none()
