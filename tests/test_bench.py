@@ -57,3 +57,12 @@ def test_teams_benchmark_runs_and_reports_its_figures() -> None:
     ack = bench("teams_ack.py", "--requests", "60", "--concurrency", "4", timeout=180)
     assert "bare echo " in ack and "ritualbot " in ack
     assert "ratio (ritualbot / bare echo): throughput x" in ack
+
+
+def test_alerts_benchmark_runs_and_repeats_post_nothing() -> None:
+    small = ("--requests", "120", "--concurrency", "8", "--storm", "100", "--pace", "0.02")
+    out = bench("alerts.py", *small, timeout=240)
+    assert "ratio (ritualbot / bare 202): throughput x" in out
+    assert "repeats stored or posted none" in out
+    assert "storm: 100 alerts in 10 groups" in out
+    assert "storm: 10 messages posted" in out

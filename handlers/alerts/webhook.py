@@ -62,7 +62,7 @@ class AlertWebhook:
         self, rituals: Rituals, *, limit: RateLimit | None = None, max_body: int = MAX_BODY
     ) -> None:
         self.rituals = rituals
-        self.limit = limit or RateLimit()
+        self.limit = limit or RateLimit(rate=RATE, burst=BURST)
         self.max_body = max_body
 
     def routes(self, app: web.Application) -> None:
