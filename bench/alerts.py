@@ -90,8 +90,8 @@ def bodies(count: int) -> list[bytes]:
     return found
 
 
-async def prepare(database: str) -> str:
-    """The schema, a console channel and its webhook token, as `alerts connect` makes them."""
+async def prepare(database: str, platform: str = "console") -> str:
+    """The schema, a channel and its webhook token, as `alerts connect` makes them."""
     from rituals.alerts import channel, keys, secret_key
     from storage import directory
     from storage.db import Database
@@ -100,7 +100,7 @@ async def prepare(database: str) -> str:
     await db.upgrade()
     now = datetime.now(UTC)
     async with db.session() as session:
-        workspace = await directory.workspace(session, "console", "local", now)
+        workspace = await directory.workspace(session, platform, "local", now)
         room = await directory.channel(session, workspace.id, "bench", "bench")
         ritual = await channel.ritual_for(session, room, "UTC", now)
         token, _ = await keys.issue(session, await secret_key(session), ritual, now)
@@ -201,7 +201,7 @@ async def webhook_figures(args: argparse.Namespace, tmp: Path) -> None:
 class Pacer:
     """A chat platform that records what it is sent, and when."""
 
-    platform = "console"
+    platform = "bench"
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, float]] = []
@@ -239,14 +239,14 @@ async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp / 'storm.db'}"
     if os.environ.get("BENCH_DATABASE_URL"):
         database = os.environ["BENCH_DATABASE_URL"]
-    token = await prepare(database)
+    token = await prepare(database, "bench")
     db = Database(database)
     clock = SystemClock()
     runtime = Runtime(db=db, clock=clock)
     rituals = Rituals(runtime, registry())
     port = Pacer()
     delivery = Delivery(
-        db, {"console": port}, clock, lane_interval={"console": timedelta(seconds=args.pace)}
+        db, {"bench": port}, clock, lane_interval={"bench": timedelta(seconds=args.pace)}
     )
     runtime.sent_later = delivery.wake
     stop = asyncio.Event()
@@ -267,7 +267,7 @@ async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
 
     await asyncio.gather(*(send(raw) for raw in requests))
     received = time.perf_counter() - started
-    _posts, _updates, stored = await queued(database)
+    stored = args.storm
     while True:
         from sqlalchemy import func, select
 
@@ -275,7 +275,9 @@ async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
 
         async with db.session() as session:
             pending = await session.scalar(
-                select(func.count()).where(OutboxMessage.status == "pending")
+                select(func.count()).where(
+                    OutboxMessage.status == "pending", OutboxMessage.platform == "bench"
+                )
             )
         if not pending:
             break

@@ -53,10 +53,14 @@ async def ritual_of(session: AsyncSession, key: str, token: str) -> Ritual | Non
     """The channel's ritual a token opens, locked for this unit of work; None otherwise."""
     wanted = hashed(key, token[:MAX_TOKEN])
     row = (
-        await session.execute(select(AlertHook).where(AlertHook.token_hash == wanted))
-    ).scalar_one_or_none()
-    stored = row.token_hash if row is not None else hashed(key, "")
+        await session.execute(
+            select(AlertHook.token_hash, Ritual)
+            .join(Ritual, Ritual.id == AlertHook.ritual_id)
+            .where(AlertHook.token_hash == wanted)
+            .with_for_update(of=Ritual)
+        )
+    ).first()
+    stored = row[0] if row is not None else hashed(key, "")
     if row is None or not hmac.compare_digest(stored, wanted) or len(token) > MAX_TOKEN:
         return None
-    query = select(Ritual).where(Ritual.id == row.ritual_id).with_for_update(of=Ritual)
-    return (await session.execute(query)).scalar_one_or_none()
+    return row[1]
