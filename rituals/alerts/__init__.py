@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
@@ -34,6 +34,11 @@ SECRET_KEY = "secret_key"
 HOOK_ATTEMPTS = 3
 MAX_RULES = 50
 NOT_FOUND = HookReply(404, {"error": "not found"})
+RETRIED = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
 
 async def secret_key(session: AsyncSession) -> str:
@@ -197,9 +202,11 @@ class AlertsKind(Kind):
         for attempt in range(HOOK_ATTEMPTS):
             try:
                 reply = await self._hook(token, payload)
-            except IntegrityError:
-                # Two requests opened the same alert at once; the other's is there now.
-                if attempt == HOOK_ATTEMPTS - 1:
+            except DBAPIError as exc:
+                # Two requests opened the same alert (or group) at once, or took two of
+                # them in opposite orders: the database refused one; it goes again.
+                retry = isinstance(exc, IntegrityError) or _sqlstate(exc) in RETRIED
+                if not retry or attempt == HOOK_ATTEMPTS - 1:
                     raise
                 continue
             if reply.status < 300:

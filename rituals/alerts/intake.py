@@ -97,13 +97,7 @@ class Intake:
             await self.hand_metric(metric)
         for event in events:
             await self.one(event)
-        for group in self.changed.values():
-            alerts = await self.session.execute(
-                select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING)
-            )
-            if alerts.first() is None:
-                group.open_key = None
-                group.closed_at = self.now
+        for group in sorted(self.changed.values(), key=lambda g: g.id):
             if await publish(self.session, group, self.now):
                 self.out.posted += 1
         for alert in self.offers:
@@ -113,9 +107,16 @@ class Intake:
     async def one(self, event: AlertEvent) -> None:
         self.out.received += 1
         key = open_key(self.ritual.id, event.identity)
-        alert = (
-            await self.session.execute(select(Alert).where(Alert.open_key == key))
-        ).scalar_one_or_none()
+        alert = await self.open_alert(key, lock=False)
+        if alert is not None and alert.last_event == event.event_key:
+            self.duplicate()
+            return
+        if alert is not None:
+            # News about it: read it again under its lock, a concurrent retry may be first.
+            alert = await self.open_alert(key, lock=True)
+            if alert is not None and alert.last_event == event.event_key:
+                self.duplicate()
+                return
         if event.status == RESOLVED:
             if alert is None:
                 self.out.unknown_resolved += 1
@@ -133,10 +134,6 @@ class Intake:
                 self.offers.append(alert)
             return
         if alert is not None:
-            if alert.last_event == event.event_key:
-                self.out.duplicates += 1
-                ALERTS_DEDUPLICATED.inc()
-                return
             alert.count += 1
             alert.value = event.value if event.value is not None else alert.value
             alert.summary = event.summary or alert.summary
@@ -176,6 +173,16 @@ class Intake:
         self.out.muted += muted
         await self.touched(alert)
 
+    async def open_alert(self, key: str, *, lock: bool) -> Alert | None:
+        query = select(Alert).where(Alert.open_key == key)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    def duplicate(self) -> None:
+        self.out.duplicates += 1
+        ALERTS_DEDUPLICATED.inc()
+
     async def touched(self, alert: Alert) -> None:
         self.out.ids.append(alert.id)
         if alert.group_id not in self.changed:
@@ -184,7 +191,12 @@ class Intake:
     async def open_group(self, event: AlertEvent) -> AlertGroup:
         key = open_key(self.ritual.id, "group:" + event.group_key)
         group = (
-            await self.session.execute(select(AlertGroup).where(AlertGroup.open_key == key))
+            await self.session.execute(
+                select(AlertGroup)
+                .where(AlertGroup.open_key == key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
         ).scalar_one_or_none()
         if group is None:
             group = AlertGroup(
@@ -208,6 +220,7 @@ class Intake:
                 AlertRule.metric == metric.metric,
             )
             .order_by(AlertRule.id)
+            .with_for_update()
         )
         events = []
         for rule in rules.scalars():

@@ -50,14 +50,13 @@ async def revoke(session: AsyncSession, ritual: Ritual) -> bool:
 
 
 async def ritual_of(session: AsyncSession, key: str, token: str) -> Ritual | None:
-    """The channel's ritual a token opens, locked for this unit of work; None otherwise."""
+    """The channel's ritual a token opens; None otherwise."""
     wanted = hashed(key, token[:MAX_TOKEN])
     row = (
         await session.execute(
             select(AlertHook.token_hash, Ritual)
             .join(Ritual, Ritual.id == AlertHook.ritual_id)
             .where(AlertHook.token_hash == wanted)
-            .with_for_update(of=Ritual)
         )
     ).first()
     stored = row[0] if row is not None else hashed(key, "")

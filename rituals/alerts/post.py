@@ -39,8 +39,22 @@ async def group_alerts(session: AsyncSession, group_id: int) -> list[Alert]:
 
 
 async def publish(session: AsyncSession, group: AlertGroup, now: datetime) -> bool:
-    """Queue the group as it now stands; True when that was a new post."""
-    alerts = [a for a in await group_alerts(session, group.id) if not a.muted]
+    """Queue the group as it now stands; True when that was a new post.
+
+    The group's row is locked first: changes to one group take turns rendering it, so the
+    one committed last shows all the others.
+    """
+    await session.execute(
+        select(AlertGroup)
+        .where(AlertGroup.id == group.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    every = await group_alerts(session, group.id)
+    if group.open_key is not None and not any(a.status == "firing" for a in every):
+        group.open_key = None  # all resolved: what fires next opens a new message
+        group.closed_at = now
+    alerts = [a for a in every if not a.muted]
     if not alerts:
         return False
     message = cards.group_message(group, alerts, await names(session, alerts), now)
