@@ -164,3 +164,14 @@ async def test_another_channels_alert_cannot_be_acknowledged_here(team: Team) ->
     await send(team, token, plain(value=1, threshold=2, severity="warning"))
     assert "no alert #1 here" in await say_in(team, OTHER_CHANNEL, BEN, "alerts ack 1")
     assert (await alerts(team.runtime.db))[0].acked_at is None
+
+
+async def test_one_request_naming_an_alert_twice_fires_and_resolves_it_once(team: Team) -> None:
+    token = await connect(team)
+    firing = am_alert("Twice", model="m")
+    reply = await send(team, token, alertmanager(firing, firing, dict(firing, status="resolved")))
+    assert reply.status == 200
+    assert (reply.body["new"], reply.body["duplicates"], reply.body["resolved"]) == (1, 1, 1)
+    again = await send(team, token, alertmanager(firing, dict(firing, startsAt="later")))
+    assert (again.body["new"], again.body["updated"]) == (1, 1)
+    assert [a.status for a in await alerts(team.runtime.db)] == ["resolved", "firing"]
