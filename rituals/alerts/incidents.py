@@ -129,8 +129,17 @@ async def postmortem(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
     taken = await peers.take(ctx.session, ritual.channel, handoff, ctx.now, ctx.member)
     if taken is None:
         return say("No ritual here opens post-mortems yet.")
+    if taken.ref and taken.ref != alert.postmortem_ref and group.outbox_id is not None:
+        # The alert's thread says where its post-mortem is, once.
+        where = await where_of(ctx.session, ritual.channel_id)
+        await outbound.queue(
+            ctx.session,
+            where.post(thread_of=group.outbox_id, dedup_key=f"alert-pm:{alert.id}"),
+            Message(text=f"{display(ctx.member)} opened the post-mortem. {taken.text}"),
+            ctx.now,
+        )
     alert.postmortem_ref = taken.ref or alert.postmortem_ref
-    return say(taken.text, public=True)
+    return say(taken.text)
 
 
 async def escalate(session: AsyncSession, now: datetime) -> int:

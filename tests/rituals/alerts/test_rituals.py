@@ -126,7 +126,10 @@ async def test_a_resolved_critical_alert_opens_a_post_mortem_with_its_timeline(
     assert reply is not None and reply.message.text.startswith("Post-mortem open: retro #1")
     (retro,) = await retros(team.runtime.db)
     assert retro.format == "postmortem" and retro.source == "alerts:1:postmortem"
-    board = [p for p in await team.deliver() if p.text.startswith("Retro: Post-mortem: AucDrop")]
+    sent = await team.deliver()
+    (note,) = [p for p in sent if p.text.startswith("Ana opened the post-mortem")]
+    assert note.thread == offer.thread
+    board = [p for p in sent if p.text.startswith("Retro: Post-mortem: AucDrop")]
     assert board and "*What happened*" in board[-1].text
     assert "08:58" not in board[-1].text
     assert "2030-01-07 09:03 UTC acknowledged by Ben Ode" in board[-1].text
@@ -135,6 +138,7 @@ async def test_a_resolved_critical_alert_opens_a_post_mortem_with_its_timeline(
     again = await team.bot.action(ANA, None, button.action_id, button.value)
     assert again is not None and "is retro #1" in again.message.text
     assert len(await retros(team.runtime.db)) == 1
+    assert not [p for p in await team.deliver() if p.text.startswith("Ana opened")]
 
 
 async def test_a_warning_resolving_offers_no_post_mortem(team: Team) -> None:
