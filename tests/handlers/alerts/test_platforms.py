@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.web import init_app
-from handlers.alerts.webhook import AlertWebhook, RateLimit
-from rituals.router import Rituals
 from storage.db import Database
+from tests.handlers.alerts.harness import webhook
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, SlackTeam
 from tests.handlers.slack.harness import running as slack_running
@@ -23,14 +19,6 @@ from tests.handlers.teams.harness import running as teams_running
 from tests.rituals.alerts.payloads import alertmanager, am_alert
 
 TOKEN = re.compile(r"/hooks/alerts/([A-Za-z0-9_\-]+)")
-
-
-@asynccontextmanager
-async def webhook(db: Database, rituals: Rituals) -> AsyncIterator[TestClient]:
-    edge = AlertWebhook(rituals, limit=RateLimit(rate=0))
-    server = TestServer(init_app(db=db, extra_routes=edge.routes), host="127.0.0.1")
-    async with TestClient(server) as http:
-        yield http
 
 
 def blocks(call: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,7 +31,7 @@ def slack_buttons(call: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_alerts_on_slack(db: Database) -> None:
-    async with slack_running(db) as team, webhook(db, team.rituals) as hook:
+    async with slack_running(db) as team, webhook(team.rituals) as hook:
         await _slack(team, hook)
 
 
@@ -79,7 +67,7 @@ async def _slack(team: SlackTeam, hook: TestClient) -> None:
 
 
 async def test_alerts_on_teams(db: Database) -> None:
-    async with teams_running(db) as teams, webhook(db, teams.rituals) as hook:
+    async with teams_running(db) as teams, webhook(teams.rituals) as hook:
         await teams.post(act.bot_added_to_team(teams.service_url))
         assert await teams.channel("29:alice", "alerts connect") == 200
         await teams.deliver()
