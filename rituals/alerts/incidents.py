@@ -221,7 +221,9 @@ async def notices(
             )
         ).scalars()
     )
-    resolved_query = select(Alert).where(Alert.ritual_id == ritual.id, Alert.status == RESOLVED)
+    resolved_query = select(Alert).where(
+        Alert.ritual_id == ritual.id, Alert.status == RESOLVED, Alert.muted.is_(False)
+    )
     if since is not None:
         resolved_query = resolved_query.where(Alert.resolved_at > since)
     resolved = list(
