@@ -71,7 +71,9 @@ def build(
 ) -> Bot:
     db = Database(settings.database_url)
     grace = timedelta(seconds=settings.misfire_grace_seconds)
-    runtime = Runtime(db=db, clock=clock or SystemClock(), grace=grace)
+    runtime = Runtime(
+        db=db, clock=clock or SystemClock(), grace=grace, public_url=settings.public_url
+    )
     rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)
     ports: dict[str, ChatPort] = {}
@@ -165,6 +167,10 @@ def build(
         ports["teams"] = teams_port
         routes.append(teams_edge.routes)
         clients.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
+    if rituals.kinds.get("alerts") is not None and rituals.kinds["alerts"].ready:
+        from handlers.alerts.webhook import AlertWebhook
+
+        routes.append(AlertWebhook(rituals).routes)
     # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
     # conversation, so two a second keeps a long summary thread inside it.
     pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}

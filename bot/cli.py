@@ -241,12 +241,64 @@ def manifest_teams(
 
 @alerts_app.command("connect")
 def alerts_connect(
-    platform: Annotated[str, typer.Option()] = "console",
-    channel: Annotated[str, typer.Option()] = "team",
+    platform: Annotated[str, typer.Option(help="slack, teams or console.")] = "console",
+    channel: Annotated[
+        str, typer.Option(help="The channel's platform id (the console's is its name).")
+    ] = "team",
 ) -> None:
-    """Print a new alert webhook URL for a channel (not available yet)."""
-    typer.echo("error: alert webhooks are not available yet in this version", err=True)
-    raise typer.Exit(1)
+    """Print a new alert webhook URL for a channel, alone on stdout (as `/alerts connect`
+    does); the channel's earlier URL stops working. Safe while `ritualbot run` runs."""
+    from datetime import UTC, datetime
+
+    from rituals.alerts import channel as alerts_channel
+    from rituals.alerts import keys, secret_key
+    from storage import directory
+    from storage.models import Channel, Workspace
+
+    if platform not in ("slack", "teams", "console"):
+        typer.echo(
+            f"error: --platform: expected slack, teams or console, got {platform!r}", err=True
+        )
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def connect(session: AsyncSession) -> str | None:
+        from sqlalchemy import select
+
+        now = datetime.now(UTC)
+        rows = await session.execute(
+            select(Channel)
+            .join(Workspace, Workspace.id == Channel.workspace_id)
+            .where(Workspace.platform == platform, Channel.external_id == channel)
+        )
+        found = rows.scalars().all()
+        if len(found) > 1:
+            return None
+        if found:
+            row = found[0]
+        elif platform == "console":
+            from handlers.console.port import WORKSPACE
+
+            workspace = await directory.workspace(session, platform, WORKSPACE, now)
+            row = await directory.channel(session, workspace.id, channel, channel)
+        else:
+            return ""
+        ritual = await alerts_channel.ritual_for(session, row, "UTC", now)
+        token, _replaced = await keys.issue(session, await secret_key(session), ritual, now)
+        return f"{settings.public_url}/hooks/alerts/{token}"
+
+    url = _with_database(connect)
+    if url is None:
+        typer.echo(f"error: --channel: {channel!r} names channels in several workspaces", err=True)
+        raise typer.Exit(2)
+    if not url:
+        typer.echo(
+            f"error: --channel: the bot has not seen {platform} channel {channel!r} yet; add it "
+            "to the channel (or type `/alerts connect` there) first",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(url)
 
 
 def main() -> None:

@@ -159,6 +159,56 @@ class Script:
             await slot.run(*slot.args)
         await self.delivery.drain()
 
+    async def alerts(self) -> None:
+        """A model alert fires, Omar acknowledges it, it resolves, the next stand-up summary
+        names it, and its post-mortem opens as a retro."""
+        import json
+
+        from handlers.alerts.bodies import decode, parse
+
+        self.clock.set(local_instant(date(2026, 12, 21), cfg.parse_hhmm("08:00"), "UTC"))
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: a model alert ===")
+        await self.type("maya", "retro close")
+        self.say(f"@maya types in #{TEAM.name}: alerts connect")
+        connected = await self.bot.command(PEOPLE["maya"], TEAM, "alerts connect")
+        await self.delivery.drain()
+        assert connected is not None
+        token = connected.message.text.split("/hooks/alerts/")[1].split()[0]
+        await self.type("maya", "alerts oncall @omar")
+        alert = {
+            "model": "ranker",
+            "metric": "recall",
+            "value": 0.61,
+            "threshold": 0.7,
+            "severity": "critical",
+            "message": "recall fell after the canary",
+        }
+
+        async def post(body: dict[str, object]) -> None:
+            self.say(f"-- {self.clock.now():%H:%M} UTC: monitoring posts {json.dumps(body)}")
+            await self.bot.hook("alerts", token, parse(decode(json.dumps(body).encode())))
+            await self.delivery.drain()
+
+        await post(alert)
+        self.clock.set(self.clock.now() + timedelta(minutes=4))
+        self.say("@omar presses Acknowledge")
+        await self.bot.action(PEOPLE["omar"], TEAM, "alerts.ack", "1")
+        await self.delivery.drain()
+        self.clock.set(self.clock.now() + timedelta(minutes=38))
+        await post({**alert, "value": 0.78, "status": "resolved"})
+        self.clock.set(local_instant(date(2026, 12, 21), cfg.DEFAULT_AT, "Europe/Berlin"))
+        await self.type("maya", "standup now")
+        for who, answers in (
+            ("maya", ["Rolled back the ranker canary", "Post-mortem", "none"]),
+            ("omar", ["Found the recall drop", "Fix the feature join", "none"]),
+            ("sam", ["Eval on the clean set", "Relabel", "none"]),
+        ):
+            for text in answers:
+                await self.answer(who, text)
+        self.say("@maya presses Open a post-mortem")
+        await self.bot.action(PEOPLE["maya"], TEAM, "alerts.postmortem", "1")
+        await self.delivery.drain()
+
 
 async def _ritual_of(runtime: Runtime, word: str) -> int:
     async with runtime.db.session() as session:
@@ -190,6 +240,7 @@ async def main() -> int:
         await script.type("maya", "standup report 7")
         await script.retros()
         await script.hypotheses()
-        script.say("\nThe backlog and alerts are not built yet.")
+        await script.alerts()
+        script.say("\nThe backlog is not built yet.")
         await db.dispose()
     return 0

@@ -25,3 +25,5 @@ class Runtime:
     sent_later: Callable[[], None] = _nothing
     schedule_changed: Callable[[int], None] = _nothing
     rosters: dict[str, Roster] = field(default_factory=dict)
+    # Where people reach this deployment (PUBLIC_URL): links a ritual hands out start here.
+    public_url: str = ""

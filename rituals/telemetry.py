@@ -28,3 +28,16 @@ JOURNAL_LAG = Histogram(
     ["platform"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+ALERTS_RECEIVED = Counter(
+    "ritualbot_alerts_received_total", "Alerts received by webhooks", ["source"]
+)
+ALERTS_DEDUPLICATED = Counter(
+    "ritualbot_alerts_deduplicated_total", "Alerts received again unchanged (a sender's retry)"
+)
+ALERTS_POSTED = Counter("ritualbot_alerts_posted_total", "Alert group messages posted")
+ALERTS_ESCALATED = Counter(
+    "ritualbot_alerts_escalated_total", "Alerts escalated, unacknowledged past their time"
+)
+ALERT_HOOKS_REFUSED = Counter(
+    "ritualbot_alert_hooks_refused_total", "Alert webhook requests refused", ["reason"]
+)

@@ -65,3 +65,12 @@ def test_hypothesis_digest_benchmark_runs_and_does_not_grow_with_the_history() -
     counts = re.search(r"ritualbot round-trips at 30 days: (\d+), at 90: (\d+)", out)
     assert counts is not None, out
     assert counts[1] == counts[2]
+
+
+def test_alerts_benchmark_runs_and_repeats_post_nothing() -> None:
+    small = ("--requests", "120", "--concurrency", "8", "--storm", "100", "--pace", "0.02")
+    out = bench("alerts.py", *small, timeout=240)
+    assert "ratio (ritualbot / bare 202): throughput x" in out
+    assert "repeats stored or posted none" in out
+    assert "storm: 100 alerts in 10 groups" in out
+    assert "storm: 10 messages posted" in out

@@ -1,4 +1,4 @@
-"""The `alerts` words: connecting a webhook, rules, and muting a model."""
+"""The `alerts` words: connecting a webhook, acknowledging, rules, muting and on-call."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from rituals.commands import Command, Verb
 from rituals.commands import tokens as t
 
 WORD = "alerts"
+OPS = ("<", "<=", ">", ">=", "==", "=")
 
 
 @dataclass(frozen=True)
 class AlertsConnect(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class AlertsDisconnect(Command):
     pass
 
 
@@ -21,6 +27,7 @@ class AlertsRuleAdd(Command):
     metric: str
     op: str
     threshold: float
+    for_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,19 @@ class AlertsList(Command):
 
 
 @dataclass(frozen=True)
+class AlertsAck(Command):
+    alert_id: int
+
+
+@dataclass(frozen=True)
 class AlertsMute(Command):
     model: str
     minutes: int
+
+
+@dataclass(frozen=True)
+class AlertsOncall(Command):
+    user: str | None  # None: nobody, escalations go to the stand-up's lead
 
 
 def _rule(args: list[str], rest: str) -> Command:
@@ -39,9 +56,15 @@ def _rule(args: list[str], rest: str) -> Command:
         raise t.Reject("expected 'alerts rule add MODEL METRIC OP THRESHOLD'")
     t.require(args, "add", "model", "METRIC OP THRESHOLD")
     metric, op, threshold, tail = t.condition(" ".join(args[2:]))
+    minutes = 0
     if tail:
-        raise t.Reject(f"unexpected {t.quote(tail)}")
-    return AlertsRuleAdd(t.free_text(args[1], "model", 100), metric, op, threshold)
+        words = tail.split()
+        if words[0].lower() != "for":
+            raise t.Reject(f"unexpected {t.quote(tail)}")
+        if len(words) < 2:
+            raise t.Reject("'for' needs a duration like 10m")
+        minutes = t.duration("".join(words[1:]))
+    return AlertsRuleAdd(t.free_text(args[1], "model", 100), metric, op, threshold, minutes)
 
 
 def _mute(args: list[str], rest: str) -> Command:
@@ -49,9 +72,23 @@ def _mute(args: list[str], rest: str) -> Command:
     return AlertsMute(t.free_text(args[0], "model", 100), t.duration("".join(args[1:])))
 
 
+def _ack(args: list[str], rest: str) -> Command:
+    t.require(args, "alert id")
+    return AlertsAck(t.ident(t.at_most(args, 1)[0]))
+
+
+def _oncall(args: list[str], rest: str) -> Command:
+    t.require(args, "@user (or none)")
+    t.at_most(args, 1)
+    return AlertsOncall(None if args[0].lower() == "none" else t.user(args[0]))
+
+
 VERBS = {
     "connect": Verb(t.fixed(AlertsConnect), "alerts connect"),
-    "rule": Verb(_rule, "alerts rule add ranker-v2 auc < 0.7"),
+    "disconnect": Verb(t.fixed(AlertsDisconnect), "alerts disconnect"),
+    "rule": Verb(_rule, "alerts rule add ranker-v2 auc < 0.7 for 10m"),
     "list": Verb(t.fixed(AlertsList), "alerts list"),
+    "ack": Verb(_ack, "alerts ack 12"),
     "mute": Verb(_mute, "alerts mute ranker-v2 2h"),
+    "oncall": Verb(_oncall, "alerts oncall @ana"),
 }

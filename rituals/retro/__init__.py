@@ -13,10 +13,10 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Kind, Slot, Sweep, Waiting
+from rituals.kinds import Handoff, Kind, Slot, Sweep, Taken, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import closing, followup, items, opening, voting
+from rituals.retro import closing, followup, items, opening, postmortem, voting
 from rituals.retro import grammar as g
 from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
@@ -48,6 +48,7 @@ class RetroKind(Kind):
     forms = frozenset({ADD})
     channel_forms = frozenset({ADD})
     bare_forms = MappingProxyType({"add": ADD})
+    takes = frozenset({"postmortem"})
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
         super().__init__(runtime, grammar)
@@ -144,6 +145,18 @@ class RetroKind(Kind):
             return []
         lines = "\n".join(f"• {a.line()}" for a in mine)
         return [Section(text=f"*Your retro action items*\n{lines}")]
+
+    async def take(
+        self,
+        session: AsyncSession,
+        channel: Channel,
+        handoff: Handoff,
+        now: datetime,
+        by: Member | None,
+    ) -> Taken | None:
+        if handoff.what != "postmortem":
+            return None
+        return await postmortem.take(session, channel, handoff, now, by)
 
     # --- private conversation ---------------------------------------------------------
 

@@ -35,6 +35,8 @@ class Retro(Base):
     opened_at: Mapped[datetime]
     revealed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # What another kind handed over to open it (an alert's post-mortem), once per source.
+    source: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class RetroItem(Base):

@@ -182,9 +182,10 @@ async def test_help_lists_ready_kinds_and_those_still_coming(db: Database) -> No
     text = await team.type(ALICE, "help")
     assert "`standup …` for stand-ups" in text
     assert "`hypothesis …` for hypothesis check-ins" in text
-    assert "`backlog …` and `alerts …` are coming soon" in text
+    assert "`alerts …` for alerts" in text
+    assert "`backlog …` is coming soon" in text
     assert (await team.type(ALICE, "help backlog")).startswith("(coming soon) backlog add")
-    assert "not available yet" in await team.type(ALICE, "alerts list")
+    assert "not available yet" in await team.type(ALICE, "backlog list")
 
 
 async def test_a_thread_reply_goes_to_the_kind_whose_post_it_is_under(

@@ -1,0 +1,257 @@
+"""The three bodies an alert webhook takes, told apart by their shape and validated:
+
+- a plain alert or raw value: ``{"model", "metric", "value", "threshold", "severity",
+  "message"}`` (``status`` and ``labels`` optional; with only a value, the channel's rules
+  judge it);
+- a Prometheus Alertmanager webhook, version 4 (grouped alerts with fingerprints);
+- a Grafana unified alerting webhook (Alertmanager's shape plus ``orgId``, ``values``…).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rituals.alerts.events import (
+    FIRING,
+    AlertEvent,
+    Batch,
+    MetricValue,
+    digest,
+    plain_identity,
+)
+
+MAX_DEPTH = 16
+MAX_ALERTS = 1000
+MAX_LABELS = 64
+# PostgreSQL text holds no NUL, and no database takes half of a surrogate pair.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+Short = Annotated[str, Field(max_length=300)]
+Long = Annotated[str, Field(max_length=8000)]
+Labels = Annotated[dict[Short, Long], Field(max_length=MAX_LABELS)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class BadBody(ValueError):
+    """Why a body is refused, in a sentence the sender's operator can act on."""
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class Plain(_Body):
+    model: Annotated[str, Field(min_length=1, max_length=200)]
+    metric: Annotated[str, Field(min_length=1, max_length=200)]
+    value: Number | None = None
+    threshold: Number | None = None
+    severity: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    message: Long | None = None
+    status: Literal["firing", "resolved"] | None = None
+    labels: Labels = Field(default_factory=dict)
+
+    @property
+    def raw(self) -> bool:
+        """Only a value: the channel's rules decide whether it fires."""
+        return (
+            self.threshold is None
+            and self.severity is None
+            and self.message is None
+            and (self.status is None)
+        )
+
+
+class AmAlert(_Body):
+    status: Literal["firing", "resolved"]
+    labels: Labels
+    annotations: Labels = Field(default_factory=dict)
+    startsAt: Short = ""
+    endsAt: Short = ""
+    generatorURL: Long = ""
+    fingerprint: Short = ""
+
+
+class Alertmanager(_Body):
+    version: Literal["4"]
+    groupKey: Long
+    status: Literal["firing", "resolved"]
+    receiver: Short = ""
+    groupLabels: Labels = Field(default_factory=dict)
+    commonLabels: Labels = Field(default_factory=dict)
+    commonAnnotations: Labels = Field(default_factory=dict)
+    externalURL: Long = ""
+    truncatedAlerts: int = 0
+    alerts: Annotated[list[AmAlert], Field(max_length=MAX_ALERTS)]
+
+
+class GrafanaAlert(AmAlert):
+    values: dict[Short, Number | None] | None = None
+    valueString: Long = ""
+    dashboardURL: Long = ""
+    panelURL: Long = ""
+    silenceURL: Long = ""
+
+
+class Grafana(_Body):
+    orgId: int | None = None
+    groupKey: Long = ""
+    status: Literal["firing", "resolved"]
+    title: Long = ""
+    message: Long = ""
+    state: Short = ""
+    groupLabels: Labels = Field(default_factory=dict)
+    commonLabels: Labels = Field(default_factory=dict)
+    externalURL: Long = ""
+    alerts: Annotated[list[GrafanaAlert], Field(max_length=MAX_ALERTS)]
+
+
+def decode(raw: bytes) -> Any:
+    """JSON as senders write it: UTF-8, no NaN or Infinity, not nested past ``MAX_DEPTH``,
+    no text the database cannot keep."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody("the body is not UTF-8 text") from exc
+    try:
+        body = json.loads(text, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise BadBody("the JSON is nested too deeply") from exc
+    except ValueError as exc:
+        raise BadBody(f"the body is not JSON: {str(exc)[:120]}") from exc
+    _check(body)
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _check(body: Any) -> None:
+    pending = [(body, 0)]
+    while pending:
+        found, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise BadBody("the JSON is nested too deeply")
+        if isinstance(found, str):
+            if _UNSTORABLE.search(found):
+                raise BadBody("a string holds a NUL or half a surrogate pair")
+        elif isinstance(found, dict):
+            pending.extend((k, depth + 1) for k in found)
+            pending.extend((v, depth + 1) for v in found.values())
+        elif isinstance(found, list):
+            pending.extend((item, depth + 1) for item in found)
+
+
+def parse(body: Any) -> Batch:
+    """The body's events, or `BadBody` saying what was wrong."""
+    if not isinstance(body, dict):
+        raise BadBody("expected a JSON object: a plain alert, an Alertmanager or a Grafana body")
+    try:
+        if "alerts" in body and ("orgId" in body or body.get("version") == "1"):
+            return _grafana(Grafana.model_validate(body))
+        if "alerts" in body:
+            if body.get("version") != "4":
+                raise BadBody(
+                    f"Alertmanager webhook version {str(body.get('version'))[:20]!r} is not "
+                    "supported; expected '4'"
+                )
+            return _alertmanager(Alertmanager.model_validate(body))
+        if "model" in body or "metric" in body:
+            return _plain(Plain.model_validate(body))
+    except ValidationError as exc:
+        raise BadBody(_reason(exc)) from None
+    raise BadBody(
+        "unrecognised body: expected a plain alert (model, metric, value…), an Alertmanager "
+        "webhook (version 4) or a Grafana alerting webhook"
+    )
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _plain(body: Plain) -> Batch:
+    labels = dict(body.labels)
+    if body.raw:
+        if body.value is None:
+            raise BadBody("value: a raw metric needs a value (or give threshold or severity)")
+        return Batch("plain", metrics=(MetricValue(body.model, body.metric, body.value, labels),))
+    event = AlertEvent(
+        identity=plain_identity(body.model, body.metric, labels),
+        status=body.status or FIRING,
+        name=f"{body.model} {body.metric}",
+        source="plain",
+        group_key=f"model:{body.model}",
+        group_title=body.model,
+        model=body.model,
+        metric=body.metric,
+        severity=(body.severity or "warning").lower(),
+        summary=body.message or "",
+        labels=labels,
+        value=body.value,
+        threshold=body.threshold,
+    )
+    return Batch("plain", alerts=(event,))
+
+
+def _title(group_labels: dict[str, str], fallback: str) -> str:
+    if not group_labels:
+        return fallback
+    return ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))[:300]
+
+
+def _alertmanager(body: Alertmanager) -> Batch:
+    title = _title(body.groupLabels, body.commonLabels.get("alertname", "Alertmanager"))
+    events = tuple(
+        AlertEvent(
+            identity="am:" + (a.fingerprint or digest(sorted(a.labels.items()))),
+            status=a.status,
+            name=a.labels.get("alertname", "alert"),
+            source="alertmanager",
+            group_key="am:" + digest(body.receiver, body.groupKey),
+            group_title=title,
+            model=a.labels.get("model", ""),
+            metric=a.labels.get("metric", ""),
+            severity=a.labels.get("severity", "warning").lower()[:32] or "warning",
+            summary=a.annotations.get("summary") or a.annotations.get("description", ""),
+            labels=a.labels,
+            url=a.generatorURL,
+            started=a.startsAt,
+        )
+        for a in body.alerts
+    )
+    return Batch("alertmanager", alerts=events)
+
+
+def _grafana(body: Grafana) -> Batch:
+    title = _title(body.groupLabels, body.commonLabels.get("alertname", body.title or "Grafana"))
+    events = []
+    for a in body.alerts:
+        values = [v for v in (a.values or {}).values() if v is not None]
+        events.append(
+            AlertEvent(
+                identity="grafana:" + (a.fingerprint or digest(sorted(a.labels.items()))),
+                status=a.status,
+                name=a.labels.get("alertname", "alert"),
+                source="grafana",
+                group_key="grafana:" + digest(body.orgId, body.groupKey),
+                group_title=title,
+                model=a.labels.get("model", ""),
+                metric=a.labels.get("metric", ""),
+                severity=a.labels.get("severity", "warning").lower()[:32] or "warning",
+                summary=a.annotations.get("summary") or a.annotations.get("description", ""),
+                labels=a.labels,
+                url=a.dashboardURL or a.panelURL or a.generatorURL,
+                value=values[0] if values else None,
+                started=a.startsAt,
+            )
+        )
+    return Batch("grafana", alerts=tuple(events))

@@ -1,0 +1,85 @@
+"""A channel's alerts ritual: its settings (on-call, mutes, escalation delay) and lookups."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Channel, Member, Ritual
+from storage.queries import insert_ignoring_conflicts
+
+KIND = "alerts"
+DEFAULT_ESCALATE_MINUTES = 30
+
+
+class AlertsOptions(BaseModel):
+    """``mutes`` maps a model to the instant its mute ends (ISO, UTC)."""
+
+    oncall: int | None = None
+    escalate_minutes: int = DEFAULT_ESCALATE_MINUTES
+    mutes: dict[str, str] = Field(default_factory=dict)
+
+    def muted_until(self, model: str, now: datetime) -> datetime | None:
+        raw = self.mutes.get(model)
+        if not model or raw is None:
+            return None
+        until = datetime.fromisoformat(raw)
+        return until if until > now else None
+
+    @property
+    def escalate_after(self) -> timedelta:
+        return timedelta(minutes=self.escalate_minutes)
+
+
+def of(ritual: Ritual) -> AlertsOptions:
+    return AlertsOptions.model_validate(ritual.options or {})
+
+
+def save(ritual: Ritual, options: AlertsOptions) -> None:
+    ritual.options = options.model_dump(mode="json", exclude_defaults=True)
+
+
+async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
+    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
+    await session.execute(
+        stmt.values(
+            channel_id=channel.id,
+            kind=KIND,
+            tz=tz,
+            paused=False,
+            version=1,
+            options={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return await existing_ritual(session, channel.id)  # type: ignore[return-value]
+
+
+async def existing_ritual(
+    session: AsyncSession, channel_id: int, *, lock: bool = False
+) -> Ritual | None:
+    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
+    if lock:
+        query = query.with_for_update(of=Ritual)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def escalation_target(session: AsyncSession, ritual: Ritual) -> Member | None:
+    """Who an unacknowledged alert goes to: the on-call, else whoever leads the channel's
+    stand-up, else whoever leads its alerts."""
+    oncall = of(ritual).oncall
+    if oncall is not None and (member := await session.get(Member, oncall)) is not None:
+        return member
+    lead = await session.scalar(
+        select(Ritual.lead_member_id).where(
+            Ritual.channel_id == ritual.channel_id,
+            Ritual.kind == "standup",
+            Ritual.lead_member_id.is_not(None),
+        )
+    )
+    chosen = lead or ritual.lead_member_id
+    return await session.get(Member, chosen) if chosen is not None else None

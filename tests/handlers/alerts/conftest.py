@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from storage.db import Database
+from tests.helpers import Team
+from tests.rituals.alerts.support import MONDAY
+
+
+@pytest.fixture
+async def team(db: Database) -> AsyncIterator[Team]:
+    yield Team(db, MONDAY)
