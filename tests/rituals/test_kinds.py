@@ -181,8 +181,8 @@ async def test_help_lists_ready_kinds_and_those_still_coming(db: Database) -> No
     team = Team(db, T0)
     text = await team.type(ALICE, "help")
     assert "`standup …` for stand-ups" in text
-    assert "`hypothesis …`, `backlog …` and `alerts …` are coming soon" in text
-    assert (await team.type(ALICE, "help backlog")).startswith("(coming soon) backlog add")
+    assert "`hypothesis …` and `alerts …` are coming soon" in text
+    assert (await team.type(ALICE, "help backlog")).startswith("backlog add")
     assert "not available yet" in await team.type(ALICE, "alerts list")
 
 

@@ -70,7 +70,7 @@ async def test_unknown_and_unbuilt_commands_get_help_and_change_nothing(db: Data
     await team.type(ALICE, "standup setup at 09:30")
     before = await counts(db)
     assert "not available yet" in await team.type(ALICE, "hypothesis list")
-    assert "not available yet" in await team.type(ALICE, "backlog add p1 clean labels")
+    assert "not available yet" in await team.type(ALICE, "alerts list")
     reply = await team.type(ALICE, "standup setup at 9:75")
     assert "Sorry" in reply and "Try: standup setup" in reply
     assert "Sorry" in await team.type(ALICE, "dance")
