@@ -57,3 +57,12 @@ def test_teams_benchmark_runs_and_reports_its_figures() -> None:
     ack = bench("teams_ack.py", "--requests", "60", "--concurrency", "4", timeout=180)
     assert "bare echo " in ack and "ritualbot " in ack
     assert "ratio (ritualbot / bare echo): throughput x" in ack
+
+
+def test_backlog_benchmark_pages_by_an_index() -> None:
+    out = bench("backlog.py", "--sizes", "300,3000", "--repeat", "1", "--plans")
+    assert "items=3000    list 'data p1' (type + priority), page 1 and page" in out
+    assert "ratio query/baseline x" in out
+    plans = [line for line in out.splitlines() if "plan: SEARCH backlog_item" in line]
+    assert plans and all("USING INDEX ix_backlog_item_" in line for line in plans)
+    assert "TEMP B-TREE" not in out

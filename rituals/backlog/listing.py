@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import people
@@ -20,12 +21,12 @@ from rituals.backlog import grammar as g
 from rituals.backlog import items, sprints
 from rituals.backlog.channel import existing_ritual, ref
 from rituals.backlog.items import ItemView
-from rituals.backlog.models import BacklogItem
+from rituals.backlog.models import BacklogItem, BacklogSprint
 from rituals.commands import tokens as t
 from rituals.context import CommandContext
 from rituals.messages import Attachment, Button, Message, Section, plural
 from rituals.reply import Reply, say
-from storage.models import Channel, Ritual
+from storage.models import Channel, Member, Ritual
 
 PAGE = 10
 PAGE_ACTION = "backlog.page"
@@ -87,6 +88,37 @@ class Page:
     more_after: bool
 
 
+def page_query(
+    ritual_id: int,
+    where: list[ColumnElement[bool]],
+    *,
+    after: Key | None = None,
+    before: Key | None = None,
+    start: Key | None = None,
+    size: int = PAGE,
+    fixed_priority: bool = False,
+) -> Select[tuple[BacklogItem, Member | None, BacklogSprint | None]]:
+    """The select of one page, one more row than shown to tell whether more follow.
+
+    With the priority filtered (``fixed_priority``) the key is the number alone: SQLite
+    then seeks the index to it instead of reading the filtered rows up to it."""
+    query = items.viewed(ritual_id).where(*where)
+    key: ColumnElement[Any] = BacklogItem.number if fixed_priority else _KEY
+
+    def at(found: Key) -> ColumnElement[Any]:
+        return literal(found[1]) if fixed_priority else tuple_(*found)
+
+    if before is not None:
+        query = query.where(at(before) > key).order_by(*_REVERSED)
+    elif after is not None:
+        query = query.where(at(after) < key).order_by(*_ORDER)
+    elif start is not None:
+        query = query.where(at(start) <= key).order_by(*_ORDER)
+    else:
+        query = query.order_by(*_ORDER)
+    return query.limit(size + 1)
+
+
 async def page(
     session: AsyncSession,
     ritual_id: int,
@@ -96,18 +128,19 @@ async def page(
     before: Key | None = None,
     start: Key | None = None,
     size: int = PAGE,
+    fixed_priority: bool = False,
 ) -> Page:
     """Up to ``size`` items after ``after``, before ``before``, or from ``start`` on."""
-    query = items.viewed(ritual_id).where(*where)
-    if before is not None:
-        query = query.where(tuple_(*before) > _KEY).order_by(*_REVERSED)
-    elif after is not None:
-        query = query.where(tuple_(*after) < _KEY).order_by(*_ORDER)
-    elif start is not None:
-        query = query.where(tuple_(*start) <= _KEY).order_by(*_ORDER)
-    else:
-        query = query.order_by(*_ORDER)
-    rows = list((await session.execute(query.limit(size + 1))).tuples())
+    query = page_query(
+        ritual_id,
+        where,
+        after=after,
+        before=before,
+        start=start,
+        size=size,
+        fixed_priority=fixed_priority,
+    )
+    rows = list((await session.execute(query)).tuples())
     extra = len(rows) > size
     rows = rows[:size]
     if before is not None:
@@ -163,7 +196,15 @@ async def listing(
             )
             pages = max(1, -(-(count or 0) // PAGE))
             return say(f"There is no page {number}: that list has {plural(pages, 'page')}.")
-    found = await page(ctx.session, ritual.id, where, after=after, before=before, start=start)
+    found = await page(
+        ctx.session,
+        ritual.id,
+        where,
+        after=after,
+        before=before,
+        start=start,
+        fixed_priority=filters.priority is not None,
+    )
     return Reply(render(channel, filters, number, found))
 
 

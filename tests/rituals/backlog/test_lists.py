@@ -112,3 +112,18 @@ async def test_export_sends_every_matching_item_with_its_history(team: Team) -> 
     assert done.message.attachment.content.count("\n") == 2
     posted = await team.deliver()
     assert [p.op for p in posted if p.message.attachment is not None] == ["ephemeral", "ephemeral"]
+
+
+async def test_a_list_of_one_priority_pages_by_number_alone(team: Team) -> None:
+    for n in range(1, 17):  # eleven p1 items, five p2 among them
+        await team.type(ANA, f"backlog add data p{1 if n % 3 else 2} Item {n}")
+    first = await team.bot.command(ANA, CHANNEL, "backlog list p1 data")
+    assert first is not None
+    (following,) = first.message.buttons
+    second = await team.bot.action(ANA, CHANNEL, following.action_id, following.value)
+    assert second is not None
+    shown = [line.split()[1] for line in second.message.plain_text().splitlines() if "•" in line]
+    assert shown == ["#16"]
+    previous = next(b for b in second.message.buttons if b.label == "Previous")
+    back = await team.bot.action(ANA, CHANNEL, previous.action_id, previous.value)
+    assert back is not None and back.message.plain_text() == first.message.plain_text()
