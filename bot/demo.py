@@ -1,4 +1,5 @@
-"""`ritualbot demo`: four days of a stand-up and two retros, scripted, on a simulated clock.
+"""`ritualbot demo`: four days of a stand-up, two retros and a sprint's backlog, scripted, on a
+simulated clock.
 
 It drives the same engine, outbox and console renderer as a real run, calling the scheduled
 steps at the instants the scheduler would, so what it prints is what a team would see.
@@ -119,6 +120,29 @@ class Script:
         self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the next retro ===")
         await self.type("maya", "retro start Sprint 13")
 
+    async def backlog(self) -> None:
+        """The sprint backlog: the retro's action item filed by its button, items typed,
+        a private list, items done and dropped, and the sprint closed with its review."""
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the sprint backlog ===")
+        await self.type("maya", "backlog add data p1 Deduplicate the click logs @sam")
+        await self.type("maya", "backlog add eval p0 Rerun the ranker baseline on the clean set")
+        await self.type("omar", "backlog add monitor Recall alert for ranker v3 @omar")
+        self.say("@maya presses [A1 to backlog] under the retro summary")
+        await self.bot.action(PEOPLE["maya"], TEAM, "retro.task", "1")
+        await self.delivery.drain()
+        await self.type("maya", "backlog sprint start Sprint 13 until 2026-12-18 Ship ranker v4")
+        for number in (1, 2, 3, 4):
+            await self.type("maya", f"backlog sprint {number} Sprint 13")
+        await self.type("sam", "backlog doing 1")
+        await self.type("maya", "backlog list")
+        await self.type("sam", "backlog done 1")
+        await self.type("maya", "backlog done 2")
+        await self.type("maya", "backlog drop 3")
+        await self.type("maya", "backlog sprint close")
+        self.say("@maya presses [Open items to the next sprint] on the review")
+        await self.bot.action(PEOPLE["maya"], TEAM, "backlog.carry", f"{TEAM.channel}|1|next")
+        await self.delivery.drain()
+
 
 async def main() -> int:
     configure_logging("WARNING", "console")
@@ -143,6 +167,7 @@ async def main() -> int:
             await script.day(offset, ritual_id=1)
         await script.type("maya", "standup report 7")
         await script.retros()
-        script.say("\nHypothesis check-ins, the backlog and alerts are not built yet.")
+        await script.backlog()
+        script.say("\nHypothesis check-ins and alerts are not built yet.")
         await db.dispose()
     return 0

@@ -161,7 +161,7 @@ class BacklogKind(Kind):
         lines = []
         for item, owner, ritual in rows.tuples():
             where = ritual.channel.name or ritual.channel.external_id
-            lines.append(f"• #{where} {items.view(item, owner, None).line()}")
+            lines.append(f"• #{where}: {items.view(item, owner, None).line()}")
         if not lines:
             return []
         return [Section(text="*Your open backlog items*\n" + "\n".join(lines))]

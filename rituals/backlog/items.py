@@ -46,13 +46,13 @@ class ItemView:
     description: str
     created_at: datetime
 
-    def line(self) -> str:
+    def line(self, *, sprint: bool = True) -> str:
         parts = [f"#{self.number} [p{self.priority} {self.type}] {one_line(self.title, 200)}"]
         if self.owner:
             parts.append(self.owner)
         if self.state != "open":
             parts.append(self.state)
-        if self.sprint:
+        if self.sprint and sprint:
             parts.append(one_line(self.sprint, 40))
         return " — ".join(parts)
 

@@ -216,7 +216,9 @@ async def close(ctx: CommandContext, channel: Channel) -> Reply:
     )
     if not still_open:
         sprint.carry = BACKLOG
-    tail = f"; choose where its {plural(still_open, 'open item')} go" if still_open else ""
+    tail = ""
+    if still_open:
+        tail = f"; choose where its {plural(still_open, 'open item')} should go"
     return say(f"Closed {sprint.name} — the review is in the channel{tail}.")
 
 
@@ -235,7 +237,11 @@ def review(
         "Dropped": [v for v in found if v.state == "dropped"],
     }
     sections = [
-        Section(text=items.bounded(f"*{label}* ({len(group)})", [f"• {v.line()}" for v in group]))
+        Section(
+            text=items.bounded(
+                f"*{label}* ({len(group)})", [f"• {v.line(sprint=False)}" for v in group]
+            )
+        )
         for label, group in groups.items()
         if group
     ]

@@ -3,6 +3,7 @@ change in the item's history; who may change what; and bad input that changes no
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from storage.db import Database
@@ -212,3 +213,21 @@ async def test_a_typed_add_alone_opens_the_form_and_the_form_files(db: Database)
     assert not isinstance(reply, dict) and reply is not None
     assert "filed #1 [p1 eval] Rerun the baseline — @Ben Ode" in reply.message.plain_text()
     assert "https://example.org/run/7" in reply.message.plain_text()
+
+
+async def test_items_filed_at_once_get_numbers_of_their_own(team: Team) -> None:
+    await team.type(ANA, "backlog add Kick-off")
+    await asyncio.gather(*(team.type(who, f"backlog add Item {n}") for n, who in
+                           enumerate((ANA, BEN, CAL, ANA, BEN, CAL))))  # fmt: skip
+    assert sorted(n for n, *_ in await rows(team.runtime.db)) == [1, 2, 3, 4, 5, 6, 7]
+
+
+async def test_a_persons_home_lists_their_open_items(team: Team) -> None:
+    await known(team, ANA, BEN)
+    await team.type(ANA, "backlog add data p1 Dedup clicks @ben")
+    await team.type(ANA, "backlog add Not Bens")
+    await say_in(team, OTHER_CHANNEL, ANA, "backlog add eval p0 Rerun @ben")
+    page = (await team.bot.home(BEN)).plain_text()
+    assert "*Your open backlog items*\n• #data-team: #1 [p0 eval] Rerun" in page
+    assert "• #ml-team: #1 [p1 data] Dedup clicks — @Ben Ode" in page
+    assert "Not Bens" not in page
