@@ -1,5 +1,5 @@
-"""`ritualbot demo`: four days of a stand-up, two retros and a hypothesis, scripted, on a
-simulated clock.
+"""`ritualbot demo`: four days of a stand-up, two retros, a sprint's backlog, hypothesis
+check-ins and a model alert, scripted, on a simulated clock.
 
 It drives the same engine, outbox and console renderer as a real run, calling the scheduled
 steps at the instants the scheduler would, so what it prints is what a team would see.
@@ -209,6 +209,29 @@ class Script:
         await self.bot.action(PEOPLE["maya"], TEAM, "alerts.postmortem", "1")
         await self.delivery.drain()
 
+    async def backlog(self) -> None:
+        """The sprint backlog: the retro's action item filed by its button, items typed,
+        a private list, items done and dropped, and the sprint closed with its review."""
+        self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the sprint backlog ===")
+        await self.type("maya", "backlog add data p1 Deduplicate the click logs @sam")
+        await self.type("maya", "backlog add eval p0 Rerun the ranker baseline on the clean set")
+        await self.type("omar", "backlog add monitor Recall alert for ranker v3 @omar")
+        self.say("@maya presses [A1 to backlog] under the retro summary")
+        await self.bot.action(PEOPLE["maya"], TEAM, "retro.task", "1")
+        await self.delivery.drain()
+        await self.type("maya", "backlog sprint start Sprint 13 until 2026-12-18 Ship ranker v4")
+        for number in (1, 2, 3, 4):
+            await self.type("maya", f"backlog sprint {number} Sprint 13")
+        await self.type("sam", "backlog doing 1")
+        await self.type("maya", "backlog list")
+        await self.type("sam", "backlog done 1")
+        await self.type("maya", "backlog done 2")
+        await self.type("maya", "backlog drop 3")
+        await self.type("maya", "backlog sprint close")
+        self.say("@maya presses [Open items to the next sprint] on the review")
+        await self.bot.action(PEOPLE["maya"], TEAM, "backlog.carry", f"{TEAM.channel}|1|next")
+        await self.delivery.drain()
+
 
 async def _ritual_of(runtime: Runtime, word: str) -> int:
     async with runtime.db.session() as session:
@@ -225,8 +248,8 @@ async def main() -> int:
         await db.upgrade()
         script = Script(db, out)
         script.say(
-            "ritualbot demo: a four-day stand-up and two retros for #ml-team on a simulated "
-            "clock.\n"
+            "ritualbot demo: a four-day stand-up, two retros, the sprint backlog, hypothesis "
+            "check-ins and a model alert for #ml-team on a simulated clock.\n"
         )
         await script.type(
             "maya", "standup setup at 09:30 days mon-fri tz Europe/Berlin summary 12:00"
@@ -239,8 +262,8 @@ async def main() -> int:
             await script.day(offset, ritual_id=1)
         await script.type("maya", "standup report 7")
         await script.retros()
+        await script.backlog()
         await script.hypotheses()
         await script.alerts()
-        script.say("\nThe backlog is not built yet.")
         await db.dispose()
     return 0

@@ -74,3 +74,12 @@ def test_alerts_benchmark_runs_and_repeats_post_nothing() -> None:
     assert "repeats stored or posted none" in out
     assert "storm: 100 alerts in 10 groups" in out
     assert "storm: 10 messages posted" in out
+
+
+def test_backlog_benchmark_pages_by_an_index() -> None:
+    out = bench("backlog.py", "--sizes", "300,3000", "--repeat", "1", "--plans")
+    assert "items=3000    list 'data p1' (type + priority), page 1 and page" in out
+    assert "ratio query/baseline x" in out
+    plans = [line for line in out.splitlines() if "plan: SEARCH backlog_item" in line]
+    assert plans and all("USING INDEX ix_backlog_item_" in line for line in plans)
+    assert "TEMP B-TREE" not in out

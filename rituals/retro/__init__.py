@@ -16,7 +16,7 @@ from rituals.context import CommandContext
 from rituals.kinds import Handoff, Kind, Slot, Sweep, Taken, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import closing, followup, items, opening, postmortem, voting
+from rituals.retro import closing, followup, handoff, items, opening, postmortem, voting
 from rituals.retro import grammar as g
 from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
@@ -59,7 +59,7 @@ class RetroKind(Kind):
 
     async def handle(self, ctx: CommandContext, command: Command) -> Reply:
         if isinstance(command, g.RetroActions):
-            return await followup.listing(ctx)
+            return await followup.listing(ctx, self.peers)
         if isinstance(command, g.RetroDone):
             return await followup.mark(ctx, command.action_id, done=True)
         if ctx.channel is None:
@@ -77,7 +77,7 @@ class RetroKind(Kind):
             case g.RetroReveal():
                 return await opening.reveal(ctx, channel)
             case g.RetroClose():
-                return await closing.close(ctx, channel)
+                return await closing.close(ctx, channel, self.peers)
             case g.RetroSchedule():
                 return await set_cadence(ctx, channel, command)
             case g.RetroUnschedule():
@@ -120,12 +120,15 @@ class RetroKind(Kind):
         return await submit_add(ctx, ctx.channel, values)
 
     async def press(self, ctx: CommandContext, action_id: str, value: str) -> Reply | None:
-        """``retro.vote`` on an item; ``retro.done`` / ``retro.open`` on an action item."""
-        if action_id not in ("retro.vote", "retro.done", "retro.open"):
+        """``retro.vote`` on an item; ``retro.done`` / ``retro.open`` on an action item, and
+        ``retro.task`` to hand it on as a task (to the backlog)."""
+        if action_id not in ("retro.vote", "retro.done", "retro.open", handoff.ACTION):
             return None
         number = int(value) if value.isascii() and value.isdigit() else 0
         if not 1 <= number <= MAX_ID:
             return say("That button is out of date.", context="Type `retro` for the commands.")
+        if action_id == handoff.ACTION:
+            return await handoff.hand_on(ctx, self.peers, number)
         if action_id == "retro.vote":
             if ctx.channel is None:
                 return IN_A_CHANNEL

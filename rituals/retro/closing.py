@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.context import CommandContext
-from rituals.messages import Message, Section, plural
+from rituals.kinds import Peers
+from rituals.messages import Button, Message, Section, plural
 from rituals.reply import Reply, say
-from rituals.retro import actions, board, formats
+from rituals.retro import actions, board, formats, handoff
 from rituals.retro.actions import ActionView, one_line
 from rituals.retro.board import Card
 from rituals.retro.channel import open_retro, refusal
@@ -29,7 +30,7 @@ TOP = 3
 ITEM_IN_SUMMARY = 300
 
 
-async def close(ctx: CommandContext, channel: Channel) -> Reply:
+async def close(ctx: CommandContext, channel: Channel, peers: Peers) -> Reply:
     session = ctx.session
     retro = await open_retro(session, channel.id, lock=True)
     if retro is None:
@@ -50,7 +51,7 @@ async def close(ctx: CommandContext, channel: Channel) -> Reply:
     await outbound.queue(
         session,
         where.post(dedup_key=f"retro-summary:{retro.id}"),
-        summary_message(retro, found, new, carried),
+        summary_message(retro, found, new, carried, handoff.buttons(peers, new, set())),
         ctx.now,
     )
     log.info("retro closed", retro_id=retro.id, items=len(found), actions=len(new))
@@ -68,7 +69,11 @@ async def _claim(session: AsyncSession, retro: Retro, ctx: CommandContext) -> bo
 
 
 def summary_message(
-    retro: Retro, found: list[Card], new: list[ActionView], carried: list[ActionView]
+    retro: Retro,
+    found: list[Card],
+    new: list[ActionView],
+    carried: list[ActionView],
+    buttons: list[Button] | None = None,
 ) -> Message:
     title = retro.title or f"Retro of {retro.opened_at.date().isoformat()}"
     votes = sum(c.votes for c in found)
@@ -99,6 +104,7 @@ def summary_message(
     return Message(
         text=f"Retro summary: {title} — {plural(len(found), 'item')}, {plural(votes, 'vote')}",
         sections=sections,
+        buttons=buttons or [],
         context="`retro actions` lists the open action items; "
         "owners get one reminder before the due date.",
     )

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.context import CommandContext
-from rituals.kinds import Waiting
+from rituals.kinds import Peers, Waiting
 from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import actions, board
+from rituals.retro import actions, board, handoff
 from rituals.retro.actions import OPEN, ActionView, one_line
 from rituals.retro.channel import KIND, existing_ritual, open_retro
 from rituals.retro.models import RetroAction
@@ -42,8 +42,9 @@ _SAID = re.compile(
 )
 
 
-async def listing(ctx: CommandContext) -> Reply:
-    """A channel's open action items with their history; in private, the person's own."""
+async def listing(ctx: CommandContext, peers: Peers) -> Reply:
+    """A channel's open action items with their history (a hand-off shows what the action
+    became: ``backlog #12``); in private, the person's own."""
     session = ctx.session
     if ctx.channel is not None:
         ritual = await existing_ritual(session, ctx.channel.id)
@@ -65,6 +66,7 @@ async def listing(ctx: CommandContext) -> Reply:
         Message(
             text=f"{heading} ({len(found)}):",
             sections=[Section(text=board.bounded("", lines).lstrip("\n"))],
+            buttons=handoff.buttons(peers, found, handoff.handed_on(steps)),
             context="`retro done A3` when one is done.",
         )
     )

@@ -58,6 +58,7 @@ async def test_demo_prints_a_standup_summary_with_blockers(tmp_path: Path) -> No
     assert "Blockers" in out and "Escalation: Maya's blocker #1" in out
     assert "Retro summary: Sprint 12 — 3 items, 4 votes" in out
     assert "From earlier retros — done? still open?" in out
+    assert "Sprint review: Sprint 13 (2026-12-11 → 2026-12-11) — goal: Ship ranker v4" in out
 
 
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:

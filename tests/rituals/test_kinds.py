@@ -181,11 +181,14 @@ async def test_help_lists_ready_kinds_and_those_still_coming(db: Database) -> No
     team = Team(db, T0)
     text = await team.type(ALICE, "help")
     assert "`standup …` for stand-ups" in text
-    assert "`hypothesis …` for hypothesis check-ins" in text
-    assert "`alerts …` for alerts" in text
-    assert "`backlog …` is coming soon" in text
-    assert (await team.type(ALICE, "help backlog")).startswith("(coming soon) backlog add")
-    assert "not available yet" in await team.type(ALICE, "backlog list")
+    for word, title in (("hypothesis", "hypothesis check-ins"), ("backlog", "backlogs")):
+        assert f"`{word} …` for {title}" in text
+    assert "`alerts …` for alerts" in text and "coming soon" not in text
+    assert (await team.type(ALICE, "help backlog")).startswith("backlog add")
+    later = Team(db, T0, Registry([StandupKind, type("Soon", (CheckinKind,), {"ready": False})]))
+    assert "`checkin …` is coming soon" in await later.type(ALICE, "help")
+    assert (await later.type(ALICE, "help checkin")).startswith("(coming soon) checkin ask")
+    assert "not available yet" in await later.type(ALICE, "checkin ask")
 
 
 async def test_a_thread_reply_goes_to_the_kind_whose_post_it_is_under(

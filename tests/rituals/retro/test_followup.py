@@ -98,6 +98,7 @@ async def test_actions_are_listed_with_their_history(team: Team) -> None:
         "Open action items of this channel's retros (1):",
         "• A1 Pin the CI images @ben by 2030-01-10 — @Ben Ode — due 2030-01-10",
         "   raised at Sprint 14 2030-01-07 · still open at Sprint 15 2030-01-07",
+        "[A1 to backlog]",
         "`retro done A3` when one is done.",
     ]
 

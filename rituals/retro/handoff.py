@@ -1,0 +1,79 @@
+"""An action item handed on as a task, in one step: to whichever kind takes tasks (the
+backlog), never named here. The taker's reference is kept in the action's history
+(``backlog #12``), so `retro actions` shows what the action became."""
+
+from __future__ import annotations
+
+from rituals.context import CommandContext
+from rituals.kinds import Handoff, Peers
+from rituals.messages import Button
+from rituals.reply import Reply, say
+from rituals.retro import actions
+from rituals.retro.actions import ActionView
+from rituals.retro.channel import existing_ritual
+from rituals.retro.models import RetroAction
+from storage.models import Channel, Ritual
+
+ACTION = "retro.task"
+TASK = "task"
+MAX_BUTTONS = 20  # Slack takes 25 elements in one row of buttons
+
+
+def source(action: RetroAction) -> str:
+    return f"retro:{action.retro_id or 0}:action:{action.id}"
+
+
+def buttons(peers: Peers, found: list[ActionView], handed: set[int]) -> list[Button]:
+    """A "to the backlog" button per open action not handed on yet, where a kind takes tasks."""
+    if peers.taker(TASK) is None:
+        return []
+    shown = [a for a in found if a.status == actions.OPEN and a.id not in handed]
+    return [
+        Button(label=f"A{a.id} to backlog", action_id=ACTION, value=str(a.id))
+        for a in shown[:MAX_BUTTONS]
+    ]
+
+
+def handed_on(steps: dict[int, list[str]]) -> set[int]:
+    """Actions whose history has a hand-off in it."""
+    return {i for i, said in steps.items() if any(s.startswith("backlog #") for s in said)}
+
+
+async def hand_on(ctx: CommandContext, peers: Peers, action_id: int) -> Reply:
+    """In a channel, one of its retros' actions; in private, one of the person's own."""
+    session = ctx.session
+    ritual = await existing_ritual(session, ctx.channel.id) if ctx.channel is not None else None
+    action = await actions.find(
+        session,
+        action_id,
+        ritual_id=ritual.id if ritual is not None else None,
+        owner_id=ctx.member.id,
+    )
+    if action is None:
+        return say(
+            f"Sorry — there is no action item A{action_id} here.",
+            context="`retro actions` lists the open ones with their ids.",
+        )
+    owner = await session.get(Ritual, action.ritual_id)
+    assert owner is not None
+    channel = await session.get_one(Channel, owner.channel_id)
+    taken = await peers.take(
+        session,
+        channel,
+        Handoff(
+            TASK,
+            title=action.text,
+            source=source(action),
+            label=f"A{action.id}",
+            owner_id=action.owner_id,
+        ),
+        ctx.now,
+        ctx.member,
+    )
+    if taken is None:
+        return say("Nothing here takes tasks yet.")
+    note = f"backlog {taken.ref}"[:16]
+    steps = (await actions.history(session, [action.id])).get(action.id, [])
+    if not any(s.startswith(note + " ") for s in steps):
+        actions.note(session, action.id, note, ctx.now, member_id=ctx.member.id)
+    return say(f"A{action.id}: {taken.text}")
