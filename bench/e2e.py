@@ -148,12 +148,13 @@ async def server(kind: str, api_port: int, database: str) -> AsyncIterator[str]:
     """ritualbot or the bare app in a process of its own; yields its events URL."""
     port = free_port()
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
-    args += ["--api-port", str(api_port), "--database", database]
+    args += ["--api-port", str(api_port), "--database", database or "none"]
     process = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
     try:
         await wait_until_up(port)
         CPU["pid"] = process.pid
-        yield f"http://127.0.0.1:{port}/slack/events"
+        path = "/api/messages" if kind.startswith("teams") else "/slack/events"
+        yield f"http://127.0.0.1:{port}{path}"
     finally:
         process.terminate()
         await process.wait()
@@ -317,6 +318,90 @@ async def later(delay: float, step: Any) -> None:
     await step
 
 
+@dataclass
+class FakeConnector:
+    """The Bot Connector both Teams bots reply through; it notes when each reply arrives."""
+
+    replies: list[float] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"id": f"a:1on1-{body['members'][0]['id']}"}, status=201)
+
+    async def post(self, _request: web.Request) -> web.Response:
+        self.replies.append(time.perf_counter())
+        self.arrived.set()
+        return web.json_response({"id": str(len(self.replies))}, status=201)
+
+    async def until(self, count: int, limit: float = 600.0) -> None:
+        deadline = time.perf_counter() + limit
+        while len(self.replies) < count:
+            self.arrived.clear()
+            if time.perf_counter() > deadline:
+                raise SystemExit("the Teams replies never all arrived")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), 1.0)
+
+
+@asynccontextmanager
+async def fake_connector(fake: FakeConnector) -> AsyncIterator[int]:
+    app = web.Application()
+    app.router.add_post("/v3/conversations", fake.create)
+    app.router.add_post("/v3/conversations/{conversation}/activities", fake.post)
+    app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", fake.post)
+    app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", fake.post)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield port
+    finally:
+        await runner.cleanup()
+
+
+def activities(count: int, connector_port: int, text: str) -> list[dict[str, Any]]:
+    """``@ritualbot standup TEXT`` in one channel from 50 people, as Teams posts them."""
+    from bench.teams_ack import activity
+
+    service_url = f"http://127.0.0.1:{connector_port}/"
+    found = []
+    for n in range(count):
+        body = activity(n, service_url)
+        body["text"] = f"<at>ritualbot</at> standup {text}"
+        found.append(body)
+    return found
+
+
+async def teams(database: str, count: int, concurrency: int) -> tuple[float, float, float]:
+    """The bare echo bot's replies per second, and ours end to end (first activity until the
+    connector received the last reply) with the server's CPU per activity."""
+    fake = FakeConnector()
+    async with fake_connector(fake) as port:
+
+        async def send(http: aiohttp.ClientSession, body: dict[str, Any]) -> None:
+            async with http.post(url, json=body) as response:
+                await expect_ok(response)
+
+        bodies = activities(count + 1, port, "status")
+        figures = []
+        for kind in ("teams-bare", "teams-ours"):
+            async with server(kind, port, database if kind == "teams-ours" else "") as url:
+                async with aiohttp.ClientSession() as http:
+                    await send(http, bodies[0])
+                await fake.until(1)
+                fake.replies.clear()
+                cpu = cpu_seconds(CPU["pid"])
+                started = time.perf_counter()
+                await load(bodies[1:], concurrency, send)
+                await fake.until(count)
+                figures.append(count / (max(fake.replies) - started))
+                used = (cpu_seconds(CPU["pid"]) - cpu) * 1000 / count
+                fake.replies.clear()
+        return figures[0], figures[1], used
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -379,6 +464,14 @@ async def measure(args: argparse.Namespace) -> None:
                     f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers)"
                 )
                 fake.direct.clear()
+            if "teams" in args.scenarios:
+                database = f"sqlite+aiosqlite:///{Path(tmp) / 'teams.db'}"
+                bare_teams, ours, cpu = await teams(database, args.requests, c)
+                print(
+                    f"Teams      bare CloudAdapter echo {bare_teams:,.0f} replies/s; ritualbot "
+                    f"standup status end to end {ours:,.0f}/s (x{ours / bare_teams:.2f}; "
+                    f"{cpu:.1f} ms CPU per activity), SQLite"
+                )
             if "backlog" in args.scenarios:
                 database = f"sqlite+aiosqlite:///{Path(tmp) / 'backlog.db'}"
                 async with server("ours", api_port, database):
@@ -388,17 +481,30 @@ async def measure(args: argparse.Namespace) -> None:
                 print(f"SQLite     backlog of {args.backlog:,} stored requests: {figures}")
 
 
+async def serve_teams(args: argparse.Namespace) -> None:
+    from bench.teams_ack import serve_bare as teams_bare
+    from bench.teams_ack import serve_ours as teams_ours
+
+    if args.serve == "teams-bare":
+        await teams_bare(args.port)
+    else:
+        await teams_ours(args.port, args.database)
+
+
 async def serve(args: argparse.Namespace) -> None:
     """One server; with BENCH_PROFILE=FILE set, ritualbot's CPU profile lands in FILE when
     it is stopped."""
     profile = os.environ.get("BENCH_PROFILE")
-    if profile and args.serve == "ours":
+    if profile and args.serve in ("ours", "teams-ours"):
         import atexit
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
         atexit.register(lambda: profiler.dump_stats(f"{profile}.{os.getpid()}"))
+    if args.serve.startswith("teams"):
+        await serve_teams(args)
+        return
     api = f"http://127.0.0.1:{args.api_port}/api/"
     if args.serve == "bare":
         await serve_bare(args.port, api)
@@ -418,11 +524,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--members", type=int, default=500)
-    parser.add_argument("--scenarios", default="status,writes,burst,backlog")
+    parser.add_argument("--scenarios", default="status,writes,burst,teams,backlog")
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--watch", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    servers = ["ours", "bare", "teams-ours", "teams-bare"]
+    parser.add_argument("--serve", choices=servers, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
