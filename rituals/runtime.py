@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rituals.clock import Clock
+from rituals.llm.model import Model
 from rituals.roster import Roster
 from storage.db import Database
 
@@ -25,3 +26,5 @@ class Runtime:
     sent_later: Callable[[], None] = _nothing
     schedule_changed: Callable[[int], None] = _nothing
     rosters: dict[str, Roster] = field(default_factory=dict)
+    # The language model, off unless the composition root configures one.
+    llm: Model = field(default_factory=Model)

@@ -13,10 +13,10 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Kind, Slot, Sweep, Waiting
+from rituals.kinds import Kind, Recall, Recalled, Slot, Sweep, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import closing, followup, items, opening, voting
+from rituals.retro import closing, followup, items, opening, recall, voting
 from rituals.retro import grammar as g
 from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
@@ -76,7 +76,7 @@ class RetroKind(Kind):
             case g.RetroReveal():
                 return await opening.reveal(ctx, channel)
             case g.RetroClose():
-                return await closing.close(ctx, channel)
+                return await closing.close(ctx, channel, self.rt.llm)
             case g.RetroSchedule():
                 return await set_cadence(ctx, channel, command)
             case g.RetroUnschedule():
@@ -163,6 +163,11 @@ class RetroKind(Kind):
         return await self.reminders.skip(ctx, waiting, stop=stop)
 
     # --- schedule ---------------------------------------------------------------------
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
 
     async def catch_up(self) -> int:
         return await self.cadence.catch_up()

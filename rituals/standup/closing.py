@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.kinds import Notice
+from rituals.llm import summaries
 from rituals.messages import Message
 from rituals.runtime import Runtime
 from rituals.schedule import when_label
-from rituals.standup import ledger
+from rituals.standup import ledger, written
 from rituals.standup import settings as cfg
 from rituals.standup.roster import display, participants, question_message
 from rituals.standup.summary import (
@@ -170,12 +171,25 @@ class Closer:
         digest.notices.extend(await self.notices(session, ritual.channel, since, now))
         headline = await self.summarizer.headline(digest)
         full = cfg.of(ritual).summary_mode == "full"
+        message = summary_message(digest, headline, full=full)
+        workspace_id = ritual.channel.workspace_id
+        rewrite = await summaries.wanted(session, self.rt.llm, workspace_id)
         summary_id = await outbound.queue(
             session,
             where.post(dedup_key=f"summary:{occurrence.id}"),
-            summary_message(digest, headline, full=full),
+            summaries.pending(message) if rewrite else message,
             now,
         )
+        if rewrite and summary_id is not None:
+            await summaries.request(
+                session,
+                written.SUMMARY.name,
+                workspace_id=workspace_id,
+                channel_id=ritual.channel_id,
+                outbox_id=summary_id,
+                material=written.material(digest),
+                now=now,
+            )
         occurrence.status = "summarized"
         occurrence.summarized_at = now
         occurrence.summary_outbox_id = summary_id
