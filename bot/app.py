@@ -203,7 +203,7 @@ def model(settings: Settings) -> Model:
             redact=settings.llm_redact,
             allowed=not settings.llm_off,
         )
-    )
+    ).warm()
 
 
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:

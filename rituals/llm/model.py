@@ -92,6 +92,13 @@ class Model:
             )
         return self._client
 
+    def warm(self) -> Model:
+        """Load the SDK's lazily imported parts now (a second or more on a busy machine), so
+        the first call's timeout is spent on the call."""
+        if self.on:
+            _ = self.client().chat.completions
+        return self
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
@@ -113,6 +120,7 @@ class Model:
         """The model's answer to ``instructions`` about ``material``, validated, or why not."""
         if not self.on:
             return Answer(None, "off")
+        self.warm()
         started = time.perf_counter()
         try:
             answer = await asyncio.wait_for(
