@@ -57,3 +57,9 @@ def test_teams_benchmark_runs_and_reports_its_figures() -> None:
     ack = bench("teams_ack.py", "--requests", "60", "--concurrency", "4", timeout=180)
     assert "bare echo " in ack and "ritualbot " in ack
     assert "ratio (ritualbot / bare echo): throughput x" in ack
+
+
+def test_llm_benchmark_reports_the_overhead_outside_the_model_call() -> None:
+    out = bench("llm.py", "--sizes", "10,300", "--rounds", "1")
+    assert "answers=10 calls=1 status=written " in out
+    assert re.search(r"answers=300 calls=\d+ status=written .*ratio \(overhead / model call\)", out)

@@ -76,13 +76,16 @@ class Written(Generic[T]):
         parts: list[Material] = []
         current: list[Any] = []
         head = dict(rest)
+        used = estimate_tokens({**head, self.chunked: []})
         for entry in entries:
-            trial = {**head, self.chunked: [*current, entry]}
-            if current and estimate_tokens(trial) > budget:
+            size = estimate_tokens(entry) + 1
+            if current and used + size > budget:
                 parts.append({**head, self.chunked: current})
                 head = {k: _empty(v) for k, v in rest.items()}
                 current = []
+                used = estimate_tokens({**head, self.chunked: []})
             current.append(entry)
+            used += size
         parts.append({**head, self.chunked: current})
         return parts
 
