@@ -97,9 +97,7 @@ async def test_another_workspace_asking_in_a_channel_of_the_same_id_sees_only_it
     _, (private,) = await ask(team, "what about the ranker?", ELSEWHERE)
 
     (body,) = fake_openai.bodies
-    assert [p["text"] for p in material_of(body)["passages"]] == [
-        "To improve: Their ranker leaked"
-    ]
+    assert [p["text"] for p in material_of(body)["passages"]] == ["To improve: Their ranker leaked"]
     assert "retro “Theirs”" in private.message.context
 
 
@@ -190,9 +188,7 @@ def test_time_words_become_a_range_and_are_not_searched_for() -> None:
 
 
 def test_ask_takes_free_text_and_model_words_only_alone() -> None:
-    assert GRAMMAR.parse("ask what blocked the ranker?") == AskQuestion(
-        "what blocked the ranker?"
-    )
+    assert GRAMMAR.parse("ask what blocked the ranker?") == AskQuestion("what blocked the ranker?")
     assert GRAMMAR.parse("/ask model off") == AskModel(False)
     assert GRAMMAR.parse("ask model") == AskModel(None)
     assert GRAMMAR.parse("ask model drift last week?") == AskQuestion("model drift last week?")

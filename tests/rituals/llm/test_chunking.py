@@ -53,9 +53,10 @@ async def summarize_parts(body: dict[str, Any]) -> web.Response:
 
 
 def tokens(purpose: str, kind: str) -> float:
-    return REGISTRY.get_sample_value(
-        "ritualbot_llm_tokens_total", {"purpose": purpose, "type": kind}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value("ritualbot_llm_tokens_total", {"purpose": purpose, "type": kind})
+        or 0.0
+    )
 
 
 async def test_300_members_are_summarized_in_parts_within_budget_and_merged(

@@ -55,7 +55,10 @@ async def test_themes_are_counted_from_the_board_and_anonymous_items_have_no_aut
         "• *Theme 1* (2 items, 3 votes): said plainly — #2 #3",
         "• *Theme 2* (1 item, 0 votes): said plainly — #1",
     ]
-    assert suggested.splitlines() == ["*Suggested actions*", "• Quarantine flaky tests (from #2 #3)"]
+    assert suggested.splitlines() == [
+        "*Suggested actions*",
+        "• Quarantine flaky tests (from #2 #3)",
+    ]
     items = {i["id"]: i for i in material_of(fake_openai.bodies[0])["items"]}
     assert items[1]["author"] == "Ben Ode" and items[3]["author"] == "Cal"
     assert "author" not in items[2]
