@@ -119,6 +119,12 @@ class Script:
         self.say(f"\n=== {self.clock.now():%A %d %B %Y}: the next retro ===")
         await self.type("maya", "retro start Sprint 13")
 
+    async def ask(self) -> None:
+        """The channel's history, asked: with no model configured, the matching passages
+        answer, each citing its ritual and day."""
+        self.say("\n=== Asking the history ===")
+        await self.type("omar", "ask what blocked the retrain?")
+
 
 async def main() -> int:
     configure_logging("WARNING", "console")
@@ -143,6 +149,7 @@ async def main() -> int:
             await script.day(offset, ritual_id=1)
         await script.type("maya", "standup report 7")
         await script.retros()
+        await script.ask()
         script.say("\nHypothesis check-ins, the backlog and alerts are not built yet.")
         await db.dispose()
     return 0

@@ -200,3 +200,17 @@ def test_any_question_parses_to_a_question_or_a_usage_reply(text: str) -> None:
     if isinstance(parsed, AskQuestion):
         assert parsed.text and len(parsed.text) <= 500
         assert recall_of(parsed.text, datetime(2026, 1, 1).date()).terms is not None
+
+
+async def test_a_workspace_that_turned_the_model_off_gets_the_passages_and_nothing_leaves(
+    db: Database, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.respond = citing_all
+    team = await history(db, fake_openai)
+    admin = Actor(PLATFORM, "W1", "boss", "Boss", "UTC", admin=True)
+    await team.type(admin, "ask model off")
+
+    reply, later = await ask(team, "what blocked the ranker?")
+
+    assert reply.startswith("From #ml-team's history") and "The model is off here" in reply
+    assert later == [] and fake_openai.bodies == []
