@@ -209,6 +209,7 @@ async def test_a_workspace_that_turned_the_model_off_gets_the_passages_and_nothi
     team = await history(db, fake_openai)
     admin = Actor(PLATFORM, "W1", "boss", "Boss", "UTC", admin=True)
     await team.type(admin, "ask model off")
+    await team.deliver()
 
     reply, later = await ask(team, "what blocked the ranker?")
 
