@@ -94,7 +94,11 @@ async def sweep(rt: Runtime) -> int:
             reason = "unknown" if spec is None else "stale" if stale else "off"
             answer: Answer[Any] = Answer(None, reason)
         else:
-            answer = await spec.write(model, material)
+            try:
+                answer = await spec.write(model, material)
+            except Exception:  # a bug in one kind's summary must not hold up the ritual
+                log.exception("written summary failed", summary=spec_name, row_id=row_id)
+                answer = Answer(None, "error")
         await _finish(rt, model, row_id, answer)
         done += 1
     if done:
@@ -145,13 +149,16 @@ async def _finish(rt: Runtime, model: Model, row_id: int, answer: Answer[Any]) -
         if posted is not None:
             plain = Message.model_validate(posted.payload)
             plain = plain.model_copy(update={"context": _unmarked(plain.context)})
+            shown = marked(plain, PLAIN)
             if answer.value is not None and spec is not None:
-                shown = marked(
-                    spec.render(plain, answer.value, row.material),
-                    WRITTEN_BY.format(model=model.name),
-                )
-            else:
-                shown = marked(plain, PLAIN)
+                try:
+                    shown = marked(
+                        spec.render(plain, answer.value, row.material),
+                        WRITTEN_BY.format(model=model.name),
+                    )
+                except Exception:
+                    log.exception("written summary not rendered", summary=row.spec)
+                    answer = Answer(None, "render_error", *_tokens(answer))
             where = await where_of(session, row.channel_id)
             await outbound.queue(session, where.update(row.outbox_id), shown, now)
         row.status = "written" if answer.value is not None else "plain"
@@ -168,6 +175,10 @@ async def _finish(rt: Runtime, model: Model, row_id: int, answer: Answer[Any]) -
         prompt_tokens=answer.prompt_tokens,
         completion_tokens=answer.completion_tokens,
     )
+
+
+def _tokens(answer: Answer[Any]) -> tuple[int, int]:
+    return answer.prompt_tokens, answer.completion_tokens
 
 
 def _unmarked(context: str) -> str:

@@ -88,10 +88,9 @@ class RetroSummary(Written[RetroWritten]):
                 for s in output.suggested_actions
             ]
             sections.append(Section(text=section_text("*Suggested actions*", lines)))
-        title = plain.text.split(" — ", 1)[0]
         return plain.model_copy(
             update={
-                "text": f"{title} — {output.headline}",
+                "text": f"Retro summary: {material['title']} — {output.headline}",
                 "sections": [*sections, *plain.sections],
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -85,10 +86,10 @@ class StandupSummary(Written[StandupWritten]):
             sections.append(Section(text=section_text("*In short*", [*map(_line, output.points)])))
         if output.themes:
             sections.append(Section(text=section_text("*Themes*", [*map(_line, output.themes)])))
-        title = plain.text.split(": ", 1)[0]
+        day = date.fromisoformat(material["day"])
         return plain.model_copy(
             update={
-                "text": f"{title}: {output.headline}",
+                "text": f"Stand-up #{material['channel']} — {day:%a %d %b}: {output.headline}",
                 "sections": [*sections, *plain.sections],
             }
         )
