@@ -187,7 +187,11 @@ class Closer:
                 workspace_id=workspace_id,
                 channel_id=ritual.channel_id,
                 outbox_id=summary_id,
-                material=written.material(digest),
+                material=written.material(
+                    digest,
+                    await self.earlier(session, ritual, occurrence),
+                    budget=self.rt.llm.config.budget // 3,
+                ),
                 now=now,
             )
         occurrence.status = "summarized"
@@ -199,6 +203,23 @@ class Closer:
             ]
             await outbound.queue_many(session, replies, now)
         await self._escalate(session, ritual, where, occurrence.local_date, now)
+
+    async def earlier(
+        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+    ) -> list[StandupDigest]:
+        """The last few summarized days before this one, newest first: what themes across
+        days are drawn from."""
+        rows = await session.execute(
+            select(Occurrence)
+            .where(
+                Occurrence.ritual_id == ritual.id,
+                Occurrence.status == "summarized",
+                Occurrence.local_date < occurrence.local_date,
+            )
+            .order_by(Occurrence.local_date.desc())
+            .limit(written.EARLIER_DAYS)
+        )
+        return [await self.digest(session, ritual, before) for before in rows.scalars()]
 
     async def post_late(
         self,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rituals.llm.model import estimate_tokens
 from rituals.llm.written import Material, Written, register, section_text, who_problems
 from rituals.messages import Message, Section
 from rituals.standup.summary import StandupDigest, short_label
@@ -28,9 +30,34 @@ class StandupWritten(BaseModel):
     themes: list[Point] = Field(default_factory=list, max_length=5)
 
 
-def material(digest: StandupDigest) -> Material:
-    """What the model sees of one stand-up: answers by name, the ledger, other kinds' lines."""
+EARLIER_DAYS = 4
+
+
+def _people(digest: StandupDigest) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "answers": [{"question": short_label(q), "answer": a} for q, a in p.answers],
+        }
+        for p in digest.answered
+    ]
+
+
+def material(
+    digest: StandupDigest, earlier: Sequence[StandupDigest] = (), *, budget: int = 0
+) -> Material:
+    """What the model sees of one stand-up: answers by name, the ledger, other kinds' lines,
+    and as many earlier days (newest first) as fit in ``budget`` tokens, for themes."""
+    days: list[dict[str, Any]] = []
+    used = 0
+    for before in earlier:
+        day = {"day": before.day.isoformat(), "people": _people(before)}
+        used += estimate_tokens(day)
+        if used > budget:
+            break
+        days.append(day)
     return {
+        "earlier_days": days,
         "channel": digest.channel,
         "day": digest.day.isoformat(),
         "blockers": [
@@ -45,20 +72,14 @@ def material(digest: StandupDigest) -> Material:
         ],
         "notices": [{"heading": n.heading, "lines": list(n.lines)} for n in digest.notices],
         "no_answer": list(digest.missing),
-        "people": [
-            {
-                "name": p.name,
-                "answers": [{"question": short_label(q), "answer": a} for q, a in p.answers],
-            }
-            for p in digest.answered
-        ],
+        "people": _people(digest),
     }
 
 
 def _speakers(material: Material) -> list[str]:
-    return [p["name"] for p in material.get("people", [])] + [
-        b["owner"] for b in material.get("blockers", [])
-    ]
+    earlier = [p["name"] for d in material.get("earlier_days", []) for p in d["people"]]
+    today = [p["name"] for p in material.get("people", [])]
+    return today + earlier + [b["owner"] for b in material.get("blockers", [])]
 
 
 def _line(point: Point, extra: str = "") -> str:

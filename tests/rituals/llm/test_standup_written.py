@@ -279,3 +279,52 @@ async def test_a_restart_before_the_model_answered_loses_nothing(
 
     (update,) = summaries(await team.deliver())
     assert update.thread == posted.ref and "Written by the model" in update.message.context
+
+
+async def test_themes_across_days_may_name_who_spoke_on_an_earlier_day(
+    db: Database, fake_openai: FakeOpenAI
+) -> None:
+    across = written(["Ana"])
+    across["themes"] = [{"text": "Label quality keeps coming up", "who": ["Ana", "Ben"]}]
+    fake_openai.respond = as_json(across)
+    team = await standup(db, fake_openai, BEN)
+    await answers(team, ANA, "relabelled slice", "eval", "none")
+    await answers(team, BEN, "label audit", "more labels", "none")
+    assert await team.bot.kinds["ask"].write_summaries() == 1
+    await team.deliver()
+    team.clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    await team.type(ANA, "standup now")
+    await team.deliver()
+    await answers(team, ANA, "label noise at 4%", "clean labels", "none")
+    team.clock.set(datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    await team.standups.sweep()
+    await team.deliver()
+
+    assert await team.bot.kinds["ask"].write_summaries() == 1
+    (update,) = [p for p in summaries(await team.deliver()) if p.op == "update"]
+
+    second = material_of(fake_openai.bodies[-1])
+    assert [p["name"] for p in second["people"]] == ["Ana"]
+    assert second["no_answer"] == ["Ben"]
+    ((earlier),) = second["earlier_days"]
+    assert earlier["day"] == "2026-11-23"
+    assert [p["name"] for p in earlier["people"]] == ["Ana", "Ben"]
+    assert "Written by the model" in update.message.context
+    assert "Label quality keeps coming up — Ana, Ben" in update.text
+
+
+async def test_a_written_version_that_would_arrive_hours_late_is_not_shown(
+    db: Database, fake_openai: FakeOpenAI
+) -> None:
+    """A process down for hours must not swap a summary people have read long ago."""
+    fake_openai.respond = as_json(written(["Ana"]))
+    team = await standup(db, fake_openai)
+    await answers(team, ANA, "trained ranker v3", "eval", "none")
+    (posted,) = summaries(await team.deliver())
+    team.clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+
+    assert await team.bot.kinds["ask"].write_summaries() == 1
+
+    (update,) = summaries(await team.deliver())
+    assert update.thread == posted.ref
+    assert update.message.context.startswith(PLAIN) and fake_openai.bodies == []
