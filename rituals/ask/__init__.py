@@ -19,7 +19,7 @@ from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 
 LIMIT = 12
-WRITE_EVERY = timedelta(seconds=10)
+WRITE_EVERY = timedelta(seconds=5)
 
 
 class AskKind(Kind):

@@ -161,6 +161,8 @@ async def _finish(rt: Runtime, model: Model, row_id: int, answer: Answer[Any]) -
                     answer = Answer(None, "render_error", *_tokens(answer))
             where = await where_of(session, row.channel_id)
             await outbound.queue(session, where.update(row.outbox_id), shown, now)
+        # The answers were copied for the model; once it is done, the copy goes.
+        row.material = {}
         row.status = "written" if answer.value is not None else "plain"
         row.reason = answer.reason
         row.prompt_tokens = answer.prompt_tokens

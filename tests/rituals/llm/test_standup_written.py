@@ -104,6 +104,7 @@ async def test_the_models_summary_replaces_the_plain_one_in_place(
             120,
             40,
         )
+        assert row.material == {}
 
 
 async def test_a_point_naming_someone_who_said_nothing_is_rejected(
