@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from rituals.kinds import Recall
 
 MAX_TERMS = 8
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 _STOP_WORDS = """a about after again all also am an and any are as at be been before being
 both but by can could did do does doing done for from get got had has have having he her here
 hers him his how i if in into is it its just me more most my no nor not now of off on once only
@@ -34,7 +34,7 @@ _SUFFIXES = ("ing", "ers", "ed", "er", "es", "s")
 
 def recall_of(question: str, today: date) -> Recall:
     """The words worth searching for in ``question`` and the days it asks about."""
-    text = question.lower()
+    text = question.casefold()
     since: date | None = None
     until: date | None = None
     match = _TIME.search(text)

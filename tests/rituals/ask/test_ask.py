@@ -215,3 +215,21 @@ async def test_a_workspace_that_turned_the_model_off_gets_the_passages_and_nothi
 
     assert reply.startswith("From #ml-team's history") and "The model is off here" in reply
     assert later == [] and fake_openai.bodies == []
+
+
+ODD = [
+    "'; DROP TABLE answer; --",
+    "100% _done_ \\ %",
+    "C++ & | ! :* <-> ranker",
+    "Größe über ünïcödé",
+    "🚀 launch 🚀",
+]
+
+
+async def test_odd_questions_search_safely_on_either_database(db: Database) -> None:
+    team = await history(db, None)
+
+    for question in ODD:
+        reply = await team.type(ANA, f"ask {question}")
+        assert reply.startswith(("Nothing found", "From #ml-team's history")), reply
+    assert "The ranker rollout" in await team.type(ANA, "ask C++ & | ! :* <-> ranker")
