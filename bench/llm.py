@@ -4,8 +4,9 @@ For stand-ups of 10, 100 and 1,000 answers (one person's answers each), queues a
 summary and its written-version request, then times the sweep that writes it against a fake
 OpenAI-compatible server on 127.0.0.1 answering at once: claiming, redacting, chunking
 over the token budget, validating, rendering and queueing the update in place. The model
-call (measured by the bot's own ``ritualbot_llm_seconds``) is subtracted; what is left is
-the overhead the bot adds, reported per answer and as a ratio to the model call. Run:
+call on the wire (the bot's own ``ritualbot_llm_seconds``) is subtracted; what is left,
+redaction and validation included, is the overhead the bot adds, reported per answer and as
+a ratio to the model call. Run:
 `.venv/bin/python bench/llm.py [--sizes 10,100,1000] [--rounds 3] [--postgres DSN]`.
 """
 

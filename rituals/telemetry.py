@@ -36,7 +36,7 @@ LLM_TOKENS = Counter(
 )
 LLM_SECONDS = Histogram(
     "ritualbot_llm_seconds",
-    "Time one model call took, retries included",
+    "Time one model call took on the wire, retries included",
     ["purpose"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60),
 )

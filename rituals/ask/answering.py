@@ -8,6 +8,7 @@ through the outbox.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from rituals import outbound
 from rituals.identity import Actor, Place
 from rituals.kinds import Recalled
 from rituals.llm import prompts
-from rituals.llm.model import Answer, Model
+from rituals.llm.model import Answer, Model, schema_of
 from rituals.llm.written import section_text
 from rituals.messages import Message, Section, plural
 from rituals.runtime import Runtime
@@ -113,7 +114,7 @@ def answer_message(
 async def ask_model(model: Model, question: str, found: Sequence[Recalled]) -> Answer[AskAnswer]:
     return await model.ask(
         "ask",
-        prompts.fill("ask", schema=AskAnswer.model_json_schema()),
+        prompts.fill("ask", schema=json.dumps(schema_of(AskAnswer))),
         material(question, found),
         AskAnswer,
         lambda out: check(out, len(found)),

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import openai
@@ -61,6 +62,12 @@ class Answer(Generic[T]):
         return self.value is not None
 
 
+@cache
+def schema_of(output: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema asked for, made once per output type."""
+    return output.model_json_schema()
+
+
 def estimate_tokens(value: Any) -> int:
     """A cheap upper-ish estimate (four characters a token) for budgeting before a call."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -107,7 +114,7 @@ class Model:
     def outgoing(self, material: Mapping[str, Any]) -> str:
         """The material as the model will see it: redacted when the deployment says so."""
         shown = redact.deep(dict(material)) if self.config.redact else dict(material)
-        return json.dumps(shown, ensure_ascii=False, indent=1)
+        return json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
 
     async def ask(
         self,
@@ -139,7 +146,8 @@ class Model:
             answer = Answer(None, f"http_{exc.status_code}")
         except openai.OpenAIError as exc:
             answer = Answer(None, type(exc).__name__)
-        seconds = time.perf_counter() - started
+        # The time on the wire when the call came back, else all the time it was given.
+        seconds = answer.seconds or time.perf_counter() - started
         answer = Answer(
             answer.value, answer.reason, answer.prompt_tokens, answer.completion_tokens, seconds
         )
@@ -166,6 +174,7 @@ class Model:
         check: Callable[[T], list[str]],
     ) -> Answer[T]:
         sent = self.outgoing(material)
+        started = time.perf_counter()
         response = await self.client().chat.completions.create(
             model=self.config.model,
             temperature=0,
@@ -175,18 +184,19 @@ class Model:
             ],
             response_format={
                 "type": "json_schema",
-                "json_schema": {"name": purpose, "schema": output.model_json_schema()},
+                "json_schema": {"name": purpose, "schema": schema_of(output)},
             },
         )
+        wire = time.perf_counter() - started
         usage = response.usage
         prompt = usage.prompt_tokens if usage else estimate_tokens(instructions + sent)
         completion = usage.completion_tokens if usage else 0
         if not response.choices:
-            return Answer(None, "empty", prompt, completion)
+            return Answer(None, "empty", prompt, completion, wire)
         choice = response.choices[0]
         message = choice.message
         if getattr(message, "refusal", None) or choice.finish_reason == "content_filter":
-            return Answer(None, "refusal", prompt, completion)
+            return Answer(None, "refusal", prompt, completion, wire)
         content = message.content or ""
         if not usage:
             completion = estimate_tokens(content)
@@ -196,14 +206,14 @@ class Model:
         try:
             json.loads(content)
         except ValueError:
-            return Answer(None, "invalid_json", prompt, completion)
+            return Answer(None, "invalid_json", prompt, completion, wire)
         try:
             value = output.model_validate_json(content)
         except ValidationError as exc:
             log.info("model output off its schema", purpose=purpose, errors=exc.error_count())
-            return Answer(None, "invalid", prompt, completion)
+            return Answer(None, "invalid", prompt, completion, wire)
         problems = check(value)
         if problems:
             log.info("model output rejected", purpose=purpose, problems=problems[:5])
-            return Answer(None, "invalid", prompt, completion)
-        return Answer(value, "ok", prompt, completion)
+            return Answer(None, "invalid", prompt, completion, wire)
+        return Answer(value, "ok", prompt, completion, wire)

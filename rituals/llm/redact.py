@@ -20,16 +20,27 @@ _TOKEN = re.compile(
     r"|glpat-[\w-]{16,}"  # GitLab
     r"|AKIA[0-9A-Z]{16}"  # AWS access key id
     r"|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}"  # a JWT
-    r"|(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{32,}={0,2}"
     r")"
 )
+# Any other long run of letters and digits mixed is taken for a key or a token.
+_LONG = re.compile(r"[A-Za-z0-9_\-+/]{32,}={0,2}")
+
+
+def _long(match: re.Match[str]) -> str:
+    run = match.group(0)
+    mixed = any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+    return "[secret]" if mixed else run
 
 
 def text(value: str) -> str:
     """``value`` with links, e-mail addresses and secret-looking strings masked."""
+    if len(value) < 6:
+        return value
     value = _URL.sub("[link]", value)
-    value = _EMAIL.sub("[email]", value)
-    return _TOKEN.sub("[secret]", value)
+    if "@" in value:
+        value = _EMAIL.sub("[email]", value)
+    value = _TOKEN.sub("[secret]", value)
+    return _LONG.sub(_long, value)
 
 
 def deep(value: Any) -> Any:

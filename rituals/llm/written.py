@@ -7,13 +7,14 @@ marking are the same for every kind and live here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from rituals.llm import prompts
-from rituals.llm.model import Answer, Model, estimate_tokens
+from rituals.llm.model import Answer, Model, estimate_tokens, schema_of
 from rituals.messages import Message
 
 T = TypeVar("T", bound=BaseModel)
@@ -57,8 +58,7 @@ class Written(Generic[T]):
     chunked: ClassVar[str]
 
     def instructions(self, material: Material) -> str:
-        schema = self.output.model_json_schema()
-        return prompts.fill(self.name, schema=schema)
+        return prompts.fill(self.name, schema=json.dumps(schema_of(self.output)))
 
     def check(self, output: T, material: Material) -> list[str]:
         raise NotImplementedError
@@ -121,7 +121,7 @@ class Written(Generic[T]):
             return Answer(None, "too_large", *tokens)
         merged = await model.ask(
             f"{self.name}_merge",
-            prompts.fill("merge", schema=self.output.model_json_schema()),
+            prompts.fill("merge", schema=json.dumps(schema_of(self.output))),
             merge,
             self.output,
             lambda out: self.check(out, material),
