@@ -96,6 +96,10 @@ async def test_the_models_summary_replaces_the_plain_one_in_place(
     seen = material_of(body)
     assert [p["name"] for p in seen["people"]] == ["Ana", "Ben"]
     assert body["response_format"]["type"] == "json_schema"
+    instructions = body["messages"][0]["content"]
+    assert instructions.startswith("You summarize one day's asynchronous stand-up")
+    schema = json.loads(instructions.rsplit("matching this schema:\n", 1)[1])
+    assert set(schema["properties"]) == {"headline", "blockers", "points", "themes"}
     async with db.session() as session:
         (row,) = (await session.execute(select(WrittenSummary))).scalars()
         assert (row.status, row.reason, row.prompt_tokens, row.completion_tokens) == (
