@@ -83,7 +83,9 @@ async def sweep(rt: Runtime) -> int:
     """Write what is waiting; the number of summaries finished (written or left plain)."""
     model = rt.llm
     done = 0
-    for row_id in await _claim(rt):
+    # One at a time, so a claim is never left waiting behind another's model call.
+    while done < BATCH and (claimed := await _claim(rt, 1)):
+        (row_id,) = claimed
         async with rt.db.session() as session:
             row = await session.get_one(WrittenSummary, row_id)
             spec_name, material = row.spec, dict(row.material)
@@ -100,13 +102,12 @@ async def sweep(rt: Runtime) -> int:
                 log.exception("written summary failed", summary=spec_name, row_id=row_id)
                 answer = Answer(None, "error")
         await _finish(rt, model, row_id, answer)
-        done += 1
-    if done:
         rt.sent_later()
+        done += 1
     return done
 
 
-async def _claim(rt: Runtime) -> list[int]:
+async def _claim(rt: Runtime, limit: int) -> list[int]:
     now = rt.clock.now()
     async with rt.db.session() as session:
         rows = await session.execute(
@@ -116,7 +117,7 @@ async def _claim(rt: Runtime) -> list[int]:
                 or_(WrittenSummary.claimed_until.is_(None), WrittenSummary.claimed_until < now),
             )
             .order_by(WrittenSummary.id)
-            .limit(BATCH)
+            .limit(limit)
         )
         claimed = []
         for row_id in rows.scalars():
