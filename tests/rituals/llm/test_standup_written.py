@@ -3,6 +3,7 @@ or, when the model fails in any way, the plain one stays, marked as such, within
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -333,3 +334,22 @@ async def test_a_written_version_that_would_arrive_hours_late_is_not_shown(
     (update,) = summaries(await team.deliver())
     assert update.thread == posted.ref
     assert update.message.context.startswith(PLAIN) and fake_openai.bodies == []
+
+
+async def test_two_processes_sweeping_at_once_ask_the_model_once(
+    db: Database, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.respond = as_json(written(["Ana"]))
+    team = await standup(db, fake_openai)
+    other = Team(db, MONDAY)
+    other.runtime.llm = fake_openai.model()
+    await answers(team, ANA, "trained ranker v3", "eval", "none")
+    (posted,) = summaries(await team.deliver())
+
+    done = await asyncio.gather(
+        team.bot.kinds["ask"].write_summaries(), other.bot.kinds["ask"].write_summaries()
+    )
+
+    assert sorted(done) == [0, 1] and len(fake_openai.bodies) == 1
+    (update,) = summaries(await team.deliver())
+    assert update.thread == posted.ref
