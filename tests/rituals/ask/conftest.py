@@ -1,17 +1,5 @@
-"""The fake OpenAI-compatible server every model test talks to."""
+"""`ask` tests talk to the same fake OpenAI-compatible server as the summary tests."""
 
-from __future__ import annotations
+from tests.rituals.llm.conftest import fake_openai
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.rituals.llm.fake_openai import FakeOpenAI
-
-
-@pytest.fixture
-async def fake_openai() -> AsyncIterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    await fake.start()
-    yield fake
-    await fake.stop()
+__all__ = ["fake_openai"]
