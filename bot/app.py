@@ -26,6 +26,7 @@ from handlers.journal import Journal
 from rituals import leases
 from rituals.clock import Clock, SystemClock
 from rituals.delivery import Delivery
+from rituals.llm.model import Model, ModelConfig
 from rituals.port import ChatPort
 from rituals.router import Rituals
 from rituals.runtime import Runtime
@@ -72,7 +73,11 @@ def build(
     db = Database(settings.database_url)
     grace = timedelta(seconds=settings.misfire_grace_seconds)
     runtime = Runtime(
-        db=db, clock=clock or SystemClock(), grace=grace, public_url=settings.public_url
+        db=db,
+        clock=clock or SystemClock(),
+        grace=grace,
+        public_url=settings.public_url,
+        llm=model(settings),
     )
     rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)
@@ -196,12 +201,30 @@ def build(
     )
 
 
+def model(settings: Settings) -> Model:
+    """The language model as the settings describe it; off without a key or base URL."""
+    key = settings.openai_api_key
+    return Model(
+        ModelConfig(
+            api_key=key.get_secret_value() if key else None,
+            base_url=settings.openai_base_url,
+            model=settings.llm_model,
+            timeout=settings.llm_timeout_seconds,
+            retries=settings.llm_retries,
+            budget=settings.llm_budget_tokens,
+            redact=settings.llm_redact,
+            allowed=not settings.llm_off,
+        )
+    ).warm()
+
+
 def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
     """Start-up and shut-down in order: the database, outbound HTTP pools, delivery, the
     journal's worker (which queues replies for delivery), the scheduler, inbound sockets."""
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
+        await bot.runtime.llm.close()
         await bot.db.dispose()
 
     delivery = _worker(

@@ -232,6 +232,12 @@ class Script:
         await self.bot.action(PEOPLE["maya"], TEAM, "backlog.carry", f"{TEAM.channel}|1|next")
         await self.delivery.drain()
 
+    async def ask(self) -> None:
+        """The channel's history, asked: with no model configured, the matching passages
+        answer, each citing its ritual and day."""
+        self.say("\n=== Asking the history ===")
+        await self.type("omar", "ask what blocked the retrain?")
+
 
 async def _ritual_of(runtime: Runtime, word: str) -> int:
     async with runtime.db.session() as session:
@@ -265,5 +271,6 @@ async def main() -> int:
         await script.backlog()
         await script.hypotheses()
         await script.alerts()
+        await script.ask()
         await db.dispose()
     return 0

@@ -213,6 +213,13 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     llm_model: str = Field("gpt-4o-mini", validation_alias="RITUALBOT_LLM_MODEL")
+    # Off for the whole deployment, whatever key is set (an air-gapped or cautious team).
+    llm_off: bool = Field(False, validation_alias="RITUALBOT_LLM_OFF")
+    # Mask e-mail addresses, secrets and links before any text leaves for the model.
+    llm_redact: bool = Field(True, validation_alias="RITUALBOT_LLM_REDACT")
+    llm_timeout_seconds: float = Field(20.0, validation_alias="RITUALBOT_LLM_TIMEOUT_SECONDS")
+    llm_retries: int = Field(1, validation_alias="RITUALBOT_LLM_RETRIES")
+    llm_budget_tokens: int = Field(6000, validation_alias="RITUALBOT_LLM_BUDGET_TOKENS")
     secret_key: SecretStr | None = Field(None, validation_alias="RITUALBOT_SECRET_KEY")
 
     log_level: str = Field("INFO", validation_alias="RITUALBOT_LOG_LEVEL")
@@ -309,6 +316,34 @@ class Settings(BaseSettings):
     def _openai_base_url(cls, value: Any) -> str | None:
         text = _text(value)
         return _http_url(str(text), what="an OpenAI-compatible API") if text else None
+
+    @field_validator("llm_timeout_seconds", mode="before")
+    @classmethod
+    def _llm_timeout(cls, value: Any) -> float:
+        text = str(_text(value))
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if isinstance(value, bool) or not 0.1 <= seconds <= 600:
+            raise ValueError(f"expected seconds from 0.1 to 600, got {text!r}")
+        return seconds
+
+    @field_validator("llm_retries", mode="before")
+    @classmethod
+    def _llm_retries(cls, value: Any) -> int:
+        text = str(_text(value))
+        if isinstance(value, bool) or not _is_number(text) or int(text) > 5:
+            raise ValueError(f"expected a whole number of retries from 0 to 5, got {text!r}")
+        return int(text)
+
+    @field_validator("llm_budget_tokens", mode="before")
+    @classmethod
+    def _llm_budget(cls, value: Any) -> int:
+        text = str(_text(value))
+        if isinstance(value, bool) or not _is_number(text) or not 500 <= int(text) <= 1_000_000:
+            raise ValueError(f"expected a number of tokens from 500 to 1000000, got {text!r}")
+        return int(text)
 
     @field_validator("microsoft_app_id", mode="before")
     @classmethod
@@ -432,7 +467,7 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         """A key, or a base URL alone, since local OpenAI-compatible servers often need no key."""
-        return bool(self.openai_api_key or self.openai_base_url)
+        return bool(self.openai_api_key or self.openai_base_url) and not self.llm_off
 
     @property
     def console_enabled(self) -> bool:

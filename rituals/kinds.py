@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,6 +97,27 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Recall:
+    """What a question to a channel's history looks for: words, and the days it covers."""
+
+    terms: tuple[str, ...]
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """One stored passage of a channel's history that matched: where and when it was said,
+    by whom (None when anonymous), and how well it matched (higher is better)."""
+
+    ritual: str
+    day: date
+    text: str
+    who: str | None = None
+    rank: float = 0.0
+
+
+@dataclass(frozen=True)
 class HookReply:
     """The answer to an inbound webhook call: an HTTP status and a JSON body."""
 
@@ -136,6 +157,16 @@ class Peers:
         for kind in self._kinds.values():
             found.extend(await kind.notices(session, channel, since, now))
         return found
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        """The best ``limit`` passages of every kind's history of ``channel``."""
+        found: list[Recalled] = []
+        for kind in self._kinds.values():
+            found.extend(await kind.recall(session, channel, query, limit))
+        found.sort(key=lambda r: (-r.rank, -r.day.toordinal()))
+        return found[:limit]
 
 
 class Kind:
@@ -225,6 +256,13 @@ class Kind:
     ) -> list[Notice]:
         """What this kind adds to another kind's summary of ``channel``: what is still open,
         and what happened since ``since``."""
+        return []
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        """Passages of this kind's stored history of ``channel`` (never another channel's)
+        that match ``query``, best first: what `ask` answers from."""
         return []
 
     async def hook(self, token: str, payload: Any) -> HookReply:

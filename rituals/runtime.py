@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rituals.clock import Clock
+from rituals.llm.model import Model
 from rituals.roster import Roster
 from storage.db import Database
 
@@ -27,3 +28,5 @@ class Runtime:
     rosters: dict[str, Roster] = field(default_factory=dict)
     # Where people reach this deployment (PUBLIC_URL): links a ritual hands out start here.
     public_url: str = ""
+    # The language model, off unless the composition root configures one.
+    llm: Model = field(default_factory=Model)

@@ -41,3 +41,15 @@ ALERTS_ESCALATED = Counter(
 ALERT_HOOKS_REFUSED = Counter(
     "ritualbot_alert_hooks_refused_total", "Alert webhook requests refused", ["reason"]
 )
+LLM_CALLS = Counter(
+    "ritualbot_llm_calls_total", "Calls to the language model", ["purpose", "outcome"]
+)
+LLM_TOKENS = Counter(
+    "ritualbot_llm_tokens_total", "Tokens sent to and received from the model", ["purpose", "type"]
+)
+LLM_SECONDS = Histogram(
+    "ritualbot_llm_seconds",
+    "Time one model call took on the wire, retries included",
+    ["purpose"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60),
+)

@@ -83,3 +83,9 @@ def test_backlog_benchmark_pages_by_an_index() -> None:
     plans = [line for line in out.splitlines() if "plan: SEARCH backlog_item" in line]
     assert plans and all("USING INDEX ix_backlog_item_" in line for line in plans)
     assert "TEMP B-TREE" not in out
+
+
+def test_llm_benchmark_reports_the_overhead_outside_the_model_call() -> None:
+    out = bench("llm.py", "--sizes", "10,300", "--rounds", "1")
+    assert "answers=10 calls=1 status=written " in out
+    assert re.search(r"answers=300 calls=\d+ status=written .*ratio \(overhead / model call\)", out)

@@ -20,7 +20,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class Verb:
-    """One sub-command: how its arguments parse, and a correct example for usage replies."""
+    """One sub-command: how its arguments parse, and a correct example for usage replies.
+
+    A kind whose word takes free text (``ask QUESTION``) registers it under the verb ``""``:
+    words that are none of its verbs are handed to that one whole.
+    """
 
     parse: Handler
     example: str
@@ -82,6 +86,12 @@ class Grammar:
         if len(words) == 1 or (len(words) == 2 and words[1].lower() == "help"):
             return Help(word)
         table, sub = self._words[word], words[1].lower()
+        if sub not in table and "" in table:
+            verb = table[""]
+            try:
+                return verb.parse(words[1:], drop(body, 1))
+            except Reject as rejected:
+                return Usage(str(rejected), verb.example, word)
         if sub not in table:
             guess = difflib.get_close_matches(sub, table, n=1)
             if guess:

@@ -13,10 +13,10 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Handoff, Kind, Slot, Sweep, Taken, Waiting
+from rituals.kinds import Handoff, Kind, Recall, Recalled, Slot, Sweep, Taken, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import closing, followup, handoff, items, opening, postmortem, voting
+from rituals.retro import closing, followup, handoff, items, opening, postmortem, recall, voting
 from rituals.retro import grammar as g
 from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
@@ -77,7 +77,7 @@ class RetroKind(Kind):
             case g.RetroReveal():
                 return await opening.reveal(ctx, channel)
             case g.RetroClose():
-                return await closing.close(ctx, channel, self.peers)
+                return await closing.close(ctx, channel, self.peers, self.rt.llm)
             case g.RetroSchedule():
                 return await set_cadence(ctx, channel, command)
             case g.RetroUnschedule():
@@ -179,6 +179,11 @@ class RetroKind(Kind):
         return await self.reminders.skip(ctx, waiting, stop=stop)
 
     # --- schedule ---------------------------------------------------------------------
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
 
     async def catch_up(self) -> int:
         return await self.cadence.catch_up()

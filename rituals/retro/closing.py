@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import outbound
 from rituals.context import CommandContext
 from rituals.kinds import Peers
+from rituals.llm import summaries
+from rituals.llm.model import Model
 from rituals.messages import Button, Message, Section, plural
 from rituals.reply import Reply, say
-from rituals.retro import actions, board, formats, handoff
+from rituals.retro import actions, board, formats, handoff, written
 from rituals.retro.actions import ActionView, one_line
 from rituals.retro.board import Card
 from rituals.retro.channel import open_retro, refusal
@@ -30,7 +32,9 @@ TOP = 3
 ITEM_IN_SUMMARY = 300
 
 
-async def close(ctx: CommandContext, channel: Channel, peers: Peers) -> Reply:
+async def close(
+    ctx: CommandContext, channel: Channel, peers: Peers, model: Model | None = None
+) -> Reply:
     session = ctx.session
     retro = await open_retro(session, channel.id, lock=True)
     if retro is None:
@@ -48,12 +52,24 @@ async def close(ctx: CommandContext, channel: Channel, peers: Peers) -> Reply:
     new = await actions.views(session, RetroAction.retro_id == retro.id)
     where = await where_of(session, channel.id)
     await board.refresh(session, retro, ctx.now)
-    await outbound.queue(
+    message = summary_message(retro, found, new, carried, handoff.buttons(peers, new, set()))
+    rewrite = await summaries.wanted(session, model or Model(), ctx.workspace.id)
+    summary_id = await outbound.queue(
         session,
         where.post(dedup_key=f"retro-summary:{retro.id}"),
-        summary_message(retro, found, new, carried, handoff.buttons(peers, new, set())),
+        summaries.pending(message) if rewrite else message,
         ctx.now,
     )
+    if rewrite and summary_id is not None:
+        await summaries.request(
+            session,
+            written.SUMMARY.name,
+            workspace_id=ctx.workspace.id,
+            channel_id=channel.id,
+            outbox_id=summary_id,
+            material=written.material(retro, found, new),
+            now=ctx.now,
+        )
     log.info("retro closed", retro_id=retro.id, items=len(found), actions=len(new))
     return say(f"Closed — the summary is in the channel, with {plural(len(new), 'action item')}.")
 

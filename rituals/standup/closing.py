@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.kinds import Notice
+from rituals.llm import summaries
 from rituals.messages import Message
 from rituals.runtime import Runtime
 from rituals.schedule import when_label
-from rituals.standup import ledger
+from rituals.standup import ledger, written
 from rituals.standup import settings as cfg
 from rituals.standup.roster import display, participants, question_message
 from rituals.standup.summary import (
@@ -171,12 +172,29 @@ class Closer:
         digest.notices.extend(await self.notices(session, ritual.channel, since, now))
         headline = await self.summarizer.headline(digest)
         full = cfg.of(ritual).summary_mode == "full"
+        message = summary_message(digest, headline, full=full)
+        workspace_id = ritual.channel.workspace_id
+        rewrite = await summaries.wanted(session, self.rt.llm, workspace_id)
         summary_id = await outbound.queue(
             session,
             where.post(dedup_key=f"summary:{occurrence.id}"),
-            summary_message(digest, headline, full=full),
+            summaries.pending(message) if rewrite else message,
             now,
         )
+        if rewrite and summary_id is not None:
+            await summaries.request(
+                session,
+                written.SUMMARY.name,
+                workspace_id=workspace_id,
+                channel_id=ritual.channel_id,
+                outbox_id=summary_id,
+                material=written.material(
+                    digest,
+                    await self.earlier(session, ritual, occurrence),
+                    budget=self.rt.llm.config.budget // 3,
+                ),
+                now=now,
+            )
         occurrence.status = "summarized"
         occurrence.summarized_at = now
         occurrence.summary_outbox_id = summary_id
@@ -186,6 +204,23 @@ class Closer:
             ]
             await outbound.queue_many(session, replies, now)
         await self._escalate(session, ritual, where, occurrence.local_date, now)
+
+    async def earlier(
+        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+    ) -> list[StandupDigest]:
+        """The last few summarized days before this one, newest first: what themes across
+        days are drawn from."""
+        rows = await session.execute(
+            select(Occurrence)
+            .where(
+                Occurrence.ritual_id == ritual.id,
+                Occurrence.status == "summarized",
+                Occurrence.local_date < occurrence.local_date,
+            )
+            .order_by(Occurrence.local_date.desc())
+            .limit(written.EARLIER_DAYS)
+        )
+        return [await self.digest(session, ritual, before) for before in rows.scalars()]
 
     async def post_late(
         self,

@@ -13,19 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals.commands import Command, Grammar
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.kinds import Kind, Slot, Sweep, Waiting
+from rituals.kinds import Kind, Recall, Recalled, Slot, Sweep, Waiting
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply
 from rituals.runtime import Runtime
 from rituals.standup import forms as form
-from rituals.standup import grammar
+from rituals.standup import grammar, recall
 from rituals.standup import settings as cfg
 from rituals.standup.answering import Found
 from rituals.standup.commands import StandupCommands
 from rituals.standup.engine import StandupEngine
 from rituals.standup.roster import KIND, question_message
 from rituals.where import where_of
-from storage.models import Member, Participant, Ritual
+from storage.models import Channel, Member, Participant, Ritual
 
 log = structlog.get_logger(__name__)
 
@@ -169,6 +169,11 @@ class StandupKind(Kind):
             ctx.after.append(lambda: closing.close_if_complete(occurrence_id))
 
     # --- schedule ---------------------------------------------------------------------
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
 
     async def catch_up(self) -> int:
         return await self.engine.catch_up()

@@ -43,7 +43,9 @@ class StandupDigest:
 
 
 class Summarizer(Protocol):
-    """Writes the headline of a summary; an LLM-backed one can replace the plain one."""
+    """Writes the headline of the summary as it goes out at its time, inside the closing
+    unit of work, so it never calls out; the model's version follows later, in place
+    (`rituals.standup.written`)."""
 
     async def headline(self, digest: StandupDigest) -> str: ...
 

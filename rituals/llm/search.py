@@ -1,0 +1,88 @@
+"""Finding passages in stored text: full-text search on PostgreSQL, word matching on SQLite.
+
+A question becomes a `Recall`: its content words (time words such as "last month" become a
+date range instead), which match any passage holding any of them, ranked by how many.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from rituals.kinds import Recall
+
+MAX_TERMS = 8
+_WORD = re.compile(r"[^\W_]+")
+_STOP_WORDS = """a about after again all also am an and any are as at be been before being
+both but by can could did do does doing done for from get got had has have having he her here
+hers him his how i if in into is it its just me more most my no nor not now of off on once only
+or other our out over own same she should so some such than that the their them then there
+these they this those through to too under until up us very was we were what when where which
+while who whom why will with would you your anyone anything whats tell show give list"""
+_STOP = frozenset(_STOP_WORDS.split())
+_TIME = re.compile(
+    r"\b(?:(?P<rel>last|this|past) (?P<unit>week|month|year|sprint)|"
+    r"(?:last|past) (?P<n>\d{1,3}) (?P<units>days|weeks|months)|(?P<day>yesterday|today))\b"
+)
+_SUFFIXES = ("ing", "ers", "ed", "er", "es", "s")
+
+
+def recall_of(question: str, today: date) -> Recall:
+    """The words worth searching for in ``question`` and the days it asks about."""
+    text = question.casefold()
+    since: date | None = None
+    until: date | None = None
+    match = _TIME.search(text)
+    if match:
+        since, until = _window(match, today)
+        text = text[: match.start()] + " " + text[match.end() :]
+    terms: list[str] = []
+    for word in _WORD.findall(text):
+        if len(word) > 1 and word not in _STOP and word not in terms:
+            terms.append(word)
+    return Recall(tuple(terms[:MAX_TERMS]), since, until)
+
+
+def _window(match: re.Match[str], today: date) -> tuple[date | None, date | None]:
+    if match["day"] == "yesterday":
+        day = today - timedelta(days=1)
+        return day, day
+    if match["day"] == "today":
+        return today, today
+    if match["n"]:
+        per = {"days": 1, "weeks": 7, "months": 31}[match["units"]]
+        return today - timedelta(days=int(match["n"]) * per), today
+    days = {"week": 7, "sprint": 14, "month": 31, "year": 366}[match["unit"]]
+    return today - timedelta(days=days), today
+
+
+def stem(term: str) -> str:
+    """A crude stem, so ``blocked`` finds ``blocker`` where no real stemmer runs."""
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            return term[: -len(suffix)]
+    return term
+
+
+def matching(
+    session: AsyncSession, column: Any, terms: tuple[str, ...]
+) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+    """A condition that ``column`` holds any of ``terms``, and a rank to order matches by."""
+    if session.bind.dialect.name == "postgresql":
+        query = None
+        for term in terms:
+            one = func.plainto_tsquery("english", term)
+            query = one if query is None else query.op("||")(one)
+        vector = func.to_tsvector("english", column)
+        return vector.op("@@")(query), func.ts_rank(vector, query)
+    lowered = func.lower(column)
+    likes = [lowered.like(f"%{stem(term)}%") for term in terms]
+    rank: ColumnElement[Any] = sum(  # type: ignore[assignment]
+        (case((like, 1), else_=0) for like in likes[1:]), case((likes[0], 1), else_=0)
+    )
+    return or_(*likes), rank

@@ -1,0 +1,45 @@
+"""A channel's retro items as passages `ask` can draw on; an anonymous one stays anonymous."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rituals.kinds import Recall, Recalled
+from rituals.llm.search import matching
+from rituals.retro import formats
+from rituals.retro.channel import display
+from rituals.retro.models import Retro, RetroItem
+from storage.models import Channel, Member
+
+
+async def recall(
+    session: AsyncSession, channel: Channel, query: Recall, limit: int
+) -> list[Recalled]:
+    if not query.terms:
+        return []
+    condition, rank = matching(session, RetroItem.text, query.terms)
+    stmt = (
+        select(RetroItem, Retro, Member, rank.label("rank"))
+        .join(Retro, Retro.id == RetroItem.retro_id)
+        .outerjoin(Member, Member.id == RetroItem.author_id)
+        .where(Retro.channel_id == channel.id, condition)
+        .order_by(rank.desc(), Retro.opened_at.desc(), RetroItem.id)
+        .limit(limit)
+    )
+    found = []
+    for item, retro, author, score in (await session.execute(stmt)).all():
+        day = retro.opened_at.date()
+        if (query.since and day < query.since) or (query.until and day > query.until):
+            continue
+        title = retro.title or f"Retro of {day.isoformat()}"
+        found.append(
+            Recalled(
+                ritual=f"retro “{title}”",
+                day=day,
+                text=f"{formats.label(retro.format, item.category)}: {item.text}",
+                who=display(author) if author is not None else None,
+                rank=float(score),
+            )
+        )
+    return found
