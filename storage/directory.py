@@ -38,9 +38,7 @@ async def workspace(
     return await _ensure(session, Workspace, keys, name="", created_at=now)
 
 
-async def _channel(
-    session: AsyncSession, workspace_id: int, external_id: str, name: str
-) -> Channel:
+async def channel(session: AsyncSession, workspace_id: int, external_id: str, name: str) -> Channel:
     keys = {"workspace_id": workspace_id, "external_id": external_id}
     found = await _ensure(session, Channel, keys, name=name)
     if name and found.name != name:
@@ -108,22 +106,22 @@ async def resolve(
     platform: str,
     workspace_id: str,
     user: tuple[str, str, str | None],
-    channel: tuple[str, str] | None,
+    place_of: tuple[str, str] | None,
     now: datetime,
 ) -> tuple[Workspace, Member, Channel | None]:
     """The workspace, member (external id, name, tz) and channel (external id, name) of one
     request: one SELECT when their ids are known, else created or found and remembered."""
     ws_key = (platform, workspace_id)
     member_key = (*ws_key, "member", user[0])
-    channel_key = (*ws_key, "channel", channel[0]) if channel else None
+    channel_key = (*ws_key, "channel", place_of[0]) if place_of else None
     ids = (seen.get(ws_key), seen.get(member_key), seen.get(channel_key) if channel_key else 0)
     found = None
     if None not in ids:
-        found = await _known(session, platform, workspace_id, user[0], channel, ids)  # type: ignore[arg-type]
+        found = await _known(session, platform, workspace_id, user[0], place_of, ids)  # type: ignore[arg-type]
     if found is None:
         ws = await workspace(session, platform, workspace_id, now)
         person = await member(session, ws.id, *user)
-        place = await _channel(session, ws.id, *channel) if channel else None
+        place = await channel(session, ws.id, *place_of) if place_of else None
         seen.put(ws_key, ws.id)
         seen.put(member_key, person.id)
         if channel_key and place is not None:
@@ -131,8 +129,8 @@ async def resolve(
         found = ws, person, place
     ws, person, place = found
     _refresh(person, user[1], user[2])
-    if place is not None and channel is not None and channel[1] and place.name != channel[1]:
-        place.name = channel[1]
+    if place is not None and place_of is not None and place_of[1] and place.name != place_of[1]:
+        place.name = place_of[1]
     return ws, person, place
 
 
