@@ -27,18 +27,19 @@ CHANNEL_COMMANDS = [
     ("standup now", "Start today's stand-up now"),
     ("standup setup", "Set up the channel's stand-up (opens a card)"),
     ("standup status", "Who has answered today"),
-    ("standup join", "Take part in the channel's stand-up"),
-    ("standup blockers", "The open blockers and their age"),
     ("retro start", "Open a retro board: retro start Sprint 14"),
     ("retro add", "Add a retro item (opens a card)"),
-    ("retro close", "Close the retro and post its summary"),
-    ("retro actions", "Open action items from past retros"),
-    ("help", "Every command"),
+    ("backlog add", "File a backlog item (opens a card)"),
+    ("backlog list", "The channel's open backlog, privately"),
+    ("hypothesis add", "Write a hypothesis down (opens a card)"),
+    ("alerts list", "Alerts firing, acknowledged and muted"),
+    ("ask", "Ask the channel's history: ask what blocked the ranker?"),
 ]
 PERSONAL_COMMANDS = [
     ("standup status", "Your stand-ups and when they run"),
     ("standup away", "Away until a date: standup away until 2026-12-24"),
     ("standup back", "Back from being away"),
+    ("hypothesis list mine", "The hypotheses you own"),
     ("help", "Every command"),
 ]
 
