@@ -45,15 +45,38 @@ class BatchBroken(Exception):
 class _Batch:
     """One unit of work that every unit of work its task opens joins, committed once."""
 
-    def __init__(self, database: object, session: AsyncSession) -> None:
+    def __init__(self, database: object, session: AsyncSession, turn: asyncio.Lock | None) -> None:
         self.database = database
         self.session = session
         self.task = asyncio.current_task()
         self.committed: list[Callable[[], object]] = []
         self.broken: BaseException | None = None
+        self._turn = turn
+        self._holding = False
+        # Stepped out for a platform call: units of work opened meanwhile are their own.
+        self.away = False
 
     def joins(self, database: object) -> bool:
-        return self.database is database and self.task is asyncio.current_task()
+        return self.database is database and self.task is asyncio.current_task() and not self.away
+
+    async def take_turn(self) -> None:
+        if self._turn is not None and not self._holding:
+            await self._turn.acquire()
+            self._holding = True
+
+    def give_turn(self) -> None:
+        if self._turn is not None and self._holding:
+            self._holding = False
+            self._turn.release()
+
+    def check(self) -> None:
+        if self.broken is not None:
+            raise BatchBroken(str(self.broken)) from self.broken
+
+    def run_committed(self) -> None:
+        callbacks, self.committed = self.committed, []
+        for callback in callbacks:
+            callback()
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
@@ -130,17 +153,44 @@ class Database:
         """One commit for many units of work: every `session()` this task opens inside joins
         this one. If any of them fails, even one whose caller went on, the whole batch rolls
         back (`BatchBroken`), and what waited for the commit (`after_commit`) never runs."""
-        async with self.session() as session:
-            batch = _Batch(self, session)
+        async with self.sessions() as session:
+            batch = _Batch(self, session, self._turn() if self.dialect == "sqlite" else None)
             token = _BATCH.set(batch)
             try:
-                yield
+                await batch.take_turn()
+                try:
+                    yield
+                    batch.check()
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+                finally:
+                    batch.give_turn()
             finally:
                 _BATCH.reset(token)
-            if batch.broken is not None:
-                raise BatchBroken(str(batch.broken)) from batch.broken
-        for callback in batch.committed:
-            callback()
+        batch.run_committed()
+
+    @asynccontextmanager
+    async def outside(self) -> AsyncIterator[None]:
+        """A call to a platform in the middle of a batch: what the batch wrote so far is
+        committed and its turn on the database given up until the call returns, so requests
+        waiting for their acknowledgement are never held behind a slow platform. Units of
+        work opened meanwhile are units of their own."""
+        batch = _BATCH.get()
+        if batch is None or not batch.joins(self):
+            yield
+            return
+        batch.check()
+        await batch.session.commit()
+        batch.run_committed()
+        batch.give_turn()
+        batch.away = True
+        try:
+            yield
+        finally:
+            batch.away = False
+            await batch.take_turn()
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once what this task wrote is committed: now, or when its batch

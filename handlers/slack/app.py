@@ -261,7 +261,10 @@ class SlackEdge:
         log.error("Slack listener failed", error=f"{type(error).__name__}: {error}"[:300])
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
-        profile = await self.people.profile(team, user, name)
+        profile = self.people.known(team, user)
+        if profile is None:
+            async with self.rituals.rt.db.outside():
+                profile = await self.people.profile(team, user, name)
         return Actor(PLATFORM, team, user, profile.name, profile.tz, admin=profile.admin)
 
     async def _on_command(

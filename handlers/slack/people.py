@@ -71,6 +71,11 @@ class People:
         self._wall = wall
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
 
+    def known(self, team: str, user: str) -> Profile | None:
+        """The cached profile if it is still fresh: no call to Slack."""
+        hit = self._cache.get((team, user))
+        return hit[1] if hit is not None and self._now() - hit[0] < TTL_SECONDS else None
+
     async def profile(self, team: str, user: str, fallback_name: str = "") -> Profile:
         """The cached profile; when Slack cannot be asked in time, what the payload said.
 

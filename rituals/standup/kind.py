@@ -79,9 +79,10 @@ class StandupKind(Kind):
         if not isinstance(command, grammar.StandupNow) or place is None:
             return
         try:
-            ritual_id = await self.membership.ritual_in(actor, place.channel)
-            if ritual_id is not None:
-                await self.membership.sync(ritual_id)
+            async with self.rt.db.outside():
+                ritual_id = await self.membership.ritual_in(actor, place.channel)
+                if ritual_id is not None:
+                    await self.membership.sync(ritual_id)
         except Exception:  # a platform outage: ask those already known rather than nobody
             log.warning("roster not synced before standup now", exc_info=True)
 

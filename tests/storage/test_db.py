@@ -81,3 +81,58 @@ async def test_a_task_started_inside_a_unit_of_work_takes_turns_after_it_ends(
 
     await asyncio.wait_for(asyncio.gather(other(), task), 5)
     assert overlap == ["background alone"]
+
+
+async def _events(db: Database) -> list[str]:
+    async with db.session() as session:
+        rows = await session.execute(
+            text("SELECT delivery_id FROM inbound_event ORDER BY delivery_id")
+        )
+        return list(rows.scalars())
+
+
+async def _record(db: Database, delivery: str) -> None:
+    async with db.session() as session:
+        await session.execute(
+            text(
+                "INSERT INTO inbound_event (platform, delivery_id, received_at) "
+                "VALUES ('test', :d, CURRENT_TIMESTAMP)"
+            ),
+            {"d": delivery},
+        )
+
+
+async def test_a_batch_steps_out_for_a_platform_call_without_holding_the_database(
+    db: Database,
+) -> None:
+    """Inside `outside()` what the batch wrote is committed, others may write (the door
+    is never held behind a slow platform call), and the batch then goes on."""
+    seen_outside: list[str] = []
+    async with db.batch():
+        await _record(db, "before")
+        async with db.outside():
+            other = asyncio.create_task(_record(db, "door"))
+            await asyncio.wait_for(other, 5)
+            seen_outside = await _events(db)
+        await _record(db, "after")
+    assert seen_outside == ["before", "door"]
+    assert await _events(db) == ["after", "before", "door"]
+
+
+async def test_a_batch_that_fails_after_stepping_out_keeps_only_what_was_committed(
+    db: Database,
+) -> None:
+    woken: list[str] = []
+    try:
+        async with db.batch():
+            await _record(db, "before")
+            db.after_commit(lambda: woken.append("before"))
+            async with db.outside():
+                pass
+            await _record(db, "after")
+            db.after_commit(lambda: woken.append("after"))
+            raise RuntimeError("poisoned")
+    except RuntimeError:
+        pass
+    assert await _events(db) == ["before"]
+    assert woken == ["before"]
