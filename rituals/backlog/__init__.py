@@ -123,7 +123,7 @@ class BacklogKind(Kind):
         """Next/Previous on a list, Done and Assign to me on an item, and the closer's
         choice for a closed sprint's open items."""
         if action_id == listing.PAGE_ACTION:
-            found = await channel_of(ctx, value, 5)
+            found = await channel_of(ctx, action_id, value, 5)
             read = listing.read_page_value(found[1]) if found is not None else None
             if found is None or read is None:
                 return OUT_OF_DATE
@@ -132,7 +132,7 @@ class BacklogKind(Kind):
                 return await listing.listing(ctx, found[0], filters, number, after=key)
             return await listing.listing(ctx, found[0], filters, max(number, 1), before=key)
         if action_id in (items.DONE_ACTION, items.MINE_ACTION):
-            found = await channel_of(ctx, value, 1)
+            found = await channel_of(ctx, action_id, value, 1)
             number = _number(found[1][0]) if found is not None else 0
             if found is None or not number:
                 return OUT_OF_DATE
@@ -140,7 +140,7 @@ class BacklogKind(Kind):
                 return await changes.move(ctx, found[0], number, "done")
             return await changes.assign(ctx, found[0], number, None)
         if action_id == sprints.CARRY_ACTION:
-            found = await channel_of(ctx, value, 2)
+            found = await channel_of(ctx, action_id, value, 2)
             if found is None or found[1][1] not in (sprints.NEXT, sprints.BACKLOG):
                 return OUT_OF_DATE
             sprint_id = _number(found[1][0])
