@@ -2,8 +2,11 @@
 review its closing posts, and where the items still open go as the closer chooses.
 
 Who may start and close sprints, and choose for the open items, follows the retro: the
-channel's backlog lead and co-leads (the first person to start a sprint leads), whoever
-started the sprint, and workspace admins.
+channel's backlog lead and co-leads, whoever started the sprint, and workspace admins. The
+lead is whoever first used the channel's backlog (`channel.ritual_for`): filed its first
+item, started its first sprint, or handed it its first task from another kind (pressed a
+retro's button for an action item, say); a backlog that a hand-off with nobody behind it
+made has no lead until someone starts a sprint there.
 """
 
 from __future__ import annotations
