@@ -232,3 +232,36 @@ async def test_a_persons_home_lists_their_open_items(team: Team) -> None:
     assert "*Your open backlog items*\n• #data-team: #1 [p0 eval] Rerun" in page
     assert "• #ml-team: #1 [p1 data] Dedup clicks — @Ben Ode" in page
     assert "Not Bens" not in page
+
+
+async def test_huge_digit_strings_in_buttons_forms_and_commands_are_refused(team: Team) -> None:
+    """``int()`` refuses more than 4,300 digits with an error: every number a button, a
+    form or a command carries is checked for length first."""
+    await known(team, ANA)
+    await team.type(ANA, "backlog add Fix the loader")
+    before = await snapshot(team.runtime.db)
+    huge = "9" * 5000
+    pressed = {
+        "backlog.done": (f"C1|m|{huge}", huge),
+        "backlog.mine": (f"C1|m|{huge}",),
+        "backlog.carry": (f"C1|m|{huge}|next",),
+        "backlog.page": (
+            f"C1|m|{huge}|next|1|1|",
+            f"C1|m|2|next|{huge}|1|",
+            f"C1|m|2|prev|1|{huge}|",
+        ),
+        "retro.task": (huge,),
+    }
+    for action, values in pressed.items():
+        for value in values:
+            for place in (CHANNEL, None):
+                said = await press(team, ANA, action, value, place=place)
+                assert "out of date" in said, (action, value[:20], place)
+    for line in (f"backlog done {huge}", f"backlog list page {huge}", f"backlog sprint {huge} x"):
+        said = await team.type(ANA, line)
+        assert said.startswith("Sorry") or "too long" in said, said[:80]
+    errors = await team.bot.submit_form(
+        ANA, "backlog.add", CHANNEL.channel, {"title": "x", "priority": f"p{huge}"}
+    )
+    assert isinstance(errors, dict) and "priority" in errors
+    assert (await snapshot(team.runtime.db)) == before
