@@ -100,12 +100,7 @@ class BacklogKind(Kind):
         ritual = await existing_ritual(ctx.session, channel.id)
         if ritual is None:
             return say("This channel has no backlog yet.", context="`backlog add TITLE` files one.")
-        if not await permissions.may_change(ctx, ritual):
-            who = await permissions.who_may(ctx, ritual)
-            return say(f"Only {who} can change who leads this channel's backlog.")
-        if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, "backlog")
-        return await permissions.name_coleads(ctx, ritual, coleads, "backlog")
+        return await permissions.change_leads(ctx, ritual, "backlog", user=user, coleads=coleads)
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if ctx.channel is None:

@@ -108,6 +108,10 @@ async def test_leads_and_admins_change_anyones_items(team: Team) -> None:
     assert "p0 now" in await team.type(admin, "backlog prio 3 p0")
     assert "Ben Ode now leads the backlog" in await team.type(ANA, "backlog lead @ben")
     assert "Only Ben Ode or a workspace admin" in await team.type(ANA, "backlog coleads @cal")
+    assert (await team.type(CAL, "backlog lead @cal")).startswith(
+        "Only Ben Ode or a workspace admin can change who leads this channel's backlog."
+    )
+    assert "The backlog is led by Ben Ode, Cal." in await team.type(BEN, "backlog coleads @cal")
 
 
 async def test_buttons_mark_done_and_assign_to_the_presser(team: Team) -> None:
