@@ -216,8 +216,9 @@ async def run(url: str, size: int, repeat: int, show_plans: bool) -> list[str]:
             deep = await median(
                 repeat, lambda v=value: rituals.action(LEAD, PLACE, listing.PAGE_ACTION, v)
             )
-            key_value = value.split("|")
-            key = (int(key_value[3]), int(key_value[4]))
+            read = listing.read_page_value(value.split("|", 2)[2].split("|", 4))
+            assert read is not None
+            key = read[2]
             q_first = await median(repeat, lambda w=words: query(db, ritual_id, w, None))
             q_deep = await median(repeat, lambda w=words, k=key: query(db, ritual_id, w, k))
             base_first = await median(base_repeat, lambda w=words: baseline(db, ritual_id, w, 1))

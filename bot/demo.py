@@ -65,7 +65,8 @@ class Script:
         self.clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
         self.runtime = Runtime(db=db, clock=self.clock)
         self.bot = Rituals(self.runtime, registry())
-        self.delivery = Delivery(db, {PLATFORM: ConsolePort(out, me="")}, self.clock)  # type: ignore[arg-type]
+        self.port = ConsolePort(out, me="")
+        self.delivery = Delivery(db, {PLATFORM: self.port}, self.clock)  # type: ignore[arg-type]
         self.out = out
 
     def say(self, line: str) -> None:
@@ -229,7 +230,8 @@ class Script:
         await self.type("maya", "backlog drop 3")
         await self.type("maya", "backlog sprint close")
         self.say("@maya presses [Open items to the next sprint] on the review")
-        await self.bot.action(PEOPLE["maya"], TEAM, "backlog.carry", f"{TEAM.channel}|1|next")
+        action_id, value = self.port.shown["open items to the next sprint"]
+        await self.bot.action(PEOPLE["maya"], TEAM, action_id, value)
         await self.delivery.drain()
 
     async def ask(self) -> None:

@@ -87,3 +87,23 @@ async def name_coleads(
     names = [display(m) for m in await leads(ctx.session, ritual)]
     ctx.ritual_changed(ritual)
     return say(f"The {title} is led by {', '.join(names) or 'nobody'}.", public=True)
+
+
+async def change_leads(
+    ctx: CommandContext,
+    ritual: Ritual,
+    title: str,
+    *,
+    user: str | None = None,
+    coleads: tuple[str, ...] = (),
+    whose: str = "",
+) -> Reply:
+    """``<word> lead @user`` (with ``user``) or ``<word> coleads @a @b | none``, refused to
+    those who may not change ``ritual``; ``whose`` names what is led in the refusal
+    ("retros"), when ``title`` does not read well there."""
+    if not await may_change(ctx, ritual):
+        who = await who_may(ctx, ritual)
+        return say(f"Only {who} can change who leads this channel's {whose or title}.")
+    if user is not None:
+        return await hand_on(ctx, ritual, user, title)
+    return await name_coleads(ctx, ritual, coleads, title)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import AppSetting
@@ -18,10 +19,19 @@ SECRET_KEY = "secret_key"
 async def secret_key(db: Database) -> str:
     """The key that signs links and webhook tokens: made once, then shared by every process."""
     async with db.session() as session:
+        return await stored_secret_key(session)
+
+
+async def stored_secret_key(session: AsyncSession) -> str:
+    """The same key read in the caller's unit of work (a ritual's, which may not open a
+    second one); only the first use ever writes."""
+    query = select(AppSetting.value).where(AppSetting.key == SECRET_KEY)
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
         stmt = insert_ignoring_conflicts(session, AppSetting, ["key"])
         await session.execute(stmt.values(key=SECRET_KEY, value=secrets.token_urlsafe(32)))
-        row = await session.execute(select(AppSetting.value).where(AppSetting.key == SECRET_KEY))
-        return row.scalar_one()
+        found = (await session.execute(query)).scalar_one()
+    return found
 
 
 async def hold(

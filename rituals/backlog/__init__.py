@@ -100,12 +100,7 @@ class BacklogKind(Kind):
         ritual = await existing_ritual(ctx.session, channel.id)
         if ritual is None:
             return say("This channel has no backlog yet.", context="`backlog add TITLE` files one.")
-        if not await permissions.may_change(ctx, ritual):
-            who = await permissions.who_may(ctx, ritual)
-            return say(f"Only {who} can change who leads this channel's backlog.")
-        if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, "backlog")
-        return await permissions.name_coleads(ctx, ritual, coleads, "backlog")
+        return await permissions.change_leads(ctx, ritual, "backlog", user=user, coleads=coleads)
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if ctx.channel is None:
@@ -123,7 +118,7 @@ class BacklogKind(Kind):
         """Next/Previous on a list, Done and Assign to me on an item, and the closer's
         choice for a closed sprint's open items."""
         if action_id == listing.PAGE_ACTION:
-            found = await channel_of(ctx, value, 5)
+            found = await channel_of(ctx, action_id, value, 5)
             read = listing.read_page_value(found[1]) if found is not None else None
             if found is None or read is None:
                 return OUT_OF_DATE
@@ -132,7 +127,7 @@ class BacklogKind(Kind):
                 return await listing.listing(ctx, found[0], filters, number, after=key)
             return await listing.listing(ctx, found[0], filters, max(number, 1), before=key)
         if action_id in (items.DONE_ACTION, items.MINE_ACTION):
-            found = await channel_of(ctx, value, 1)
+            found = await channel_of(ctx, action_id, value, 1)
             number = _number(found[1][0]) if found is not None else 0
             if found is None or not number:
                 return OUT_OF_DATE
@@ -140,7 +135,7 @@ class BacklogKind(Kind):
                 return await changes.move(ctx, found[0], number, "done")
             return await changes.assign(ctx, found[0], number, None)
         if action_id == sprints.CARRY_ACTION:
-            found = await channel_of(ctx, value, 2)
+            found = await channel_of(ctx, action_id, value, 2)
             if found is None or found[1][1] not in (sprints.NEXT, sprints.BACKLOG):
                 return OUT_OF_DATE
             sprint_id = _number(found[1][0])

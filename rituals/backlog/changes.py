@@ -9,7 +9,7 @@ from __future__ import annotations
 from rituals import people, permissions
 from rituals.backlog import grammar as g
 from rituals.backlog import items, sprints
-from rituals.backlog.channel import existing_ritual, ritual_for
+from rituals.backlog.channel import existing_ritual, refs, ritual_for
 from rituals.backlog.items import ItemView, phase_of
 from rituals.backlog.models import BacklogItem
 from rituals.context import CommandContext
@@ -72,7 +72,7 @@ async def add(
         Message(
             text=f"{display(ctx.member)} filed {shown.line()}",
             sections=_details(shown),
-            buttons=items.buttons(channel, item),
+            buttons=items.buttons(await refs(ctx), channel, item),
             context=f"`backlog show {item.number}` for its history.",
         ),
         public=True,
@@ -211,5 +211,9 @@ async def show(ctx: CommandContext, channel: Channel, number: int) -> Reply:
         sections.append(Section(text=f"From {shown.source}"))
     sections.append(Section(text="*History*\n" + "\n".join(f"• {s}" for s in steps[-20:])))
     return Reply(
-        Message(text=shown.line(), sections=sections, buttons=items.buttons(channel, item))
+        Message(
+            text=shown.line(),
+            sections=sections,
+            buttons=items.buttons(await refs(ctx), channel, item),
+        )
     )

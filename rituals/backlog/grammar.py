@@ -213,11 +213,12 @@ def filters(args: list[str], rest: str) -> Filters:
 
 
 def _paged(args: list[str], rest: str) -> tuple[list[str], str, int]:
-    """Filters and a trailing ``page N``."""
+    """Filters and a trailing ``page N``; the filters' text keeps its spacing, as a sprint
+    name's does without one."""
     if len(args) >= 2 and args[-2].lower() == "page":
         page = t.integer(args[-1], 1, MAX_PAGE, "page")
         kept = args[:-2]
-        return kept, " ".join(rest.split()[: len(kept)]), page
+        return kept, rest.strip().rsplit(None, 2)[0] if kept else "", page
     return args, rest, 1
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
-from rituals.backlog.channel import ref
+from rituals.backlog.channel import Refs
 from rituals.backlog.models import BacklogChange, BacklogItem, BacklogSprint
 from rituals.context import CommandContext
 from rituals.messages import Button, ButtonStyle
@@ -190,14 +190,15 @@ async def history(session: AsyncSession, item_ids: list[int]) -> dict[int, list[
     return found
 
 
-def buttons(channel: Channel, item: BacklogItem) -> list[Button]:
+def buttons(refs: Refs, channel: Channel, item: BacklogItem) -> list[Button]:
     """Done and Assign to me, on an item still open."""
     if item.phase != "open":
         return []
-    value = ref(channel, item.number)
+    done = refs(DONE_ACTION, channel, item.number)
+    mine = refs(MINE_ACTION, channel, item.number)
     return [
-        Button(label="Done", action_id=DONE_ACTION, value=value, style=ButtonStyle.primary),
-        Button(label="Assign to me", action_id=MINE_ACTION, value=value),
+        Button(label="Done", action_id=DONE_ACTION, value=done, style=ButtonStyle.primary),
+        Button(label="Assign to me", action_id=MINE_ACTION, value=mine),
     ]
 
 

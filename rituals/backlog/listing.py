@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import people
 from rituals.backlog import grammar as g
 from rituals.backlog import items, sprints
-from rituals.backlog.channel import existing_ritual, ref
+from rituals.backlog.channel import Refs, existing_ritual, refs
 from rituals.backlog.items import ItemView
 from rituals.backlog.models import BacklogItem, BacklogSprint
 from rituals.commands import tokens as t
@@ -205,10 +205,10 @@ async def listing(
         start=start,
         fixed_priority=filters.priority is not None,
     )
-    return Reply(render(channel, filters, number, found))
+    return Reply(render(await refs(ctx), channel, filters, number, found))
 
 
-def render(channel: Channel, filters: g.Filters, number: int, found: Page) -> Message:
+def render(values: Refs, channel: Channel, filters: g.Filters, number: int, found: Page) -> Message:
     shown = filters.words() or "open"
     if not found.views:
         return Message(
@@ -219,10 +219,10 @@ def render(channel: Channel, filters: g.Filters, number: int, found: Page) -> Me
     first = (number - 1) * PAGE + 1
     buttons = []
     if found.more_before and number > 1 and found.first is not None:
-        value = ref(channel, number - 1, PREVIOUS, *found.first, filters.words())
+        value = values(PAGE_ACTION, channel, number - 1, PREVIOUS, *found.first, filters.words())
         buttons.append(Button(label="Previous", action_id=PAGE_ACTION, value=value))
     if found.more_after and found.last is not None:
-        value = ref(channel, number + 1, NEXT, *found.last, filters.words())
+        value = values(PAGE_ACTION, channel, number + 1, NEXT, *found.last, filters.words())
         buttons.append(Button(label="Next", action_id=PAGE_ACTION, value=value))
     more = f" · `backlog list {filters.words()} page {number + 1}`".replace("  ", " ")
     return Message(
@@ -272,9 +272,9 @@ async def export(ctx: CommandContext, channel: Channel, filters: g.Filters) -> R
                 f"p{v.priority}",
                 v.state,
                 _neutralize(v.title),
-                v.owner,
+                _neutralize(v.owner),
                 _neutralize(v.sprint),
-                v.source,
+                _neutralize(v.source),
                 _neutralize(v.link),
                 _neutralize(v.description),
                 v.created_at.isoformat(),

@@ -2,8 +2,11 @@
 review its closing posts, and where the items still open go as the closer chooses.
 
 Who may start and close sprints, and choose for the open items, follows the retro: the
-channel's backlog lead and co-leads (the first person to start a sprint leads), whoever
-started the sprint, and workspace admins.
+channel's backlog lead and co-leads, whoever started the sprint, and workspace admins. The
+lead is whoever first used the channel's backlog (`channel.ritual_for`): filed its first
+item, started its first sprint, or handed it its first task from another kind (pressed a
+retro's button for an action item, say); a backlog that a hand-off with nobody behind it
+made has no lead until someone starts a sprint there.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import outbound, permissions
 from rituals.backlog import grammar as g
 from rituals.backlog import items
-from rituals.backlog.channel import existing_ritual, ref, ritual_for
+from rituals.backlog.channel import Refs, existing_ritual, refs, ritual_for
 from rituals.backlog.models import BacklogItem, BacklogSprint
 from rituals.context import CommandContext
 from rituals.messages import Button, ButtonStyle, Message, Section, plural
@@ -211,7 +214,7 @@ async def close(ctx: CommandContext, channel: Channel) -> Reply:
     sprint.review_outbox_id = await outbound.queue(
         session,
         where.post(dedup_key=f"backlog-review:{sprint.id}"),
-        review(channel, sprint, found, choosing=still_open > 0),
+        review(await refs(ctx, personal=False), channel, sprint, found, choosing=still_open > 0),
         ctx.now,
     )
     if not still_open:
@@ -223,6 +226,7 @@ async def close(ctx: CommandContext, channel: Channel) -> Reply:
 
 
 def review(
+    values: Refs,
     channel: Channel,
     sprint: BacklogSprint,
     found: list[items.ItemView],
@@ -261,13 +265,13 @@ def review(
             Button(
                 label="Open items to the next sprint",
                 action_id=CARRY_ACTION,
-                value=ref(channel, sprint.id, NEXT),
+                value=values(CARRY_ACTION, channel, sprint.id, NEXT),
                 style=ButtonStyle.primary,
             ),
             Button(
                 label="Open items back to the backlog",
                 action_id=CARRY_ACTION,
-                value=ref(channel, sprint.id, BACKLOG),
+                value=values(CARRY_ACTION, channel, sprint.id, BACKLOG),
             ),
         ]
     done = len(groups["Done"])
@@ -331,7 +335,9 @@ async def carry(ctx: CommandContext, channel: Channel, sprint_id: int, choice: s
     chose = f"{display(ctx.member)} chose: {said}"
     if sprint.review_outbox_id is not None:
         where = await where_of(session, channel.id)
-        message = review(channel, sprint, found, choosing=False, chosen=chose)
+        message = review(
+            await refs(ctx, personal=False), channel, sprint, found, choosing=False, chosen=chose
+        )
         await outbound.queue(session, where.update(sprint.review_outbox_id), message, ctx.now)
     return say(said)
 

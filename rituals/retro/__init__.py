@@ -124,7 +124,7 @@ class RetroKind(Kind):
         ``retro.task`` to hand it on as a task (to the backlog)."""
         if action_id not in ("retro.vote", "retro.done", "retro.open", handoff.ACTION):
             return None
-        number = int(value) if value.isascii() and value.isdigit() else 0
+        number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0
         if not 1 <= number <= MAX_ID:
             return say("That button is out of date.", context="Type `retro` for the commands.")
         if action_id == handoff.ACTION:

@@ -44,7 +44,7 @@ _SAID = re.compile(
 
 async def listing(ctx: CommandContext, peers: Peers) -> Reply:
     """A channel's open action items with their history (a hand-off shows what the action
-    became: ``backlog #12``); in private, the person's own."""
+    became: ``to backlog #12``); in private, the person's own."""
     session = ctx.session
     if ctx.channel is not None:
         ritual = await existing_ritual(session, ctx.channel.id)

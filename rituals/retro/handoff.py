@@ -1,11 +1,12 @@
 """An action item handed on as a task, in one step: to whichever kind takes tasks (the
-backlog), never named here. The taker's reference is kept in the action's history
-(``backlog #12``), so `retro actions` shows what the action became."""
+backlog), never named here. The taker's title and reference, as the taker gives them, are
+kept in the action's history (``to backlog #12``), so `retro actions` shows what the action
+became; the retro's own prefix, not the taker's words, marks it as handed on."""
 
 from __future__ import annotations
 
 from rituals.context import CommandContext
-from rituals.kinds import Handoff, Peers
+from rituals.kinds import Handoff, Peers, Taken
 from rituals.messages import Button
 from rituals.reply import Reply, say
 from rituals.retro import actions
@@ -17,6 +18,8 @@ from storage.models import Channel, Ritual
 ACTION = "retro.task"
 TASK = "task"
 MAX_BUTTONS = 20  # Slack takes 25 elements in one row of buttons
+HANDED = "to "
+MAX_NOTE = 16  # RetroActionNote.note
 
 
 def source(action: RetroAction) -> str:
@@ -24,19 +27,26 @@ def source(action: RetroAction) -> str:
 
 
 def buttons(peers: Peers, found: list[ActionView], handed: set[int]) -> list[Button]:
-    """A "to the backlog" button per open action not handed on yet, where a kind takes tasks."""
-    if peers.taker(TASK) is None:
+    """A "to <taker>" button per open action not handed on yet, where a kind takes tasks."""
+    taker = peers.taker(TASK)
+    if taker is None:
         return []
     shown = [a for a in found if a.status == actions.OPEN and a.id not in handed]
     return [
-        Button(label=f"A{a.id} to backlog", action_id=ACTION, value=str(a.id))
+        Button(label=f"A{a.id} to {taker.title}", action_id=ACTION, value=str(a.id))
         for a in shown[:MAX_BUTTONS]
     ]
 
 
+def note_of(title: str, taken: Taken) -> str:
+    """``to backlog #12``; the taker's reference alone when both do not fit the history."""
+    whole = f"{HANDED}{title} {taken.ref}".strip()
+    return whole if len(whole) <= MAX_NOTE else f"{HANDED}{taken.ref}"[:MAX_NOTE].strip()
+
+
 def handed_on(steps: dict[int, list[str]]) -> set[int]:
     """Actions whose history has a hand-off in it."""
-    return {i for i, said in steps.items() if any(s.startswith("backlog #") for s in said)}
+    return {i for i, said in steps.items() if any(s.startswith(HANDED) for s in said)}
 
 
 async def hand_on(ctx: CommandContext, peers: Peers, action_id: int) -> Reply:
@@ -57,6 +67,7 @@ async def hand_on(ctx: CommandContext, peers: Peers, action_id: int) -> Reply:
     owner = await session.get(Ritual, action.ritual_id)
     assert owner is not None
     channel = await session.get_one(Channel, owner.channel_id)
+    taker = peers.taker(TASK)
     taken = await peers.take(
         session,
         channel,
@@ -70,9 +81,9 @@ async def hand_on(ctx: CommandContext, peers: Peers, action_id: int) -> Reply:
         ctx.now,
         ctx.member,
     )
-    if taken is None:
+    if taker is None or taken is None:
         return say("Nothing here takes tasks yet.")
-    note = f"backlog {taken.ref}"[:16]
+    note = note_of(taker.title, taken)
     steps = (await actions.history(session, [action.id])).get(action.id, [])
     if not any(s.startswith(note + " ") for s in steps):
         actions.note(session, action.id, note, ctx.now, member_id=ctx.member.id)

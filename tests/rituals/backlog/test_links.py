@@ -43,7 +43,7 @@ async def test_an_action_item_goes_to_the_backlog_once_by_its_button(team: Team)
 
     listed = await team.bot.command(ANA, CHANNEL, "retro actions")
     assert listed is not None
-    assert "backlog #1 by Cal" in listed.message.plain_text()
+    assert "to backlog #1 by Cal" in listed.message.plain_text()
     assert [b.label for b in listed.message.buttons] == ["A2 to backlog"]
 
 

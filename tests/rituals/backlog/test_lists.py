@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.helpers import CHANNEL, Team
+from sqlalchemy import select
+
+from rituals.kinds import Handoff
+from storage.models import Channel
+from tests.helpers import CHANNEL, Team, person
 from tests.rituals.backlog.support import ANA, BEN, CAL, known, press
 
 
@@ -103,7 +107,7 @@ async def test_export_sends_every_matching_item_with_its_history(team: Team) -> 
     table = list(csv.DictReader(io.StringIO(reply.message.attachment.content)))
     assert [r["id"] for r in table] == ["1", "2"]
     assert table[0]["title"] == "'=HYPERLINK(evil)"
-    assert table[0]["owner"] == "@Ben Ode" and table[0]["state"] == "done"
+    assert table[0]["owner"] == "'@Ben Ode" and table[0]["state"] == "done"
     assert (
         table[0]["history"] == "2030-01-07 09:00 Ana: filed | 2030-01-07 09:00 Ben Ode: state done"
     )
@@ -112,6 +116,29 @@ async def test_export_sends_every_matching_item_with_its_history(team: Team) -> 
     assert done.message.attachment.content.count("\n") == 2
     posted = await team.deliver()
     assert [p.op for p in posted if p.message.attachment is not None] == ["ephemeral", "ephemeral"]
+
+
+async def test_export_neutralises_formulas_in_every_text_column(team: Team) -> None:
+    """A name or a giver's reference that a spreadsheet would run as a formula is text."""
+    formula = person("USUM", name="SUM(A1:A9)")
+    await known(team, ANA, formula)
+    said = await team.type(ANA, "backlog add Owned by a formula @USUM")
+    assert "filed #1" in said, said
+    async with team.runtime.db.session() as session:
+        channel = (
+            await session.execute(select(Channel).where(Channel.external_id == CHANNEL.channel))
+        ).scalar_one()
+        handoff = Handoff("task", "Handed over", source="=HYPERLINK(evil)")
+        await team.bot.kinds["backlog"].take(session, channel, handoff, team.clock.now(), None)
+    reply = await team.bot.command(ANA, CHANNEL, "backlog export")
+    assert reply is not None and reply.message.attachment is not None
+    table = list(csv.DictReader(io.StringIO(reply.message.attachment.content)))
+    assert [(r["owner"], r["source"]) for r in table] == [
+        ("'@SUM(A1:A9)", ""),
+        ("", "'=HYPERLINK(evil)"),
+    ]
+    for row in table:
+        assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in row.values())
 
 
 async def test_a_list_of_one_priority_pages_by_number_alone(team: Team) -> None:

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from rituals.backlog.models import BacklogItem, BacklogSprint
+from rituals.kinds import Handoff
 from storage.db import Database
-from tests.helpers import Team
+from storage.models import Channel
+from tests.helpers import CHANNEL, Team
 from tests.rituals.backlog.support import ANA, BEN, CAL, known, press, snapshot
 
 
@@ -144,3 +146,26 @@ async def test_two_sprints_started_at_once_open_one(team: Team) -> None:
     )
     assert sum("started" in s for s in said) == 1
     assert sum("one sprint at a time" in s for s in said) == 1
+
+
+async def test_the_first_to_file_leads_not_the_first_to_start_a_sprint(team: Team) -> None:
+    await known(team, ANA, BEN)
+    await team.type(ANA, "backlog add Kick-off")
+    said = await team.type(BEN, "backlog sprint start Sprint 1 until 2030-01-18")
+    assert "Only Ana or a workspace admin can start this channel's sprints" in said
+
+
+async def test_a_backlog_a_hand_off_made_is_led_by_the_first_to_start_a_sprint(
+    team: Team,
+) -> None:
+    await known(team, ANA, BEN)
+    async with team.runtime.db.session() as session:
+        channel = (
+            await session.execute(select(Channel).where(Channel.external_id == CHANNEL.channel))
+        ).scalar_one()
+        handoff = Handoff("task", "From monitoring", source="alerts:1:alert:1")
+        await team.bot.kinds["backlog"].take(session, channel, handoff, team.clock.now(), None)
+    assert "Ben Ode started Sprint 1" in await team.type(
+        BEN, "backlog sprint start Sprint 1 until 2030-01-18"
+    )
+    assert "Only Ben Ode or a workspace admin" in await team.type(ANA, "backlog lead @ana")
