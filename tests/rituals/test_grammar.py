@@ -147,8 +147,8 @@ GOOD = [
     ),
     (
         "hypothesis add We believe x will result in y. we'll know when loss<= 2 "
-        "checkin */15 9-17 * jan,feb 1 owner bob",
-        m.HypothesisAdd("x", "y", "loss", "<=", 2.0, None, "*/15 9-17 * jan,feb 1", "bob"),
+        "checkin 15 9-17 * jan,feb 1 owner bob",
+        m.HypothesisAdd("x", "y", "loss", "<=", 2.0, None, "15 9-17 * jan,feb 1", "bob"),
     ),
     (
         "hypothesis add We believe x will result in y; we'll know when auc =0.7 owner <@U9|ana>",
@@ -284,6 +284,29 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin hourly", "cron"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin 0 9 * *", "cron"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin 0 9 ? * x", "cron"),
+    *(
+        ("hypothesis add We believe x will result in y; we'll know when a>1 checkin " + cron, why)
+        for cron, why in [
+            ("0 9 * * 0-99999999999999999999", "day of week must be 0-7 or sun..sat"),
+            ("0 9 * * 0-9999999", "day of week must be 0-7"),
+            ("0 9 * * 8", "day of week must be 0-7"),
+            ("60 9 * * *", "minute must be 0-59"),
+            ("0 24 * * *", "hour must be 0-23"),
+            ("0 9 0 * *", "day of month must be 1-31"),
+            ("0 9 * 13 *", "month must be 1-12 or jan..dec"),
+            ("0 9 * mon *", "month must be 1-12"),
+            ("0 9 * * jan", "day of week must be"),
+            ("0 17-9 * * *", "range '17-9' runs backwards"),
+            ("0 9 */0 * *", "step must be 1-31"),
+            ("0 9-x * * *", "hour must be"),
+            ("0 9 1,15-- * *", "day of month must be like"),
+            ("0 9 " + ",".join(["1"] * 60) + " * *", "too long: 127 characters, the limit is 100"),
+            ("* * * * *", "at most once an hour"),
+            ("*/30 9 * * *", "at most once an hour"),
+            ("0,30 9 * * *", "at most once an hour"),
+            ("0-59 9 * * *", "at most once an hour"),
+        ]
+    ),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @a @b", "user"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @", "user"),
     ("hypothesis checkin 4", "missing status"),

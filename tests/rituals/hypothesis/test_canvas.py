@@ -169,6 +169,29 @@ async def test_the_form_proposes_one_and_reports_errors_by_field(team: Team) -> 
     assert (h.cadence, h.baseline, h.deadline) == ("daily", 0.8, date(2030, 6, 30))
 
 
+async def test_an_unbounded_long_or_too_frequent_cron_is_refused_by_field(team: Team) -> None:
+    values = {
+        "belief": "dedup",
+        "result": "cleaner labels",
+        "metric": "precision",
+        "op": ">=",
+        "target": "0.9",
+    }
+    for cron, why in [
+        ("0 9 * * 0-99999999999999999999", "Cron day of week must be 0-7"),
+        ("0 9 " + ",".join(["1"] * 60) + " * *", "The limit is 100"),
+        ("* * * * *", "At most once an hour"),
+    ]:
+        errors = await team.bot.submit_form(
+            ANA, "hypothesis.add", CHANNEL.channel, {**values, "checkin": cron}
+        )
+        assert isinstance(errors, dict) and set(errors) == {"checkin"}, cron
+        assert why.lower() in errors["checkin"].lower(), errors
+    refused = await team.type(ANA, SENTENCE + " checkin 0 9 * * 0-99999999999999999999")
+    assert "day of week must be 0-7" in refused
+    assert await hypotheses(team.runtime.db) == []
+
+
 async def test_a_check_in_past_the_target_suggests_closing_it(team: Team) -> None:
     await team.type(ANA, SENTENCE)
     reply = await team.bot.command(ANA, CHANNEL, "hypothesis checkin 1 on-track precision=0.93 ok")

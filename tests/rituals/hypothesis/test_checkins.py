@@ -8,9 +8,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rituals.hypothesis.cadence import next_checkin
+from rituals.hypothesis.models import Hypothesis
 from storage.db import Database
 from storage.models import Answer
 from tests.helpers import Team, person
@@ -273,3 +274,33 @@ async def test_after_days_without_a_process_only_the_latest_check_in_is_asked(
     assert ask.due_at == NINE + timedelta(days=3) and ask.outcome == "asked"
     [h] = await hypotheses(team.runtime.db)
     assert h.next_checkin_at == NINE + timedelta(days=4)
+
+
+async def test_an_hourly_cron_after_weeks_without_a_process_asks_the_latest_hour(
+    team: Team,
+) -> None:
+    await team.type(ANA, SENTENCE + " checkin 0 * * * *")
+    later = MONDAY + timedelta(days=60, minutes=20)
+    await team.at(later)
+    assert len(await asked_dms(team, "UANA")) == 1
+    [ask] = await asks(team.runtime.db)
+    assert (ask.due_at, ask.outcome) == (later.replace(minute=0), "asked")
+    [h] = await hypotheses(team.runtime.db)
+    assert h.next_checkin_at == later.replace(minute=0) + timedelta(hours=1)
+
+
+async def test_a_stored_every_minute_cron_is_caught_up_without_walking_each_minute(
+    team: Team,
+) -> None:
+    """A row written before crons were checked: a month later the sweep looks back only
+    over the grace period, so it asks for the latest minute."""
+    await team.type(ANA, SENTENCE + " checkin daily")
+    async with team.runtime.db.session() as session:
+        await session.execute(update(Hypothesis).values(cadence="* * * * *"))
+    later = NINE + timedelta(days=30, seconds=30)
+    await team.at(later)
+    assert len(await asked_dms(team, "UANA")) == 1
+    [ask] = await asks(team.runtime.db)
+    assert (ask.due_at, ask.outcome) == (later.replace(second=0), "asked")
+    [h] = await hypotheses(team.runtime.db)
+    assert h.next_checkin_at == later.replace(second=0) + timedelta(minutes=1)
