@@ -79,8 +79,8 @@ async def test_closing_posts_the_outcome_and_what_was_learned(team: Team) -> Non
     assert len(outcome) == 1
     assert "What we learned*: dedup pays off" in outcome[0].text
     assert "over 2 points" in outcome[0].text
-    # No kind here takes a task, so no backlog button is offered.
-    assert outcome[0].message.buttons == []
+    # The backlog takes tasks, so the next step is offered there.
+    assert [b.action_id for b in outcome[0].message.buttons] == ["hypothesis.next"]
     again = await team.type(ANA, "hypothesis close 1 pivot")
     assert again == "#1 is closed (validated); nothing changed."
     assert "closed" in await team.type(ANA, "hypothesis checkin 1 on-track still fine")
