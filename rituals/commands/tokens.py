@@ -119,6 +119,15 @@ def ident(token: str) -> int:
     return int(match[1])
 
 
+def button_id(value: str) -> int | None:
+    """The row id a button value or form context names, or None when it names none. The
+    length is checked before ``int()``, which refuses (raises on) thousands of digits."""
+    if len(value) > 10 or not (value.isascii() and value.isdigit()):
+        return None
+    found = int(value)
+    return found if 1 <= found <= MAX_ID else None
+
+
 def number(token: str) -> float:
     """Only finite decimals: ``float()`` alone would let 'nan' and 'inf' become thresholds."""
     if _NUMBER.fullmatch(token) and math.isfinite(value := float(token)):

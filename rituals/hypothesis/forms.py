@@ -125,11 +125,12 @@ async def submit_checkin(
         errors["evidence"] = f"{len(evidence)} characters; the limit is 1000."
     elif not evidence and value is None:
         errors["evidence"] = "Give the value, a line of evidence, or both."
-    if not (context.isascii() and context.isdigit() and 0 < int(context) <= t.MAX_ID):
+    hypothesis_id = t.button_id(context)
+    if hypothesis_id is None:
         errors[""] = "That form is out of date."
-    if errors:
+    if errors or hypothesis_id is None:
         return errors
-    found = await commands.by_id(ctx, int(context))
+    found = await commands.by_id(ctx, hypothesis_id)
     if isinstance(found, Reply) or value is None:
         return await commands.checkin(ctx, found, status, [], evidence)
     return await commands.checkin(ctx, found, status, [(found.metric, value)], evidence)

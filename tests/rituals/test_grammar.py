@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.kinds import registry
 from rituals.alerts import grammar as alerts
 from rituals.backlog import grammar as backlog
-from rituals.commands import model
+from rituals.commands import model, tokens
 from rituals.commands.grammar import MAX_LENGTH
 from rituals.hypothesis import grammar as hypothesis
 from rituals.standup import grammar as standup
@@ -609,3 +609,25 @@ def test_mute_durations_are_minutes_within_bounds(days: int, hours: int, minutes
         assert result == m.AlertsMute("ranker", total)
     else:
         assert isinstance(result, m.Usage)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", 1),
+        ("2147483647", 2**31 - 1),
+        ("0", None),
+        ("2147483648", None),
+        ("00000000001", None),
+        ("9" * 5000, None),
+        ("", None),
+        ("-1", None),
+        ("1_0", None),
+        ("١٢", None),
+        ("#3", None),
+    ],
+)
+def test_a_button_id_is_a_row_id_or_none_never_an_exception(
+    value: str, expected: int | None
+) -> None:
+    assert tokens.button_id(value) == expected

@@ -246,3 +246,19 @@ async def test_the_lead_names_co_leads_who_may_then_change_any_hypothesis(team: 
     assert "led by Ana, Ben Ode" in await team.type(ANA, "hypothesis coleads @ben")
     assert "closed as pivoted" in await team.type(BEN, "hypothesis close 1 pivot")
     assert "Cal now leads the hypotheses" in await team.type(ANA, "hypothesis lead @cal")
+
+
+async def test_a_button_or_form_naming_thousands_of_digits_is_out_of_date(team: Team) -> None:
+    await team.type(ANA, SENTENCE)
+    huge = "9" * 5000
+    before = await snapshot(team.runtime.db)
+    for action in ("hypothesis.validated", "hypothesis.invalidated", "hypothesis.next"):
+        assert "out of date" in await press(team, ANA, action, huge)
+        assert "out of date" in await press(team, ANA, action, "00000000001")
+    form = await team.bot.open_form(ANA, None, "hypothesis.checkin", huge)
+    assert form is not None and "out of date" in form.message.text  # type: ignore[union-attr]
+    errors = await team.bot.submit_form(
+        ANA, "hypothesis.checkin", huge, {"status": "on-track", "value": "0.9"}
+    )
+    assert errors == {"": "That form is out of date."}
+    assert await snapshot(team.runtime.db) == before
