@@ -221,8 +221,9 @@ def closed(h: Hypothesis) -> Reply:
 
 
 async def by_id(ctx: CommandContext, hypothesis_id: int) -> Hypothesis | Reply:
-    """A hypothesis a button or form names by its row id: only one of this workspace, and
-    in a channel only one of that channel."""
+    """A hypothesis a button or form names by its row id: only one of this workspace; in a
+    channel only one of that channel, and in private only one the presser may change. Row
+    ids are easy to guess, so any other reads as not found and shows nothing of it."""
     h = (
         await ctx.session.execute(
             select(Hypothesis)
@@ -232,8 +233,11 @@ async def by_id(ctx: CommandContext, hypothesis_id: int) -> Hypothesis | Reply:
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+    out_of_date = say("That button is out of date.", context="`hypothesis list` lists them.")
     if h is None or (ctx.channel is not None and ctx.channel.id != h.channel_id):
-        return say("That button is out of date.", context="`hypothesis list` lists them.")
+        return out_of_date
+    if ctx.channel is None and await may_change(ctx, h) is not None:
+        return out_of_date
     return h
 
 

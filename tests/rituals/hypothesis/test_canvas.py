@@ -262,3 +262,32 @@ async def test_a_button_or_form_naming_thousands_of_digits_is_out_of_date(team: 
     )
     assert errors == {"": "That form is out of date."}
     assert await snapshot(team.runtime.db) == before
+
+
+async def test_in_private_a_button_or_form_reaches_only_hypotheses_one_may_change(
+    team: Team,
+) -> None:
+    """Row ids are global and easy to guess: from a direct message, anyone else's reads as
+    out of date and shows neither its metric nor who may change it."""
+    await known(team, BEN, CAL)
+    await team.type(ANA, SENTENCE + " owner @cal")  # Ana leads; Cal owns it
+    await team.type(ANA, "hypothesis checkin 1 on-track precision=0.95 close to it")
+    [h] = await hypotheses(team.runtime.db)
+    before = await snapshot(team.runtime.db)
+    form = await team.bot.open_form(BEN, None, "hypothesis.checkin", str(h.id))
+    assert not hasattr(form, "form_id") and "out of date" in form.message.text  # type: ignore[union-attr]
+    submitted = await team.bot.submit_form(
+        BEN, "hypothesis.checkin", str(h.id), {"status": "on-track", "value": "0.9"}
+    )
+    assert submitted is not None and not isinstance(submitted, dict)
+    assert submitted.message.text == "That button is out of date."
+    for action in ("hypothesis.validated", "hypothesis.invalidated", "hypothesis.next"):
+        assert (await press(team, BEN, action, str(h.id), None)).startswith(
+            "That button is out of date."
+        )
+    assert await snapshot(team.runtime.db) == before
+    # The owner, the lead and an admin still reach it in private.
+    for actor in (CAL, ANA, replace(BEN, admin=True)):
+        form = await team.bot.open_form(actor, None, "hypothesis.checkin", str(h.id))
+        assert getattr(form, "form_id", None) == "hypothesis.checkin", actor
+    assert "closed as validated" in await press(team, CAL, "hypothesis.validated", str(h.id), None)
