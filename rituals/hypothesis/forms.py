@@ -32,7 +32,9 @@ def add_form(channel: Channel) -> Form:
         fields=[
             FormField(key="belief", label="We believe…", hint="dedup of the click log"),
             FormField(key="result", label="…will result in", hint="cleaner labels"),
-            FormField(key="metric", label="We'll know when (metric)", hint="precision"),
+            FormField(
+                key="metric", label="We'll know when (metric, one word)", hint="rollback_rate"
+            ),
             FormField(
                 key="op",
                 label="reaches",
@@ -72,7 +74,7 @@ async def submit_add(
     errors: dict[str, str] = {}
     belief = _check(errors, "belief", lambda v: t.free_text(v, "belief", 1000), get["belief"])
     result = _check(errors, "result", lambda v: t.free_text(v, "result", 1000), get["result"])
-    metric = _check(errors, "metric", lambda v: t.free_text(v, "metric", 100), get["metric"])
+    metric = _check(errors, "metric", grammar.metric_name, get["metric"])
     if get["op"] not in OPS:
         errors["op"] = f"Choose one of {' '.join(OPS)}."
     target = _check(errors, "target", t.number, get["target"])

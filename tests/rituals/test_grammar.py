@@ -141,9 +141,9 @@ GOOD = [
         ),
     ),
     (
-        "hypothesis add WE BELIEVE x WILL RESULT IN y WE’LL KNOW WHEN top-1 accuracy == -1.5e-3 "
+        "hypothesis add WE BELIEVE x WILL RESULT IN y WE’LL KNOW WHEN top-1_accuracy == -1.5e-3 "
         "owner <@U123> checkin '0 9 * * mon-fri'",
-        m.HypothesisAdd("x", "y", "top-1 accuracy", "==", -0.0015, None, "0 9 * * mon-fri", "U123"),
+        m.HypothesisAdd("x", "y", "top-1_accuracy", "==", -0.0015, None, "0 9 * * mon-fri", "U123"),
     ),
     (
         "hypothesis add We believe x will result in y. we'll know when loss<= 2 "
@@ -277,6 +277,10 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a > 1e999", "'1e999'"),
     ("hypothesis add We believe x will result in y; we'll know when a > inf", "'inf'"),
     ("hypothesis add We believe x will result in y; we'll know when a != 1", "METRIC OP TARGET"),
+    (
+        "hypothesis add We believe x will result in y; we'll know when rollback rate <= 0.02",
+        "the metric is one word, like 'rollback_rate'; not 'rollback rate'",
+    ),
     ("hypothesis add We believe x will result in y; we'll know when a => 1", "'>'"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by soon", "YYYY-MM-DD"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by", "'by' needs"),

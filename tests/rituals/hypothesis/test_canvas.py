@@ -291,3 +291,24 @@ async def test_in_private_a_button_or_form_reaches_only_hypotheses_one_may_chang
         form = await team.bot.open_form(actor, None, "hypothesis.checkin", str(h.id))
         assert getattr(form, "form_id", None) == "hypothesis.checkin", actor
     assert "closed as validated" in await press(team, CAL, "hypothesis.validated", str(h.id), None)
+
+
+async def test_a_metric_of_several_words_is_refused_since_no_check_in_could_name_it(
+    team: Team,
+) -> None:
+    spaced = SENTENCE.replace("precision >= 0.9", "rollback rate <= 0.02")
+    refused = await team.type(ANA, spaced)
+    assert "the metric is one word, like 'rollback_rate'; not 'rollback rate'" in refused
+    errors = await team.bot.submit_form(
+        ANA,
+        "hypothesis.add",
+        CHANNEL.channel,
+        {"belief": "x", "result": "y", "metric": "rollback rate", "op": "<=", "target": "0.02"},
+    )
+    assert isinstance(errors, dict) and set(errors) == {"metric"}
+    assert await hypotheses(team.runtime.db) == []
+    added = await team.type(ANA, spaced.replace("rollback rate", "rollback_rate"))
+    suggested = added.split("`")[1]
+    assert suggested == "hypothesis checkin 1 on-track rollback_rate=VALUE note"
+    recorded = await team.type(ANA, suggested.replace("VALUE", "0.01"))
+    assert "Check-in for #1 recorded: on track · rollback_rate 0.01" in recorded
