@@ -40,7 +40,8 @@ async def take(
     session: AsyncSession, channel: Channel, handoff: Handoff, now: datetime
 ) -> Taken | None:
     """A value whose model and metric match open hypotheses of ``channel`` joins each one's
-    series; the same ``source`` again adds nothing."""
+    series; the same ``source`` again adds nothing, and the line says so rather than
+    reporting a value added that was not."""
     model, metric = handoff.details.get("model"), handoff.details.get("metric")
     value = _value(handoff.details)
     if not isinstance(model, str) or not isinstance(metric, str) or value is None:
@@ -71,13 +72,22 @@ async def take(
             at=_at(handoff.details, now),
         ):
             added.append(h)
-    numbers = ", ".join(f"#{h.number}" for h in found)
+    repeats = [h for h in found if h not in added]
     met = [h for h in added if store.meets(h, value)]
-    hint = f" — {', '.join(f'#{h.number}' for h in met)} reached the target" if met else ""
+    parts = []
+    if added:
+        parts.append(f"added to hypothesis {_numbers(added)}")
+    if repeats:
+        parts.append(f"already recorded for {'' if added else 'hypothesis '}{_numbers(repeats)}")
+    hint = f" — {_numbers(met)} reached the target" if met else ""
     return Taken(
-        f"{metric} {views.number(value)} added to hypothesis {numbers}{hint}",
+        f"{metric} {views.number(value)} {'; '.join(parts)}{hint}",
         ref=f"hypothesis:{found[0].id}",
     )
+
+
+def _numbers(hypotheses: list[Hypothesis]) -> str:
+    return ", ".join(f"#{h.number}" for h in hypotheses)
 
 
 async def notices(

@@ -51,7 +51,7 @@ async def test_a_metric_from_monitoring_joins_the_matching_series_once(team: Tea
     taken = await hand_metric(team, 0.86, "alerts:1")
     assert taken == Taken("precision 0.86 added to hypothesis #1", ref=taken.ref if taken else "")
     again = await hand_metric(team, 0.86, "alerts:1")
-    assert again is not None
+    assert again is not None and again.text == "precision 0.86 already recorded for hypothesis #1"
     assert await points(team.runtime.db) == [(0.86, None, "precision 0.86")]
     reached = await hand_metric(team, "0.93", "alerts:2")
     assert reached is not None and "#1 reached the target" in reached.text
@@ -63,6 +63,11 @@ async def test_a_metric_from_monitoring_joins_the_matching_series_once(team: Tea
     [first, *_] = await hypotheses(team.runtime.db)
     assert (first.recent, first.points, first.state) == ([0.86, 0.93], 2, "testing")
     assert "(monitoring)" in await team.type(ANA, "hypothesis show 1")
+    # A hypothesis added since takes the repeat; the line names only it as added.
+    await team.type(ANA, MODEL.replace("dedup", "pruning"))
+    partly = await hand_metric(team, 0.86, "alerts:1")
+    assert partly is not None
+    assert partly.text == "precision 0.86 added to hypothesis #4; already recorded for #1"
 
 
 async def test_a_closed_hypothesis_takes_no_more_values(team: Team) -> None:
