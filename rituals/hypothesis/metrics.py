@@ -1,6 +1,7 @@
 """What the hypothesis kind gives and takes across the seam: metric values arriving from
-monitoring join the series of the open hypotheses they match, and hypotheses past their
-deadline or with a missed check-in join the channel's stand-up summary."""
+monitoring join the series of the open hypotheses they match (the owner hears when one
+reaches the target), and hypotheses past their deadline or with a missed check-in join the
+channel's stand-up summary."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import outbound
 from rituals.hypothesis import store, views
 from rituals.hypothesis.models import Hypothesis
 from rituals.kinds import Handoff, Notice, Taken
+from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.schedule import local_date
+from rituals.where import where_of
 from storage.models import Channel, Member, Ritual
 
 MAX_NOTICES = 20
@@ -79,11 +83,45 @@ async def take(
         parts.append(f"added to hypothesis {_numbers(added)}")
     if repeats:
         parts.append(f"already recorded for {'' if added else 'hypothesis '}{_numbers(repeats)}")
+    for h in met:
+        await _suggest_closing(session, h, metric, value, now)
     hint = f" — {_numbers(met)} reached the target" if met else ""
     return Taken(
         f"{metric} {views.number(value)} {'; '.join(parts)}{hint}",
         ref=f"hypothesis:{found[0].id}",
     )
+
+
+async def _suggest_closing(
+    session: AsyncSession, h: Hypothesis, metric: str, value: float, now: datetime
+) -> None:
+    """The owner hears privately, once per hypothesis, that monitoring reached the target:
+    otherwise only the sender of the webhook would ever know."""
+    owner = await session.get(Member, h.owner_id) if h.owner_id is not None else None
+    if owner is None:
+        return
+    where = await where_of(session, h.channel_id)
+    place = f" in #{where.channel_name}" if where.channel_name else ""
+    message = Message(
+        text=f"Hypothesis #{h.number}{place} reached its target: monitoring sent "
+        f"{metric} {views.number(value)} ({views.goal(h)})",
+        sections=[
+            Section(
+                text=f"We believed {h.belief} would result in {h.result}. Close it? "
+                f"`hypothesis close {h.number} validated what we learned`"
+            )
+        ],
+        buttons=[
+            Button(
+                label="Close as validated",
+                action_id="hypothesis.validated",
+                value=str(h.id),
+                style=ButtonStyle.primary,
+            )
+        ],
+    )
+    envelope = where.direct(owner.external_id, dedup_key=f"hypothesis-reached:{h.id}")
+    await outbound.queue(session, envelope, message, now)
 
 
 def _numbers(hypotheses: list[Hypothesis]) -> str:
