@@ -96,8 +96,8 @@ class HypothesisKind(Kind):
             who = await permissions.who_may(ctx, ritual)
             return say(f"Only {who} can change who leads this channel's hypotheses.")
         if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, "hypotheses")
-        return await permissions.name_coleads(ctx, ritual, coleads, "hypotheses")
+            return await permissions.hand_on(ctx, ritual, user, self.title)
+        return await permissions.name_coleads(ctx, ritual, coleads, self.title)
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if form_id == form.ADD:

@@ -189,7 +189,7 @@ async def show(ctx: CommandContext, number: int) -> Reply:
             sections=[
                 Section(text=views.canvas(h, display(owner))),
                 Section(
-                    text=f"*Series* ({h.points} points) "
+                    text=f"*Series* ({plural(h.points, 'point')}) "
                     f"{views.sparkline(h.recent, h.target)} target {views.goal(h)}\n"
                     + "\n".join(series)
                 ),
@@ -381,7 +381,7 @@ def outcome_message(h: Hypothesis, by: str, offer_task: bool) -> Message:
             Section(
                 text=f"We believed {h.belief} would result in {h.result}; target "
                 f"{views.goal(h)} {views.sparkline(h.recent, h.target)}{last} "
-                f"over {h.points} points."
+                f"over {plural(h.points, 'point')}."
             ),
             Section(text=f"*What we learned*: {learned}"),
         ],

@@ -56,12 +56,17 @@ async def test_list_show_and_the_history_of_a_hypothesis(team: Team) -> None:
     assert "#1 testing · on track · precision >= 0.9" in listed and "#2" not in listed
     assert "25 days left" in listed
     everything = await team.type(ANA, "hypothesis list all")
-    assert "#2 invalidated" in everything
+    [closed_line] = [line for line in everything.splitlines() if "#2 " in line]
+    assert closed_line.startswith(
+        "• #2 invalidated · precision >= 0.9 — no values yet · learned: no lift — a bigger model"
+    )
+    assert "check-in" not in closed_line and "left" not in closed_line
     mine = await team.type(CAL, "hypothesis list mine")
     assert "No hypotheses open here" in mine
 
     shown = await team.type(ANA, "hypothesis show 1")
     assert "Hypothesis #1 · testing · 25 days left" in shown
+    assert "*Series* (1 point) " in shown
     assert "2030-01-07 0.85 on track — labels cleaner" in shown
     assert "2030-01-07 proposed" in shown and "2030-01-07 testing" in shown
     closed = await team.type(ANA, "hypothesis show 2")
@@ -243,9 +248,10 @@ async def test_the_lead_names_co_leads_who_may_then_change_any_hypothesis(team: 
         BEN, "hypothesis coleads @ben"
     )
     assert "Only" in await team.type(BEN, "hypothesis close 1 pivot")
-    assert "led by Ana, Ben Ode" in await team.type(ANA, "hypothesis coleads @ben")
+    led = await team.type(ANA, "hypothesis coleads @ben")
+    assert led == "The hypothesis check-in is led by Ana, Ben Ode."
     assert "closed as pivoted" in await team.type(BEN, "hypothesis close 1 pivot")
-    assert "Cal now leads the hypotheses" in await team.type(ANA, "hypothesis lead @cal")
+    assert "Cal now leads the hypothesis check-in" in await team.type(ANA, "hypothesis lead @cal")
 
 
 async def test_a_button_or_form_naming_thousands_of_digits_is_out_of_date(team: Team) -> None:
