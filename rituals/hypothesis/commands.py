@@ -155,7 +155,7 @@ async def show(ctx: CommandContext, number: int) -> Reply:
     if isinstance(found, Reply):
         return found
     h = found
-    owner = await session.get_one(Member, h.owner_id)
+    owner = await session.get(Member, h.owner_id) if h.owner_id is not None else None
     points = list(
         (
             await session.execute(
@@ -187,7 +187,7 @@ async def show(ctx: CommandContext, number: int) -> Reply:
         Message(
             text=f"Hypothesis #{h.number} · {h.state} · {views.days_left(h, today)}",
             sections=[
-                Section(text=views.canvas(h, display(owner))),
+                Section(text=views.canvas(h, display(owner) if owner else views.NO_OWNER)),
                 Section(
                     text=f"*Series* ({plural(h.points, 'point')}) "
                     f"{views.sparkline(h.recent, h.target)} target {views.goal(h)}\n"
@@ -212,7 +212,7 @@ async def may_change(ctx: CommandContext, h: Hypothesis) -> Reply | None:
     ritual = await ctx.session.get_one(Ritual, h.ritual_id)
     if await permissions.may_change(ctx, ritual, h.owner_id):
         return None
-    owner = await ctx.session.get(Member, h.owner_id)
+    owner = await ctx.session.get(Member, h.owner_id) if h.owner_id is not None else None
     return say(f"Only {await permissions.who_may(ctx, ritual, owner)} can change #{h.number}.")
 
 

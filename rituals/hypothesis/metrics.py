@@ -141,7 +141,7 @@ async def notices(
     today = local_date(now, ritual.tz)
     rows = await session.execute(
         select(Hypothesis, Member)
-        .join(Member, Member.id == Hypothesis.owner_id)
+        .outerjoin(Member, Member.id == Hypothesis.owner_id)
         .where(
             Hypothesis.ritual_id == ritual.id,
             Hypothesis.state.in_(store.OPEN_STATES),
@@ -157,6 +157,6 @@ async def notices(
             why.append(views.days_left(h, today))
         if h.missed_at is not None:
             why.append("check-in missed")
-        who = owner.name or owner.external_id
+        who = (owner.name or owner.external_id) if owner is not None else views.NO_OWNER
         lines.append(f"#{h.number} {h.belief} ({views.goal(h)}, {who}): {', '.join(why)}")
     return [Notice("Hypotheses needing attention", tuple(lines))] if lines else []

@@ -9,6 +9,7 @@ from rituals.hypothesis.models import Hypothesis
 from rituals.hypothesis.store import OPEN_STATES
 
 BARS = "▁▂▃▄▅▆▇█"
+NO_OWNER = "nobody (they left)"
 STATUS_LABEL = {
     "on-track": "on track",
     "at-risk": "at risk",

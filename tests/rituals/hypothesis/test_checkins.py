@@ -8,12 +8,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from rituals.hypothesis.cadence import next_checkin
 from rituals.hypothesis.models import Hypothesis
 from storage.db import Database
-from storage.models import Answer
+from storage.models import Answer, Member
 from tests.helpers import Team, person
 from tests.rituals.hypothesis.support import (
     ANA,
@@ -304,3 +304,22 @@ async def test_a_stored_every_minute_cron_is_caught_up_without_walking_each_minu
     assert (ask.due_at, ask.outcome) == (later.replace(second=0), "asked")
     [h] = await hypotheses(team.runtime.db)
     assert h.next_checkin_at == later.replace(second=0) + timedelta(minutes=1)
+
+
+async def test_a_hypothesis_outlives_its_owner_s_member_row(team: Team) -> None:
+    """Deleting a member (by an operator; nothing in the bot does) leaves their bets to the
+    channel: shown without an owner, asked of nobody, still changed by the lead."""
+    cal = person("UCAL", name="Cal")
+    await known(team, cal)
+    await team.type(ANA, SENTENCE + " checkin daily owner @cal")
+    await team.at(NINE)
+    assert len(await asked_dms(team, "UCAL")) == 1
+    async with team.runtime.db.session() as session:
+        await session.execute(delete(Member).where(Member.external_id == "UCAL"))
+    [h] = await hypotheses(team.runtime.db)
+    assert h.owner_id is None and await asks(team.runtime.db) == []
+    assert "Owner nobody (they left)" in await team.type(ANA, "hypothesis show 1")
+    await team.at(NINE + timedelta(days=1))
+    assert [p for p in await team.deliver() if p.op == "direct"] == []
+    assert "recorded" in await team.type(ANA, "hypothesis checkin 1 on-track precision=0.8 ok")
+    assert "closed as pivoted" in await team.type(ANA, "hypothesis close 1 pivot")
