@@ -139,7 +139,7 @@ class Script:
         await self.type(
             "omar",
             "hypothesis add We believe a 10% canary will result in fewer rollbacks; "
-            "we'll know when rollback rate <= 0.02 by 2026-12-18 checkin weekly fri",
+            "we'll know when rollback_rate <= 0.02 by 2026-12-18 checkin weekly fri",
         )
         await self.type("maya", "hypothesis digest fri 16:00")
         for offset, answer in enumerate(

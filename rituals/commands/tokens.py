@@ -37,9 +37,19 @@ _MENTION = re.compile(r"<@([A-Za-z0-9]{1,40})(?:\|[^<>]{0,80})?>|@([\w.\-]{1,80}
 _CONDITION = re.compile(
     r"(?P<metric>[^<>=!]+?) ?(?P<op><=|>=|==|<|>|=) ?(?P<target>\S+)(?: (?P<tail>.*))?"
 )
-_CRON_FIELD = re.compile(r"(?:[0-9]+|\*|[a-z]{3})(?:[-/,](?:[0-9]+|\*|[a-z]{3}))*")
+MAX_CRON = 100  # the width of the column a cadence is stored in
+_CRON_PART = re.compile(
+    r"(?:\*|(?P<first>[0-9a-z]+)(?:-(?P<last>[0-9a-z]+))?)(?:/(?P<step>[0-9]{1,2}))?"
+)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_CRON_NAMES = {*WEEKDAYS, *_MONTHS}
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {name: n for n, name in enumerate(_MONTHS, 1)}),
+    ("day of week", 0, 7, {name: n for n, name in enumerate(_CRON_DAYS)}),
+)
 
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = {name: n for names in (WEEKDAYS, _FULL_DAYS) for n, name in enumerate(names, 1)}
@@ -107,6 +117,15 @@ def ident(token: str) -> int:
     if not 1 <= int(match[1]) <= MAX_ID:
         raise Reject(f"there is no #{match[1][:12]}: ids are shown as #1, #2 and so on")
     return int(match[1])
+
+
+def button_id(value: str) -> int | None:
+    """The row id a button value or form context names, or None when it names none. The
+    length is checked before ``int()``, which refuses (raises on) thousands of digits."""
+    if len(value) > 10 or not (value.isascii() and value.isdigit()):
+        return None
+    found = int(value)
+    return found if 1 <= found <= MAX_ID else None
 
 
 def number(token: str) -> float:
@@ -234,17 +253,50 @@ def duration(token: str) -> int:
 
 
 def checkin(value: str) -> str:
-    """daily, weekly, or a loosely checked five-field cron, quoted or not."""
+    """daily, weekly, or a five-field cron, quoted or not, that runs at most once an hour.
+
+    Every field is checked against its range, since a scheduler expands ranges into every
+    value they name, and a check-in asked more often than hourly is a flood of messages."""
     lowered = value.lower()
     if lowered in ("daily", "weekly"):
         return lowered
+    if len(value) > MAX_CRON:
+        raise Reject(f"checkin cron is too long: {len(value)} characters, the limit is {MAX_CRON}")
     fields = lowered.strip("\"'“”‘’ ").split()
-    valid = len(fields) == 5 and all(
-        _CRON_FIELD.fullmatch(f) and set(re.findall("[a-z]+", f)) <= _CRON_NAMES for f in fields
-    )
-    if not valid:
+    if len(fields) != 5:
         raise Reject(f"checkin is daily, weekly or a cron like '0 9 * * mon'; not {quote(value)}")
+    for field, spec in zip(fields, _CRON_FIELDS, strict=True):
+        for part in field.split(","):
+            _cron_part(part, *spec)
+    if not fields[0].isdigit():
+        raise Reject(
+            f"a check-in cron runs at most once an hour: give one minute like '0 9 * * mon', "
+            f"not {quote(fields[0])}"
+        )
     return " ".join(fields)
+
+
+def _cron_part(part: str, what: str, low: int, high: int, names: dict[str, int]) -> None:
+    """One comma-separated part of a cron field: ``*``, ``N``, ``N-M``, each with an optional
+    ``/STEP``, its values within the field's range and in order."""
+    match = _CRON_PART.fullmatch(part)
+    if match is None:
+        raise Reject(f"cron {what} must be like *, 5, 1-5 or */2; not {quote(part)}")
+
+    def value(token: str, *, last: bool = False) -> int:
+        if token.isdigit() and low <= int(token) <= high:
+            return int(token)
+        if token in names:
+            return 7 if last and names[token] == 0 and high == 7 else names[token]
+        named = f" or {next(iter(names))}..{list(names)[-1]}" if names else ""
+        raise Reject(f"cron {what} must be {low}-{high}{named}; not {quote(token)}")
+
+    if match["first"] is not None:
+        first = value(match["first"])
+        if match["last"] is not None and value(match["last"], last=True) < first:
+            raise Reject(f"cron {what} range {quote(part)} runs backwards")
+    if match["step"] is not None and not 1 <= int(match["step"]) <= high:
+        raise Reject(f"cron {what} step must be 1-{high}; not {quote(part)}")
 
 
 def condition(text: str) -> tuple[str, str, float, str]:

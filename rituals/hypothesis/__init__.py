@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
 from rituals.commands import Command, Grammar
-from rituals.commands.tokens import MAX_ID
+from rituals.commands.tokens import button_id
 from rituals.context import CommandContext
 from rituals.hypothesis import commands, digest, metrics, store, views
 from rituals.hypothesis import forms as form
@@ -96,16 +96,16 @@ class HypothesisKind(Kind):
             who = await permissions.who_may(ctx, ritual)
             return say(f"Only {who} can change who leads this channel's hypotheses.")
         if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, "hypotheses")
-        return await permissions.name_coleads(ctx, ritual, coleads, "hypotheses")
+            return await permissions.hand_on(ctx, ritual, user, self.title)
+        return await permissions.name_coleads(ctx, ritual, coleads, self.title)
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if form_id == form.ADD:
             if ctx.channel is None:
                 return commands.IN_A_CHANNEL.message
             return form.add_form(ctx.channel)
-        number = int(value) if value.isascii() and value.isdigit() else 0
-        found = await commands.by_id(ctx, number) if 1 <= number <= MAX_ID else None
+        number = button_id(value)
+        found = None if number is None else await commands.by_id(ctx, number)
         if not isinstance(found, Hypothesis):
             return Message(text="That check-in is out of date.")
         return form.checkin_form(found.id, found.metric, found.number)
@@ -123,8 +123,8 @@ class HypothesisKind(Kind):
         """Close as validated/invalidated after a check-in; the next step to the backlog."""
         if action_id not in ("hypothesis.validated", "hypothesis.invalidated", "hypothesis.next"):
             return None
-        number = int(value) if value.isascii() and value.isdigit() else 0
-        if not 1 <= number <= MAX_ID:
+        number = button_id(value)
+        if number is None:
             return say("That button is out of date.", context="Type `hypothesis` for the commands.")
         found = await commands.by_id(ctx, number)
         if action_id != "hypothesis.next":

@@ -36,25 +36,27 @@ def next_checkin(cadence: str, tz: str, after: datetime) -> datetime | None:
 
 
 def _days(field: str) -> str:
-    """Cron counts days from Sunday (0 or 7); APScheduler 3 from Monday, so numbers become
-    names it reads the cron way."""
+    """Cron counts days from Sunday (0 or 7); APScheduler 3 from Monday and takes no step
+    on day names, so the field becomes the list of day names it means, read the cron way."""
+    days: dict[str, None] = {}
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        first, dash, last = span.partition("-")
+        if first == "*":
+            start, end = 0, 6
+        else:
+            start = _day(first)
+            end = _day(last, last=True) if dash else 7 if step else start
+        for day in range(start, end + 1, int(step or 1)):
+            days[_CRON_DAY[day % 8]] = None
+    return ",".join(days)
 
-    def one(part: str) -> str:
-        first, dash, last = part.partition("-")
-        if not first.isdigit() or (dash and not last.isdigit()):
-            return part
-        if not dash:
-            return _CRON_DAY[int(first) % 8]
-        days = range(int(first), int(last) + 1)
-        return ",".join(dict.fromkeys(_CRON_DAY[d % 8] for d in days))
 
-    step = ""
-    if "/" in field:
-        field, step = field.split("/", 1)
-        if field == "*":
-            return f"*/{step}"
-    parts = ",".join(one(p) for p in field.split(","))
-    return f"{parts}/{step}" if step else parts
+def _day(token: str, *, last: bool = False) -> int:
+    """A cron day number; Sunday ends a range as 7 (fri-sun) and starts one as 0."""
+    if token.isdigit():
+        return int(token)
+    return 7 if last and token == "sun" else _CRON_DAY.index(token)
 
 
 def valid(cadence: str, tz: str, now: datetime) -> bool:

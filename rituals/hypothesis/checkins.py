@@ -36,7 +36,7 @@ log = structlog.get_logger(__name__)
 REMIND_AFTER = timedelta(hours=4)
 MISSED_AFTER = timedelta(hours=8)  # after the reminder
 BATCH = 500
-CATCH_UP_STEPS = 1000  # past that, a long-stopped cron's missed times are not walked one by one
+CATCH_UP_STEPS = 1000  # a bound on the walk over the grace period's check-ins
 FORM = "hypothesis.checkin"
 STATUS_WORDS = {
     "on track": "on-track",
@@ -118,7 +118,7 @@ class Checkins:
     ) -> tuple[int, datetime] | None:
         """The ask for the latest check-in due by ``now`` (earlier ones, missed while no
         process ran, are passed over), and its due time; None when another took it."""
-        latest, following = catch_up(h.cadence, owner.tz, due, now)
+        latest, following = catch_up(h.cadence, owner.tz, due, now, self.rt.grace)
         moved = await session.execute(
             update(Hypothesis)
             .where(Hypothesis.id == h.id, Hypothesis.next_checkin_at == due)
@@ -282,11 +282,14 @@ class Checkins:
 
 
 def catch_up(
-    cadence: str, tz: str, due: datetime, now: datetime
+    cadence: str, tz: str, due: datetime, now: datetime, look_back: timedelta
 ) -> tuple[datetime, datetime | None]:
     """The latest check-in due by ``now`` from ``due`` on, and the one after it (None for a
-    cron with no time left to name)."""
+    cron with no time left to name). Times more than ``look_back`` ago could only be skipped,
+    so a long stop jumps over them instead of walking each; ``due`` then stands for them."""
     latest, following = due, next_checkin(cadence, tz, due)
+    if following is not None and following < now - look_back:
+        following = next_checkin(cadence, tz, now - look_back - timedelta(seconds=1))
     for _ in range(CATCH_UP_STEPS):
         if following is None or following > now:
             break

@@ -155,7 +155,7 @@ async def show(ctx: CommandContext, number: int) -> Reply:
     if isinstance(found, Reply):
         return found
     h = found
-    owner = await session.get_one(Member, h.owner_id)
+    owner = await session.get(Member, h.owner_id) if h.owner_id is not None else None
     points = list(
         (
             await session.execute(
@@ -187,9 +187,9 @@ async def show(ctx: CommandContext, number: int) -> Reply:
         Message(
             text=f"Hypothesis #{h.number} · {h.state} · {views.days_left(h, today)}",
             sections=[
-                Section(text=views.canvas(h, display(owner))),
+                Section(text=views.canvas(h, display(owner) if owner else views.NO_OWNER)),
                 Section(
-                    text=f"*Series* ({h.points} points) "
+                    text=f"*Series* ({plural(h.points, 'point')}) "
                     f"{views.sparkline(h.recent, h.target)} target {views.goal(h)}\n"
                     + "\n".join(series)
                 ),
@@ -212,7 +212,7 @@ async def may_change(ctx: CommandContext, h: Hypothesis) -> Reply | None:
     ritual = await ctx.session.get_one(Ritual, h.ritual_id)
     if await permissions.may_change(ctx, ritual, h.owner_id):
         return None
-    owner = await ctx.session.get(Member, h.owner_id)
+    owner = await ctx.session.get(Member, h.owner_id) if h.owner_id is not None else None
     return say(f"Only {await permissions.who_may(ctx, ritual, owner)} can change #{h.number}.")
 
 
@@ -221,8 +221,9 @@ def closed(h: Hypothesis) -> Reply:
 
 
 async def by_id(ctx: CommandContext, hypothesis_id: int) -> Hypothesis | Reply:
-    """A hypothesis a button or form names by its row id: only one of this workspace, and
-    in a channel only one of that channel."""
+    """A hypothesis a button or form names by its row id: only one of this workspace; in a
+    channel only one of that channel, and in private only one the presser may change. Row
+    ids are easy to guess, so any other reads as not found and shows nothing of it."""
     h = (
         await ctx.session.execute(
             select(Hypothesis)
@@ -232,8 +233,11 @@ async def by_id(ctx: CommandContext, hypothesis_id: int) -> Hypothesis | Reply:
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+    out_of_date = say("That button is out of date.", context="`hypothesis list` lists them.")
     if h is None or (ctx.channel is not None and ctx.channel.id != h.channel_id):
-        return say("That button is out of date.", context="`hypothesis list` lists them.")
+        return out_of_date
+    if ctx.channel is None and await may_change(ctx, h) is not None:
+        return out_of_date
     return h
 
 
@@ -377,7 +381,7 @@ def outcome_message(h: Hypothesis, by: str, offer_task: bool) -> Message:
             Section(
                 text=f"We believed {h.belief} would result in {h.result}; target "
                 f"{views.goal(h)} {views.sparkline(h.recent, h.target)}{last} "
-                f"over {h.points} points."
+                f"over {plural(h.points, 'point')}."
             ),
             Section(text=f"*What we learned*: {learned}"),
         ],

@@ -32,7 +32,9 @@ def add_form(channel: Channel) -> Form:
         fields=[
             FormField(key="belief", label="We believe…", hint="dedup of the click log"),
             FormField(key="result", label="…will result in", hint="cleaner labels"),
-            FormField(key="metric", label="We'll know when (metric)", hint="precision"),
+            FormField(
+                key="metric", label="We'll know when (metric, one word)", hint="rollback_rate"
+            ),
             FormField(
                 key="op",
                 label="reaches",
@@ -72,7 +74,7 @@ async def submit_add(
     errors: dict[str, str] = {}
     belief = _check(errors, "belief", lambda v: t.free_text(v, "belief", 1000), get["belief"])
     result = _check(errors, "result", lambda v: t.free_text(v, "result", 1000), get["result"])
-    metric = _check(errors, "metric", lambda v: t.free_text(v, "metric", 100), get["metric"])
+    metric = _check(errors, "metric", grammar.metric_name, get["metric"])
     if get["op"] not in OPS:
         errors["op"] = f"Choose one of {' '.join(OPS)}."
     target = _check(errors, "target", t.number, get["target"])
@@ -125,11 +127,12 @@ async def submit_checkin(
         errors["evidence"] = f"{len(evidence)} characters; the limit is 1000."
     elif not evidence and value is None:
         errors["evidence"] = "Give the value, a line of evidence, or both."
-    if not (context.isascii() and context.isdigit() and 0 < int(context) <= t.MAX_ID):
+    hypothesis_id = t.button_id(context)
+    if hypothesis_id is None:
         errors[""] = "That form is out of date."
-    if errors:
+    if errors or hypothesis_id is None:
         return errors
-    found = await commands.by_id(ctx, int(context))
+    found = await commands.by_id(ctx, hypothesis_id)
     if isinstance(found, Reply) or value is None:
         return await commands.checkin(ctx, found, status, [], evidence)
     return await commands.checkin(ctx, found, status, [(found.metric, value)], evidence)

@@ -125,7 +125,7 @@ def _add(args: list[str], rest: str) -> Command:
     return HypothesisAdd(
         belief=t.free_text(match["belief"], "belief", 1000),
         result=t.free_text(match["result"], "result", 1000),
-        metric=metric,
+        metric=metric_name(metric),
         op=op,
         target=target,
         by=t.maybe(opts.get("by"), t.iso_date),
@@ -134,6 +134,16 @@ def _add(args: list[str], rest: str) -> Command:
         baseline=t.maybe(opts.get("baseline"), t.number),
         model=t.maybe(opts.get("model"), model),
     )
+
+
+def metric_name(text: str) -> str:
+    """One word, as check-ins name it (``METRIC=VALUE``) and monitoring sends it; a name of
+    several words could be written down but never given a value."""
+    name = t.free_text(text, "metric", 100)
+    if len(name.split()) > 1:
+        joined = "_".join(name.split())
+        raise t.Reject(f"the metric is one word, like {t.quote(joined)}; not {t.quote(name)}")
+    return name
 
 
 def model(text: str) -> str:

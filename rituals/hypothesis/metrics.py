@@ -1,6 +1,7 @@
 """What the hypothesis kind gives and takes across the seam: metric values arriving from
-monitoring join the series of the open hypotheses they match, and hypotheses past their
-deadline or with a missed check-in join the channel's stand-up summary."""
+monitoring join the series of the open hypotheses they match (the owner hears when one
+reaches the target), and hypotheses past their deadline or with a missed check-in join the
+channel's stand-up summary."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import outbound
 from rituals.hypothesis import store, views
 from rituals.hypothesis.models import Hypothesis
 from rituals.kinds import Handoff, Notice, Taken
+from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.schedule import local_date
+from rituals.where import where_of
 from storage.models import Channel, Member, Ritual
 
 MAX_NOTICES = 20
@@ -40,7 +44,8 @@ async def take(
     session: AsyncSession, channel: Channel, handoff: Handoff, now: datetime
 ) -> Taken | None:
     """A value whose model and metric match open hypotheses of ``channel`` joins each one's
-    series; the same ``source`` again adds nothing."""
+    series; the same ``source`` again adds nothing, and the line says so rather than
+    reporting a value added that was not."""
     model, metric = handoff.details.get("model"), handoff.details.get("metric")
     value = _value(handoff.details)
     if not isinstance(model, str) or not isinstance(metric, str) or value is None:
@@ -71,13 +76,56 @@ async def take(
             at=_at(handoff.details, now),
         ):
             added.append(h)
-    numbers = ", ".join(f"#{h.number}" for h in found)
+    repeats = [h for h in found if h not in added]
     met = [h for h in added if store.meets(h, value)]
-    hint = f" — {', '.join(f'#{h.number}' for h in met)} reached the target" if met else ""
+    parts = []
+    if added:
+        parts.append(f"added to hypothesis {_numbers(added)}")
+    if repeats:
+        parts.append(f"already recorded for {'' if added else 'hypothesis '}{_numbers(repeats)}")
+    for h in met:
+        await _suggest_closing(session, h, metric, value, now)
+    hint = f" — {_numbers(met)} reached the target" if met else ""
     return Taken(
-        f"{metric} {views.number(value)} added to hypothesis {numbers}{hint}",
+        f"{metric} {views.number(value)} {'; '.join(parts)}{hint}",
         ref=f"hypothesis:{found[0].id}",
     )
+
+
+async def _suggest_closing(
+    session: AsyncSession, h: Hypothesis, metric: str, value: float, now: datetime
+) -> None:
+    """The owner hears privately, once per hypothesis, that monitoring reached the target:
+    otherwise only the sender of the webhook would ever know."""
+    owner = await session.get(Member, h.owner_id) if h.owner_id is not None else None
+    if owner is None:
+        return
+    where = await where_of(session, h.channel_id)
+    place = f" in #{where.channel_name}" if where.channel_name else ""
+    message = Message(
+        text=f"Hypothesis #{h.number}{place} reached its target: monitoring sent "
+        f"{metric} {views.number(value)} ({views.goal(h)})",
+        sections=[
+            Section(
+                text=f"We believed {h.belief} would result in {h.result}. Close it? "
+                f"`hypothesis close {h.number} validated what we learned`"
+            )
+        ],
+        buttons=[
+            Button(
+                label="Close as validated",
+                action_id="hypothesis.validated",
+                value=str(h.id),
+                style=ButtonStyle.primary,
+            )
+        ],
+    )
+    envelope = where.direct(owner.external_id, dedup_key=f"hypothesis-reached:{h.id}")
+    await outbound.queue(session, envelope, message, now)
+
+
+def _numbers(hypotheses: list[Hypothesis]) -> str:
+    return ", ".join(f"#{h.number}" for h in hypotheses)
 
 
 async def notices(
@@ -93,7 +141,7 @@ async def notices(
     today = local_date(now, ritual.tz)
     rows = await session.execute(
         select(Hypothesis, Member)
-        .join(Member, Member.id == Hypothesis.owner_id)
+        .outerjoin(Member, Member.id == Hypothesis.owner_id)
         .where(
             Hypothesis.ritual_id == ritual.id,
             Hypothesis.state.in_(store.OPEN_STATES),
@@ -109,6 +157,6 @@ async def notices(
             why.append(views.days_left(h, today))
         if h.missed_at is not None:
             why.append("check-in missed")
-        who = owner.name or owner.external_id
+        who = (owner.name or owner.external_id) if owner is not None else views.NO_OWNER
         lines.append(f"#{h.number} {h.belief} ({views.goal(h)}, {who}): {', '.join(why)}")
     return [Notice("Hypotheses needing attention", tuple(lines))] if lines else []

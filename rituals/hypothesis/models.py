@@ -19,7 +19,8 @@ from storage.models import Base, BigId
 class Hypothesis(Base):
     """One bet, numbered per channel (``number``), open while ``state`` is proposed or
     testing. ``next_checkin_at`` is when its owner is asked next (the sweep's claim moves
-    it on); ``missed_at`` is set while its last check-in went unanswered."""
+    it on); ``missed_at`` is set while its last check-in went unanswered. A bet outlives
+    its owner's member row (``owner_id`` becomes null): the leads still change and close it."""
 
     __tablename__ = "hypothesis"
     __table_args__ = (
@@ -41,7 +42,7 @@ class Hypothesis(Base):
     model: Mapped[str | None] = mapped_column(String(100))
     deadline: Mapped[date | None]
     cadence: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12), default="")

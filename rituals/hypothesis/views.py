@@ -6,8 +6,10 @@ from datetime import date
 
 from rituals.hypothesis.cadence import describe
 from rituals.hypothesis.models import Hypothesis
+from rituals.hypothesis.store import OPEN_STATES
 
 BARS = "▁▂▃▄▅▆▇█"
+NO_OWNER = "nobody (they left)"
 STATUS_LABEL = {
     "on-track": "on track",
     "at-risk": "at risk",
@@ -49,11 +51,16 @@ def days_left(h: Hypothesis, today: date) -> str:
 
 
 def line(h: Hypothesis, today: date) -> str:
+    """An open one reads with its last check-in and time left; a closed one with its
+    outcome and what was learned, since neither a check-in nor a deadline is due any more."""
     last = f"last {number(h.recent[-1])}" if h.recent else "no values yet"
+    series = f"{goal(h)} {sparkline(h.recent, h.target)} {last}"
+    if h.state not in OPEN_STATES:
+        learned = f" · learned: {short(h.outcome_note, 60)}" if h.outcome_note else ""
+        return f"#{h.number} {h.state} · {series}{learned} — {short(h.belief)}"
     return (
         f"#{h.number} {h.state} · {STATUS_LABEL.get(h.status, h.status)} · "
-        f"{goal(h)} {sparkline(h.recent, h.target)} {last} · {days_left(h, today)} — "
-        f"{short(h.belief)}"
+        f"{series} · {days_left(h, today)} — {short(h.belief)}"
     )
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.kinds import registry
 from rituals.alerts import grammar as alerts
 from rituals.backlog import grammar as backlog
-from rituals.commands import model
+from rituals.commands import model, tokens
 from rituals.commands.grammar import MAX_LENGTH
 from rituals.hypothesis import grammar as hypothesis
 from rituals.standup import grammar as standup
@@ -141,14 +141,14 @@ GOOD = [
         ),
     ),
     (
-        "hypothesis add WE BELIEVE x WILL RESULT IN y WE’LL KNOW WHEN top-1 accuracy == -1.5e-3 "
+        "hypothesis add WE BELIEVE x WILL RESULT IN y WE’LL KNOW WHEN top-1_accuracy == -1.5e-3 "
         "owner <@U123> checkin '0 9 * * mon-fri'",
-        m.HypothesisAdd("x", "y", "top-1 accuracy", "==", -0.0015, None, "0 9 * * mon-fri", "U123"),
+        m.HypothesisAdd("x", "y", "top-1_accuracy", "==", -0.0015, None, "0 9 * * mon-fri", "U123"),
     ),
     (
         "hypothesis add We believe x will result in y. we'll know when loss<= 2 "
-        "checkin */15 9-17 * jan,feb 1 owner bob",
-        m.HypothesisAdd("x", "y", "loss", "<=", 2.0, None, "*/15 9-17 * jan,feb 1", "bob"),
+        "checkin 15 9-17 * jan,feb 1 owner bob",
+        m.HypothesisAdd("x", "y", "loss", "<=", 2.0, None, "15 9-17 * jan,feb 1", "bob"),
     ),
     (
         "hypothesis add We believe x will result in y; we'll know when auc =0.7 owner <@U9|ana>",
@@ -277,6 +277,10 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a > 1e999", "'1e999'"),
     ("hypothesis add We believe x will result in y; we'll know when a > inf", "'inf'"),
     ("hypothesis add We believe x will result in y; we'll know when a != 1", "METRIC OP TARGET"),
+    (
+        "hypothesis add We believe x will result in y; we'll know when rollback rate <= 0.02",
+        "the metric is one word, like 'rollback_rate'; not 'rollback rate'",
+    ),
     ("hypothesis add We believe x will result in y; we'll know when a => 1", "'>'"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by soon", "YYYY-MM-DD"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 by", "'by' needs"),
@@ -284,6 +288,29 @@ BAD = [
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin hourly", "cron"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin 0 9 * *", "cron"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 checkin 0 9 ? * x", "cron"),
+    *(
+        ("hypothesis add We believe x will result in y; we'll know when a>1 checkin " + cron, why)
+        for cron, why in [
+            ("0 9 * * 0-99999999999999999999", "day of week must be 0-7 or sun..sat"),
+            ("0 9 * * 0-9999999", "day of week must be 0-7"),
+            ("0 9 * * 8", "day of week must be 0-7"),
+            ("60 9 * * *", "minute must be 0-59"),
+            ("0 24 * * *", "hour must be 0-23"),
+            ("0 9 0 * *", "day of month must be 1-31"),
+            ("0 9 * 13 *", "month must be 1-12 or jan..dec"),
+            ("0 9 * mon *", "month must be 1-12"),
+            ("0 9 * * jan", "day of week must be"),
+            ("0 17-9 * * *", "range '17-9' runs backwards"),
+            ("0 9 */0 * *", "step must be 1-31"),
+            ("0 9-x * * *", "hour must be"),
+            ("0 9 1,15-- * *", "day of month must be like"),
+            ("0 9 " + ",".join(["1"] * 60) + " * *", "too long: 127 characters, the limit is 100"),
+            ("* * * * *", "at most once an hour"),
+            ("*/30 9 * * *", "at most once an hour"),
+            ("0,30 9 * * *", "at most once an hour"),
+            ("0-59 9 * * *", "at most once an hour"),
+        ]
+    ),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @a @b", "user"),
     ("hypothesis add We believe x will result in y; we'll know when a>1 owner @", "user"),
     ("hypothesis checkin 4", "missing status"),
@@ -586,3 +613,25 @@ def test_mute_durations_are_minutes_within_bounds(days: int, hours: int, minutes
         assert result == m.AlertsMute("ranker", total)
     else:
         assert isinstance(result, m.Usage)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", 1),
+        ("2147483647", 2**31 - 1),
+        ("0", None),
+        ("2147483648", None),
+        ("00000000001", None),
+        ("9" * 5000, None),
+        ("", None),
+        ("-1", None),
+        ("1_0", None),
+        ("١٢", None),
+        ("#3", None),
+    ],
+)
+def test_a_button_id_is_a_row_id_or_none_never_an_exception(
+    value: str, expected: int | None
+) -> None:
+    assert tokens.button_id(value) == expected

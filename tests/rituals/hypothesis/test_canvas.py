@@ -56,12 +56,17 @@ async def test_list_show_and_the_history_of_a_hypothesis(team: Team) -> None:
     assert "#1 testing · on track · precision >= 0.9" in listed and "#2" not in listed
     assert "25 days left" in listed
     everything = await team.type(ANA, "hypothesis list all")
-    assert "#2 invalidated" in everything
+    [closed_line] = [line for line in everything.splitlines() if "#2 " in line]
+    assert closed_line.startswith(
+        "• #2 invalidated · precision >= 0.9 — no values yet · learned: no lift — a bigger model"
+    )
+    assert "check-in" not in closed_line and "left" not in closed_line
     mine = await team.type(CAL, "hypothesis list mine")
     assert "No hypotheses open here" in mine
 
     shown = await team.type(ANA, "hypothesis show 1")
     assert "Hypothesis #1 · testing · 25 days left" in shown
+    assert "*Series* (1 point) " in shown
     assert "2030-01-07 0.85 on track — labels cleaner" in shown
     assert "2030-01-07 proposed" in shown and "2030-01-07 testing" in shown
     closed = await team.type(ANA, "hypothesis show 2")
@@ -79,8 +84,8 @@ async def test_closing_posts_the_outcome_and_what_was_learned(team: Team) -> Non
     assert len(outcome) == 1
     assert "What we learned*: dedup pays off" in outcome[0].text
     assert "over 2 points" in outcome[0].text
-    # No kind here takes a task, so no backlog button is offered.
-    assert outcome[0].message.buttons == []
+    # The backlog takes tasks, so the next step is offered there.
+    assert [b.action_id for b in outcome[0].message.buttons] == ["hypothesis.next"]
     again = await team.type(ANA, "hypothesis close 1 pivot")
     assert again == "#1 is closed (validated); nothing changed."
     assert "closed" in await team.type(ANA, "hypothesis checkin 1 on-track still fine")
@@ -169,6 +174,29 @@ async def test_the_form_proposes_one_and_reports_errors_by_field(team: Team) -> 
     assert (h.cadence, h.baseline, h.deadline) == ("daily", 0.8, date(2030, 6, 30))
 
 
+async def test_an_unbounded_long_or_too_frequent_cron_is_refused_by_field(team: Team) -> None:
+    values = {
+        "belief": "dedup",
+        "result": "cleaner labels",
+        "metric": "precision",
+        "op": ">=",
+        "target": "0.9",
+    }
+    for cron, why in [
+        ("0 9 * * 0-99999999999999999999", "Cron day of week must be 0-7"),
+        ("0 9 " + ",".join(["1"] * 60) + " * *", "The limit is 100"),
+        ("* * * * *", "At most once an hour"),
+    ]:
+        errors = await team.bot.submit_form(
+            ANA, "hypothesis.add", CHANNEL.channel, {**values, "checkin": cron}
+        )
+        assert isinstance(errors, dict) and set(errors) == {"checkin"}, cron
+        assert why.lower() in errors["checkin"].lower(), errors
+    refused = await team.type(ANA, SENTENCE + " checkin 0 9 * * 0-99999999999999999999")
+    assert "day of week must be 0-7" in refused
+    assert await hypotheses(team.runtime.db) == []
+
+
 async def test_a_check_in_past_the_target_suggests_closing_it(team: Team) -> None:
     await team.type(ANA, SENTENCE)
     reply = await team.bot.command(ANA, CHANNEL, "hypothesis checkin 1 on-track precision=0.93 ok")
@@ -220,6 +248,73 @@ async def test_the_lead_names_co_leads_who_may_then_change_any_hypothesis(team: 
         BEN, "hypothesis coleads @ben"
     )
     assert "Only" in await team.type(BEN, "hypothesis close 1 pivot")
-    assert "led by Ana, Ben Ode" in await team.type(ANA, "hypothesis coleads @ben")
+    led = await team.type(ANA, "hypothesis coleads @ben")
+    assert led == "The hypothesis check-in is led by Ana, Ben Ode."
     assert "closed as pivoted" in await team.type(BEN, "hypothesis close 1 pivot")
-    assert "Cal now leads the hypotheses" in await team.type(ANA, "hypothesis lead @cal")
+    assert "Cal now leads the hypothesis check-in" in await team.type(ANA, "hypothesis lead @cal")
+
+
+async def test_a_button_or_form_naming_thousands_of_digits_is_out_of_date(team: Team) -> None:
+    await team.type(ANA, SENTENCE)
+    huge = "9" * 5000
+    before = await snapshot(team.runtime.db)
+    for action in ("hypothesis.validated", "hypothesis.invalidated", "hypothesis.next"):
+        assert "out of date" in await press(team, ANA, action, huge)
+        assert "out of date" in await press(team, ANA, action, "00000000001")
+    form = await team.bot.open_form(ANA, None, "hypothesis.checkin", huge)
+    assert form is not None and "out of date" in form.message.text  # type: ignore[union-attr]
+    errors = await team.bot.submit_form(
+        ANA, "hypothesis.checkin", huge, {"status": "on-track", "value": "0.9"}
+    )
+    assert errors == {"": "That form is out of date."}
+    assert await snapshot(team.runtime.db) == before
+
+
+async def test_in_private_a_button_or_form_reaches_only_hypotheses_one_may_change(
+    team: Team,
+) -> None:
+    """Row ids are global and easy to guess: from a direct message, anyone else's reads as
+    out of date and shows neither its metric nor who may change it."""
+    await known(team, BEN, CAL)
+    await team.type(ANA, SENTENCE + " owner @cal")  # Ana leads; Cal owns it
+    await team.type(ANA, "hypothesis checkin 1 on-track precision=0.95 close to it")
+    [h] = await hypotheses(team.runtime.db)
+    before = await snapshot(team.runtime.db)
+    form = await team.bot.open_form(BEN, None, "hypothesis.checkin", str(h.id))
+    assert not hasattr(form, "form_id") and "out of date" in form.message.text  # type: ignore[union-attr]
+    submitted = await team.bot.submit_form(
+        BEN, "hypothesis.checkin", str(h.id), {"status": "on-track", "value": "0.9"}
+    )
+    assert submitted is not None and not isinstance(submitted, dict)
+    assert submitted.message.text == "That button is out of date."
+    for action in ("hypothesis.validated", "hypothesis.invalidated", "hypothesis.next"):
+        assert (await press(team, BEN, action, str(h.id), None)).startswith(
+            "That button is out of date."
+        )
+    assert await snapshot(team.runtime.db) == before
+    # The owner, the lead and an admin still reach it in private.
+    for actor in (CAL, ANA, replace(BEN, admin=True)):
+        form = await team.bot.open_form(actor, None, "hypothesis.checkin", str(h.id))
+        assert getattr(form, "form_id", None) == "hypothesis.checkin", actor
+    assert "closed as validated" in await press(team, CAL, "hypothesis.validated", str(h.id), None)
+
+
+async def test_a_metric_of_several_words_is_refused_since_no_check_in_could_name_it(
+    team: Team,
+) -> None:
+    spaced = SENTENCE.replace("precision >= 0.9", "rollback rate <= 0.02")
+    refused = await team.type(ANA, spaced)
+    assert "the metric is one word, like 'rollback_rate'; not 'rollback rate'" in refused
+    errors = await team.bot.submit_form(
+        ANA,
+        "hypothesis.add",
+        CHANNEL.channel,
+        {"belief": "x", "result": "y", "metric": "rollback rate", "op": "<=", "target": "0.02"},
+    )
+    assert isinstance(errors, dict) and set(errors) == {"metric"}
+    assert await hypotheses(team.runtime.db) == []
+    added = await team.type(ANA, spaced.replace("rollback rate", "rollback_rate"))
+    suggested = added.split("`")[1]
+    assert suggested == "hypothesis checkin 1 on-track rollback_rate=VALUE note"
+    recorded = await team.type(ANA, suggested.replace("VALUE", "0.01"))
+    assert "Check-in for #1 recorded: on track · rollback_rate 0.01" in recorded

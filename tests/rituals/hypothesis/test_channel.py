@@ -51,7 +51,7 @@ async def test_a_metric_from_monitoring_joins_the_matching_series_once(team: Tea
     taken = await hand_metric(team, 0.86, "alerts:1")
     assert taken == Taken("precision 0.86 added to hypothesis #1", ref=taken.ref if taken else "")
     again = await hand_metric(team, 0.86, "alerts:1")
-    assert again is not None
+    assert again is not None and again.text == "precision 0.86 already recorded for hypothesis #1"
     assert await points(team.runtime.db) == [(0.86, None, "precision 0.86")]
     reached = await hand_metric(team, "0.93", "alerts:2")
     assert reached is not None and "#1 reached the target" in reached.text
@@ -63,6 +63,30 @@ async def test_a_metric_from_monitoring_joins_the_matching_series_once(team: Tea
     [first, *_] = await hypotheses(team.runtime.db)
     assert (first.recent, first.points, first.state) == ([0.86, 0.93], 2, "testing")
     assert "(monitoring)" in await team.type(ANA, "hypothesis show 1")
+    # A hypothesis added since takes the repeat; the line names only it as added.
+    await team.type(ANA, MODEL.replace("dedup", "pruning"))
+    partly = await hand_metric(team, 0.86, "alerts:1")
+    assert partly is not None
+    assert partly.text == "precision 0.86 added to hypothesis #4; already recorded for #1"
+
+
+async def test_monitoring_reaching_the_target_tells_the_owner_once_in_private(team: Team) -> None:
+    await team.type(ANA, MODEL)
+    await team.deliver()
+    assert await hand_metric(team, 0.86, "alerts:1") is not None
+    assert [p for p in await team.deliver() if p.op == "direct"] == []
+    await hand_metric(team, 0.93, "alerts:2")
+    [told] = [p for p in await team.deliver() if p.op == "direct"]
+    assert told.to == "UANA"
+    assert told.text.startswith(
+        "Hypothesis #1 in #ml-team reached its target: monitoring sent precision 0.93"
+    )
+    assert "`hypothesis close 1 validated what we learned`" in told.text
+    await hand_metric(team, 0.95, "alerts:3")
+    assert [p for p in await team.deliver() if p.op == "direct"] == []
+    [button] = told.message.buttons
+    closed = await press(team, ANA, button.action_id, button.value, None)
+    assert closed.startswith("#1 closed as validated")
 
 
 async def test_a_closed_hypothesis_takes_no_more_values(team: Team) -> None:

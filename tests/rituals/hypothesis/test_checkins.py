@@ -8,11 +8,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from rituals.hypothesis.cadence import next_checkin
+from rituals.hypothesis.models import Hypothesis
 from storage.db import Database
-from storage.models import Answer
+from storage.models import Answer, Member
 from tests.helpers import Team, person
 from tests.rituals.hypothesis.support import (
     ANA,
@@ -202,13 +203,13 @@ async def test_the_check_in_form_records_a_point(team: Team) -> None:
     )
     assert isinstance(errors, dict) and set(errors) == {"status", "value", "evidence"}
     assert await points(team.runtime.db) == []
-    # Someone else's form for it is refused.
+    # Someone else's form for it is out of date to them: it shows nothing of it.
     other = person("UCAL", name="Cal")
     refused = await team.bot.submit_form(
         other, "hypothesis.checkin", button.value, {"status": "on-track", "value": "0.9"}
     )
     assert refused is not None and not isinstance(refused, dict)
-    assert refused.message.text.startswith("Only Ana or a workspace admin")
+    assert refused.message.text == "That button is out of date."
     ok = await team.bot.submit_form(
         ANA, "hypothesis.checkin", button.value, {"status": "at-risk", "value": "0.7"}
     )
@@ -273,3 +274,52 @@ async def test_after_days_without_a_process_only_the_latest_check_in_is_asked(
     assert ask.due_at == NINE + timedelta(days=3) and ask.outcome == "asked"
     [h] = await hypotheses(team.runtime.db)
     assert h.next_checkin_at == NINE + timedelta(days=4)
+
+
+async def test_an_hourly_cron_after_weeks_without_a_process_asks_the_latest_hour(
+    team: Team,
+) -> None:
+    await team.type(ANA, SENTENCE + " checkin 0 * * * *")
+    later = MONDAY + timedelta(days=60, minutes=20)
+    await team.at(later)
+    assert len(await asked_dms(team, "UANA")) == 1
+    [ask] = await asks(team.runtime.db)
+    assert (ask.due_at, ask.outcome) == (later.replace(minute=0), "asked")
+    [h] = await hypotheses(team.runtime.db)
+    assert h.next_checkin_at == later.replace(minute=0) + timedelta(hours=1)
+
+
+async def test_a_stored_every_minute_cron_is_caught_up_without_walking_each_minute(
+    team: Team,
+) -> None:
+    """A row written before crons were checked: a month later the sweep looks back only
+    over the grace period, so it asks for the latest minute."""
+    await team.type(ANA, SENTENCE + " checkin daily")
+    async with team.runtime.db.session() as session:
+        await session.execute(update(Hypothesis).values(cadence="* * * * *"))
+    later = NINE + timedelta(days=30, seconds=30)
+    await team.at(later)
+    assert len(await asked_dms(team, "UANA")) == 1
+    [ask] = await asks(team.runtime.db)
+    assert (ask.due_at, ask.outcome) == (later.replace(second=0), "asked")
+    [h] = await hypotheses(team.runtime.db)
+    assert h.next_checkin_at == later.replace(second=0) + timedelta(minutes=1)
+
+
+async def test_a_hypothesis_outlives_its_owner_s_member_row(team: Team) -> None:
+    """Deleting a member (by an operator; nothing in the bot does) leaves their bets to the
+    channel: shown without an owner, asked of nobody, still changed by the lead."""
+    cal = person("UCAL", name="Cal")
+    await known(team, cal)
+    await team.type(ANA, SENTENCE + " checkin daily owner @cal")
+    await team.at(NINE)
+    assert len(await asked_dms(team, "UCAL")) == 1
+    async with team.runtime.db.session() as session:
+        await session.execute(delete(Member).where(Member.external_id == "UCAL"))
+    [h] = await hypotheses(team.runtime.db)
+    assert h.owner_id is None and await asks(team.runtime.db) == []
+    assert "Owner nobody (they left)" in await team.type(ANA, "hypothesis show 1")
+    await team.at(NINE + timedelta(days=1))
+    assert [p for p in await team.deliver() if p.op == "direct"] == []
+    assert "recorded" in await team.type(ANA, "hypothesis checkin 1 on-track precision=0.8 ok")
+    assert "closed as pivoted" in await team.type(ANA, "hypothesis close 1 pivot")

@@ -4,7 +4,8 @@ usage, never an exception."""
 
 from __future__ import annotations
 
-from datetime import date, time
+import re
+from datetime import UTC, date, datetime, time
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from bot.kinds import registry
 from rituals.commands import Usage
 from rituals.hypothesis import grammar as g
+from rituals.hypothesis.cadence import valid
 
 parse = registry().grammar.parse
 PROPERTY = settings(max_examples=200, deadline=None)
@@ -32,7 +34,7 @@ _PHRASE = (
 )
 _METRIC = st.from_regex(r"[a-z][a-z0-9@_\-]{0,20}", fullmatch=True)
 _TARGET = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
-_CADENCE = st.sampled_from(["daily", "weekly", "weekly fri", "0 9 * * mon-fri", "*/30 8-18 * * 1"])
+_CADENCE = st.sampled_from(["daily", "weekly", "weekly fri", "0 9 * * mon-fri", "30 8-18 * * 1"])
 
 
 @PROPERTY
@@ -148,3 +150,38 @@ def test_the_other_verbs(line: str, expected: object) -> None:
 def test_bad_verbs_say_what_is_wrong(line: str, error: str) -> None:
     parsed = parse(line)
     assert isinstance(parsed, Usage) and error in parsed.error
+
+
+_CRON_ATOM = st.one_of(
+    st.sampled_from(["*", "mon", "fri", "sun", "jan", "dec", "x"]),
+    st.integers(0, 10**25).map(str),
+)
+_CRON_PART = st.tuples(
+    _CRON_ATOM,
+    st.none() | _CRON_ATOM,
+    st.none() | st.integers(0, 99),
+).map(lambda p: p[0] + (f"-{p[1]}" if p[1] else "") + (f"/{p[2]}" if p[2] is not None else ""))
+_CRON = st.lists(
+    st.lists(_CRON_PART, min_size=1, max_size=4).map(",".join), min_size=5, max_size=5
+).map(" ".join)
+_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+
+
+@PROPERTY
+@given(cron=_CRON)
+def test_a_cron_is_refused_or_names_only_values_in_range_at_most_hourly(cron: str) -> None:
+    """Every number of an accepted cron lies in its field's range, so no scheduler expands a
+    range of billions; it fits the column, and names one minute of the hour."""
+    parsed = parse(
+        f"hypothesis add We believe x will result in y; we'll know when a>1 checkin {cron}"
+    )
+    assert isinstance(parsed, g.HypothesisAdd | Usage)
+    if isinstance(parsed, Usage):
+        assert "cron" in parsed.error
+        return
+    fields = parsed.checkin.split()
+    assert len(parsed.checkin) <= 100 and fields[0].isdigit()
+    for field, (low, high) in zip(fields, _RANGES, strict=True):
+        for n in re.findall(r"(?<![/0-9])[0-9]+", field):
+            assert low <= int(n) <= high, parsed.checkin
+    valid(parsed.checkin, "Europe/Berlin", datetime(2030, 1, 7, tzinfo=UTC))
