@@ -17,7 +17,7 @@ from rituals.retro import RetroKind
 from rituals.standup.kind import StandupKind
 from storage.db import Database
 from storage.models import Channel, Member
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.alerts.payloads import alertmanager, am_alert, plain
 from tests.rituals.alerts.support import ANA, BEN, MONDAY, alerts, connect, group_posts, send
 from tests.rituals.retro.support import retros
@@ -86,6 +86,8 @@ async def test_an_acknowledged_alert_becomes_a_backlog_item_in_one_step(tracked:
     team = tracked
     token = await connect(team)
     await send(team, token, plain(value=0.6, threshold=0.7, severity="critical"))
+    await team.type(BEN, "help")
+    await team.type(ANA, "alerts oncall @ben")
     reply = await team.bot.action(BEN, None, "alerts.ack", "1")
     assert reply is not None
     (button,) = reply.message.buttons
@@ -97,12 +99,13 @@ async def test_an_acknowledged_alert_becomes_a_backlog_item_in_one_step(tracked:
     assert (await alerts(team.runtime.db))[0].task_ref == "t:1"
 
 
-async def test_without_a_kind_taking_tasks_the_button_is_not_offered(team: Team) -> None:
+async def test_without_a_kind_taking_tasks_the_button_is_not_offered(db: Database) -> None:
+    team = Team(db, MONDAY, Registry([StandupKind, RetroKind, AlertsKind]))
     token = await connect(team)
     await send(team, token, plain(value=0.6, threshold=0.7))
-    reply = await team.bot.action(BEN, None, "alerts.ack", "1")
+    reply = await team.bot.action(BEN, CHANNEL, "alerts.ack", "1")
     assert reply is not None and reply.message.buttons == []
-    pressed = await team.bot.action(BEN, None, "alerts.task", "1")
+    pressed = await team.bot.action(BEN, CHANNEL, "alerts.task", "1")
     assert pressed is not None and "No ritual here takes tasks" in pressed.message.text
 
 
