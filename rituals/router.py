@@ -569,12 +569,12 @@ class Rituals:
         self, session: AsyncSession, actor: Actor, place: Place | None, reply: Reply
     ) -> None:
         now = self.rt.clock.now()
-        keep = reply.keep
+        keep = reply.keep and not reply.message.secret
         if place is None:
             envelope = Envelope(
                 actor.platform, actor.workspace, "direct", user=actor.user, keep=keep
             )
-        elif reply.public:
+        elif reply.public and not reply.message.secret:
             envelope = Envelope(
                 actor.platform, actor.workspace, "post", channel=place.channel, keep=keep
             )

@@ -23,6 +23,7 @@ from rituals.commands import Command
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
 from rituals.kinds import HookReply, Kind, Notice, Sweep
+from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
 from storage.models import AppSetting, Channel, Ritual
@@ -122,13 +123,19 @@ class AlertsKind(Kind):
         )
         url = f"{self.rt.public_url}/hooks/alerts/{token}"
         rotated = " The previous URL no longer works." if replaced else ""
+        cli = (
+            f"`ritualbot alerts connect --platform {ctx.actor.platform} --channel "
+            f"{ctx.channel.external_id if ctx.channel else ''}`"
+        )
         return Reply(
-            say(
-                f"This channel's alert webhook:\n{url}\nKeep it secret: anyone with it can "
+            Message(
+                text=f"This channel's alert webhook:\n{url}\nKeep it secret: anyone with it can "
                 f"post alerts here.{rotated}",
                 context="Point Alertmanager's webhook_configs or a Grafana contact point at "
                 'it, or POST {"model", "metric", "value", "threshold"} as JSON.',
-            ).message,
+                secret="I could not reach you in a private chat, and the webhook URL is never "
+                f"shown where others read it: on the bot's server, {cli} prints a new one.",
+            ),
             keep=False,
         )
 
