@@ -92,7 +92,7 @@ def bodies(count: int) -> list[bytes]:
 
 async def prepare(database: str, platform: str = "console") -> str:
     """The schema, a channel and its webhook token, as `alerts connect` makes them."""
-    from rituals.alerts import channel, keys, secret_key
+    from rituals.alerts import channel, keys
     from storage import directory
     from storage.db import Database
 
@@ -103,7 +103,8 @@ async def prepare(database: str, platform: str = "console") -> str:
         workspace = await directory.workspace(session, platform, "local", now)
         room = await directory.channel(session, workspace.id, "bench", "bench")
         ritual = await channel.ritual_for(session, room, "UTC", now)
-        token, _ = await keys.issue(session, await secret_key(session), ritual, now)
+        url, _ = await keys.connect(session, ritual, configured_key="", public_url="", now=now)
+        token = url.rsplit("/", 1)[1]
     await db.dispose()
     return token
 

@@ -72,7 +72,11 @@ def build(
     db = Database(settings.database_url)
     grace = timedelta(seconds=settings.misfire_grace_seconds)
     runtime = Runtime(
-        db=db, clock=clock or SystemClock(), grace=grace, public_url=settings.public_url
+        db=db,
+        clock=clock or SystemClock(),
+        grace=grace,
+        public_url=settings.public_url,
+        secret_key=settings.secret_key.get_secret_value() if settings.secret_key else "",
     )
     rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)

@@ -27,3 +27,6 @@ class Runtime:
     rosters: dict[str, Roster] = field(default_factory=dict)
     # Where people reach this deployment (PUBLIC_URL): links a ritual hands out start here.
     public_url: str = ""
+    # RITUALBOT_SECRET_KEY when set: it signs webhook tokens; empty, the key stored in the
+    # database does (storage.app_settings).
+    secret_key: str = ""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import AppSetting
@@ -18,10 +19,15 @@ SECRET_KEY = "secret_key"
 async def secret_key(db: Database) -> str:
     """The key that signs links and webhook tokens: made once, then shared by every process."""
     async with db.session() as session:
-        stmt = insert_ignoring_conflicts(session, AppSetting, ["key"])
-        await session.execute(stmt.values(key=SECRET_KEY, value=secrets.token_urlsafe(32)))
-        row = await session.execute(select(AppSetting.value).where(AppSetting.key == SECRET_KEY))
-        return row.scalar_one()
+        return await stored_key(session)
+
+
+async def stored_key(session: AsyncSession) -> str:
+    """`secret_key`, read (or made) in the caller's unit of work."""
+    stmt = insert_ignoring_conflicts(session, AppSetting, ["key"])
+    await session.execute(stmt.values(key=SECRET_KEY, value=secrets.token_urlsafe(32)))
+    row = await session.execute(select(AppSetting.value).where(AppSetting.key == SECRET_KEY))
+    return row.scalar_one()
 
 
 async def hold(

@@ -48,6 +48,11 @@ async def _channel(
     return found
 
 
+async def channel(session: AsyncSession, workspace_id: int, external_id: str, name: str) -> Channel:
+    """A channel of the workspace, made on first sight (the CLI names channels too)."""
+    return await _channel(session, workspace_id, external_id, name)
+
+
 CHUNK = 500
 
 

@@ -4,7 +4,6 @@ it, and carried into the stand-up summary, the backlog and post-mortems."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,12 +25,10 @@ from rituals.kinds import HookReply, Kind, Notice, Sweep
 from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
-from storage.models import AppSetting, Channel, Ritual
-from storage.queries import insert_ignoring_conflicts
+from storage.models import Channel, Ritual
 
 log = structlog.get_logger(__name__)
 
-SECRET_KEY = "secret_key"
 HOOK_ATTEMPTS = 3
 MAX_RULES = 50
 NOT_FOUND = HookReply(404, {"error": "not found"})
@@ -40,15 +37,6 @@ RETRIED = frozenset({"40P01", "40001"})  # deadlock detected, serialization fail
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-
-
-async def secret_key(session: AsyncSession) -> str:
-    """The deployment's stored key (made on first use), read in the caller's unit of work."""
-    stmt = insert_ignoring_conflicts(session, AppSetting, ["key"])
-    await session.execute(stmt.values(key=SECRET_KEY, value=secrets.token_urlsafe(32)))
-    return (
-        await session.execute(select(AppSetting.value).where(AppSetting.key == SECRET_KEY))
-    ).scalar_one()
 
 
 class AlertsKind(Kind):
@@ -66,8 +54,10 @@ class AlertsKind(Kind):
     _key: str | None = None
 
     async def key(self, session: AsyncSession) -> str:
+        """The key webhook tokens are hashed with: the configured one, else the stored one
+        (neither changes while the process runs)."""
         if self._key is None:
-            self._key = await secret_key(session)
+            self._key = await keys.signing_key(session, self.rt.secret_key)
         return self._key
 
     # --- commands and buttons ---------------------------------------------------------
@@ -118,10 +108,13 @@ class AlertsKind(Kind):
     async def _connect(self, ctx: CommandContext, ritual: Ritual) -> Reply:
         if ritual.lead_member_id is None:
             ritual.lead_member_id = ctx.member.id  # whoever connects leads the channel's alerts
-        token, replaced = await keys.issue(
-            ctx.session, await self.key(ctx.session), ritual, ctx.now
+        url, replaced = await keys.connect(
+            ctx.session,
+            ritual,
+            configured_key=self.rt.secret_key,
+            public_url=self.rt.public_url,
+            now=ctx.now,
         )
-        url = f"{self.rt.public_url}/hooks/alerts/{token}"
         rotated = " The previous URL no longer works." if replaced else ""
         cli = (
             f"`ritualbot alerts connect --platform {ctx.actor.platform} --channel "

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from rituals.alerts import keys
 from rituals.alerts.models import AlertHook
+from storage.app_settings import stored_key
+from storage.db import Database
 from storage.models import OutboxMessage
 from tests.helpers import Team
 from tests.rituals.alerts.payloads import plain
-from tests.rituals.alerts.support import ANA, BEN, alerts, connect, send
+from tests.rituals.alerts.support import ANA, BEN, MONDAY, alerts, connect, send
 from tests.rituals.retro.support import OTHER_CHANNEL, known, say_in, snapshot
 
 
@@ -72,3 +75,21 @@ async def test_tampered_short_and_foreign_tokens_post_nothing(team: Team) -> Non
     sent = await team.deliver()
     assert [p.to for p in sent] == ["C2"]
     assert len(await alerts(team.runtime.db)) == 1
+
+
+async def test_the_configured_secret_key_signs_the_tokens(db: Database) -> None:
+    configured = Team(db, MONDAY)
+    configured.runtime.secret_key = "k" * 40
+    token = await connect(configured)
+    async with db.session() as session:
+        (hook,) = (await session.execute(select(AlertHook))).scalars()
+        assert hook.token_hash == keys.hashed("k" * 40, token)
+        assert hook.token_hash != keys.hashed(await stored_key(session), token)
+    assert (await send(configured, token, plain(threshold=1))).status == 200
+    # The same database without the setting: the stored key, so that token opens nothing.
+    stored = Team(db, MONDAY)
+    assert (await send(stored, token, plain(threshold=1))).status == 404
+    second = await connect(stored)
+    async with db.session() as session:
+        (hook,) = (await session.execute(select(AlertHook))).scalars()
+        assert hook.token_hash == keys.hashed(await stored_key(session), second)
