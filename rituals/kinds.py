@@ -164,6 +164,8 @@ class Kind:
     bare_forms: ClassVar[Mapping[str, str]] = {}
     # The hand-offs (`Handoff.what`) this kind takes from others.
     takes: ClassVar[frozenset[str]] = frozenset()
+    # Whether the kind answers webhooks at ``/hooks/<word>/{token}`` (`opens`, `hook`).
+    hooks: ClassVar[bool] = False
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
         self.rt = runtime
@@ -227,9 +229,14 @@ class Kind:
         and what happened since ``since``."""
         return []
 
-    async def hook(self, token: str, payload: Any) -> HookReply:
-        """An inbound webhook call for this kind (``/hooks/<word>/{token}``) that its edge
-        has already parsed into neutral ``payload``."""
+    async def opens(self, token: str) -> bool:
+        """Whether ``token`` opens one of this kind's webhooks: asked before a request's
+        body is read, so an unknown token costs one indexed lookup and nothing more."""
+        return False
+
+    async def hook(self, token: str, body: bytes) -> HookReply:
+        """An inbound webhook call for this kind (``/hooks/<word>/{token}``): its raw body,
+        read within the edge's size limit, for the kind to parse and act on."""
         return HookReply(404, {"error": "not found"})
 
     # --- private conversation ---------------------------------------------------------

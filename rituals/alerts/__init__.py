@@ -5,16 +5,16 @@ it, and carried into the stand-up summary, the backlog and post-mortems."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
 from rituals.alerts import channel, incidents, keys
 from rituals.alerts import grammar as g
+from rituals.alerts.bodies import BadBody, decode, parse
 from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
 from rituals.alerts.models import AlertRule
@@ -32,11 +32,6 @@ log = structlog.get_logger(__name__)
 HOOK_ATTEMPTS = 3
 MAX_RULES = 50
 NOT_FOUND = HookReply(404, {"error": "not found"})
-RETRIED = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
 
 class AlertsKind(Kind):
@@ -50,6 +45,7 @@ class AlertsKind(Kind):
     )
     intro = "model alerts from Alertmanager, Grafana or a plain webhook, acknowledged in place"
     start_hint = "`alerts connect` gives the channel a webhook URL"
+    hooks = True
 
     _key: str | None = None
 
@@ -196,17 +192,23 @@ class AlertsKind(Kind):
 
     # --- the webhook -------------------------------------------------------------------
 
-    async def hook(self, token: str, payload: Any) -> HookReply:
-        if not isinstance(payload, Batch):
-            return HookReply(400, {"error": "nothing an alert webhook understands"})
+    async def opens(self, token: str) -> bool:
+        async with self.rt.db.session() as session:
+            return await keys.ritual_of(session, await self.key(session), token) is not None
+
+    async def hook(self, token: str, body: bytes) -> HookReply:
+        try:
+            batch = parse(decode(body))
+        except BadBody as exc:
+            return HookReply(400, {"error": str(exc)})
         for attempt in range(HOOK_ATTEMPTS):
             try:
-                reply = await self._hook(token, payload)
-            except DBAPIError as exc:
-                # Two requests opened the same alert (or group) at once, or took two of
-                # them in opposite orders: the database refused one; it goes again.
-                retry = isinstance(exc, IntegrityError) or _sqlstate(exc) in RETRIED
-                if not retry or attempt == HOOK_ATTEMPTS - 1:
+                reply = await self._hook(token, batch)
+            except IntegrityError as exc:
+                # Two requests opened the same alert (or group) at once: the database
+                # refused one; it goes again and finds the other's. Any other database
+                # error reaches the edge, which answers 503 for the sender to retry.
+                if "open_key" not in str(exc.orig) or attempt == HOOK_ATTEMPTS - 1:
                     raise
                 continue
             if reply.status < 300:
