@@ -155,7 +155,18 @@ async def test_raw_values_are_handed_to_the_kind_that_takes_metrics(tracked: Tea
     team = tracked
     token = await connect(team)
     reply = await send(team, token, plain(model="ranker", metric="recall", value=0.81))
-    assert reply.body["handed_over"] == ["Filed ranker recall = 0.81 as a metric"]
+    assert reply.body["handed_over"] == 1  # how many, not which hypotheses
+    assert "Filed" not in str(reply.body)
     (handoff,) = TAKEN
     assert handoff.what == "metric" and handoff.details["value"] == 0.81
     assert handoff.details["model"] == "ranker" and handoff.source.startswith("alerts:1:metric:")
+
+
+async def test_the_same_value_on_another_day_is_another_point(tracked: Team) -> None:
+    team = tracked
+    token = await connect(team)
+    for day in (0, 0, 1, 2):
+        team.clock.set(MONDAY + timedelta(days=day))
+        await send(team, token, plain(model="ranker", metric="recall", value=0.8))
+    sources = [h.source for h in TAKEN if h.what == "metric"]
+    assert len(sources) == 4 and len(set(sources)) == 3
