@@ -19,7 +19,7 @@ from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
 from rituals.alerts.models import AlertRule
 from rituals.commands import Command
-from rituals.commands.tokens import MAX_ID
+from rituals.commands.tokens import MAX_ID, button_id
 from rituals.context import CommandContext
 from rituals.kinds import HookReply, Kind, Notice, Sweep
 from rituals.messages import Message
@@ -185,8 +185,8 @@ class AlertsKind(Kind):
         }
         if action_id not in actions:
             return None
-        number = int(value) if value.isascii() and value.isdigit() else 0
-        if not 1 <= number <= MAX_ID:
+        number = button_id(value)
+        if number is None or not 1 <= number <= MAX_ID:
             return say("That button is out of date.", context="`alerts list` shows the alerts.")
         return await actions[action_id](ctx, number, self.peers)
 

@@ -98,6 +98,14 @@ def integer(token: str, low: int, high: int, what: str) -> int:
     return int(match[1])
 
 
+def button_id(value: str) -> int | None:
+    """The id a button's or form's value carries: ASCII digits, at most 10 of them;
+    anything else (a forged value thousands of digits long) is no id."""
+    if len(value) > 10 or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
 def ident(token: str) -> int:
     """Ids are positive and must fit the database's 32-bit integer column; one outside
     that is simply not an id that exists."""

@@ -108,3 +108,11 @@ async def test_a_post_mortem_opened_by_a_hand_off_makes_nobody_a_retro_lead(
     async with team.runtime.db.session() as session:
         retro = (await session.execute(select(Ritual).where(Ritual.kind == "retro"))).scalar_one()
         assert retro.lead_member_id is None
+
+
+async def test_forged_button_values_are_out_of_date_however_long(team: Team) -> None:
+    token = await connect(team)
+    await send(team, token, plain(value=0.6, threshold=0.7))
+    for value in ("9" * 5000, "1" * 11, "0", "-1", "１", "1 ", "", "4294967296"):
+        for action in ("alerts.ack", "alerts.task", "alerts.postmortem"):
+            assert "out of date" in await press(team, ANA, action, value), (action, value)
