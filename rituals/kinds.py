@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.commands import Command, Grammar, Verbs
@@ -24,7 +25,7 @@ from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 from rituals.schedule import Schedule
-from storage.models import Channel, Member
+from storage.models import Channel, Member, Ritual
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,14 @@ class Peers:
         if taker is None:
             return None
         return await taker.take(session, channel, handoff, now, by)
+
+    async def leads(self, session: AsyncSession, channel: Channel) -> list[int]:
+        """Who leads the other kinds' rituals of ``channel`` (member ids, in the order the
+        kinds were registered, each once): whom something nobody took goes to."""
+        found: list[int] = []
+        for kind in self._kinds.values():
+            found.extend(m for m in await kind.leads(session, channel) if m not in found)
+        return found
 
     async def notices(
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
@@ -233,6 +242,18 @@ class Kind:
         """Whether ``token`` opens one of this kind's webhooks: asked before a request's
         body is read, so an unknown token costs one indexed lookup and nothing more."""
         return False
+
+    async def leads(self, session: AsyncSession, channel: Channel) -> list[int]:
+        """Who leads this kind's ritual of ``channel``: its lead, when it has one (every
+        kind keeps its ritual as a `Ritual` row of its word)."""
+        lead = await session.scalar(
+            select(Ritual.lead_member_id).where(
+                Ritual.channel_id == channel.id,
+                Ritual.kind == self.word,
+                Ritual.lead_member_id.is_not(None),
+            )
+        )
+        return [lead] if lead is not None else []
 
     async def hook(self, token: str, body: bytes) -> HookReply:
         """An inbound webhook call for this kind (``/hooks/<word>/{token}``): its raw body,

@@ -245,7 +245,7 @@ class AlertsKind(Kind):
 
     async def escalate(self) -> int:
         async with self.rt.db.session() as session:
-            count = await incidents.escalate(session, self.rt.clock.now())
+            count = await incidents.escalate(session, self.rt.clock.now(), self.peers)
         if count:
             self.rt.sent_later()
         return count

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals.kinds import Peers
 from storage.models import Channel, Member, Ritual
 from storage.queries import insert_ignoring_conflicts
 
@@ -68,18 +69,15 @@ async def existing_ritual(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def escalation_target(session: AsyncSession, ritual: Ritual) -> Member | None:
+async def escalation_target(session: AsyncSession, ritual: Ritual, peers: Peers) -> Member | None:
     """Who an unacknowledged alert goes to: the on-call, else whoever leads the channel's
-    stand-up, else whoever leads its alerts."""
+    other rituals (the stand-up's lead first, as the kinds are registered), else whoever
+    leads its alerts."""
     oncall = of(ritual).oncall
     if oncall is not None and (member := await session.get(Member, oncall)) is not None:
         return member
-    lead = await session.scalar(
-        select(Ritual.lead_member_id).where(
-            Ritual.channel_id == ritual.channel_id,
-            Ritual.kind == "standup",
-            Ritual.lead_member_id.is_not(None),
-        )
-    )
-    chosen = lead or ritual.lead_member_id
-    return await session.get(Member, chosen) if chosen is not None else None
+    channel = await session.get_one(Channel, ritual.channel_id)
+    for chosen in [*await peers.leads(session, channel), ritual.lead_member_id]:
+        if chosen is not None and (member := await session.get(Member, chosen)) is not None:
+            return member
+    return None

@@ -28,7 +28,7 @@ NOTICE_LINES = 10
 LISTED = 20
 
 
-async def find(ctx: CommandContext, alert_id: int) -> Alert | None:
+async def find(ctx: CommandContext, alert_id: int, peers: Peers) -> Alert | None:
     """An alert of the channel the command came from or, in private, of a channel whose
     alerts the person answers for; any other alert is as good as none."""
     query = (
@@ -43,10 +43,10 @@ async def find(ctx: CommandContext, alert_id: int) -> Alert | None:
     if alert is None or ctx.channel is not None:
         return alert
     ritual = await ctx.session.get_one(Ritual, alert.ritual_id)
-    return alert if await answers_for(ctx, ritual) else None
+    return alert if await answers_for(ctx, ritual, peers) else None
 
 
-async def answers_for(ctx: CommandContext, ritual: Ritual) -> bool:
+async def answers_for(ctx: CommandContext, ritual: Ritual, peers: Peers) -> bool:
     """Whether the person answers for a channel's alerts from a private chat: a workspace
     admin, its alerts' lead or a co-lead, its on-call, or whom its alerts escalate to.
 
@@ -58,7 +58,7 @@ async def answers_for(ctx: CommandContext, ritual: Ritual) -> bool:
         return True
     if channel.of(ritual).oncall == ctx.member.id:
         return True
-    target = await channel.escalation_target(ctx.session, ritual)
+    target = await channel.escalation_target(ctx.session, ritual, peers)
     return target is not None and target.id == ctx.member.id
 
 
@@ -76,7 +76,7 @@ def _missing(alert_id: int) -> Reply:
 
 
 async def acknowledge(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if alert.acked_at is not None:
@@ -108,7 +108,7 @@ async def acknowledge(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply
 
 
 async def to_backlog(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if peers.taker("task") is None:
@@ -135,7 +135,7 @@ async def to_backlog(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
 
 
 async def postmortem(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if peers.taker("postmortem") is None:
@@ -175,7 +175,7 @@ async def postmortem(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
     return say(taken.text)
 
 
-async def escalate(session: AsyncSession, now: datetime) -> int:
+async def escalate(session: AsyncSession, now: datetime, peers: Peers) -> int:
     """Alerts firing past ``ESCALATE_AFTER`` that nobody took, told once to the on-call
     (or the stand-up's lead): in the group's thread and in private, one message each."""
     rows = await session.execute(
@@ -197,7 +197,7 @@ async def escalate(session: AsyncSession, now: datetime) -> int:
             by_ritual.setdefault(alert.ritual_id, []).append(alert)
     for ritual_id, alerts in by_ritual.items():
         ritual = await session.get_one(Ritual, ritual_id)
-        target = await channel.escalation_target(session, ritual)
+        target = await channel.escalation_target(session, ritual, peers)
         where = await where_of(session, ritual.channel_id)
         who = display(target) if target else "the channel"
         lines = "\n".join(f"• {cards.headline(a)} [{a.severity}]" for a in alerts[:LISTED])

@@ -116,3 +116,15 @@ async def test_forged_button_values_are_out_of_date_however_long(team: Team) -> 
     for value in ("9" * 5000, "1" * 11, "0", "-1", "１", "1 ", "", "4294967296"):
         for action in ("alerts.ack", "alerts.task", "alerts.postmortem"):
             assert "out of date" in await press(team, ANA, action, value), (action, value)
+
+
+async def test_escalation_goes_to_whoever_leads_the_channels_other_rituals(team: Team) -> None:
+    """No kind is named: the backlog's lead, here, as the stand-up's would be."""
+    await known(team, CAL)
+    assert "#1" in await team.type(CAL, "backlog add Kick-off")  # Cal leads the backlog
+    token = await connect(team)
+    await send(team, token, plain(value=0.6, threshold=0.7))
+    await team.at(MONDAY + timedelta(minutes=31))
+    sent = await team.deliver()
+    assert [p.to for p in sent if p.op == "direct"] == ["UCAL"]
+    assert any(p.text.startswith("Escalated to Cal") for p in sent)
