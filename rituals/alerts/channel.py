@@ -1,8 +1,9 @@
-"""A channel's alerts ritual: its settings (on-call, mutes, escalation delay) and lookups."""
+"""A channel's alerts ritual: its settings (on-call, mutes) and lookups; every channel's
+alerts escalate after `incidents.ESCALATE_AFTER`, which no command changes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -13,14 +14,12 @@ from storage.models import Channel, Member, Ritual
 from storage.queries import insert_ignoring_conflicts
 
 KIND = "alerts"
-DEFAULT_ESCALATE_MINUTES = 30
 
 
 class AlertsOptions(BaseModel):
     """``mutes`` maps a model to the instant its mute ends (ISO, UTC)."""
 
     oncall: int | None = None
-    escalate_minutes: int = DEFAULT_ESCALATE_MINUTES
     mutes: dict[str, str] = Field(default_factory=dict)
 
     def muted_until(self, model: str, now: datetime) -> datetime | None:
@@ -29,10 +28,6 @@ class AlertsOptions(BaseModel):
             return None
         until = datetime.fromisoformat(raw)
         return until if until > now else None
-
-    @property
-    def escalate_after(self) -> timedelta:
-        return timedelta(minutes=self.escalate_minutes)
 
 
 def of(ritual: Ritual) -> AlertsOptions:
