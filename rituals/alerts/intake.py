@@ -161,6 +161,7 @@ class Intake:
             labels=dict(event.labels),
             url=event.url[:2000],
             value=event.value,
+            fired_value=event.value,
             threshold=event.threshold,
             status=FIRING,
             muted=muted,

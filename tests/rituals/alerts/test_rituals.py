@@ -170,3 +170,19 @@ async def test_the_same_value_on_another_day_is_another_point(tracked: Team) -> 
         await send(team, token, plain(model="ranker", metric="recall", value=0.8))
     sources = [h.source for h in TAKEN if h.what == "metric"]
     assert len(sources) == 4 and len(set(sources)) == 3
+
+
+async def test_the_post_mortem_timeline_shows_the_value_it_fired_at(team: Team) -> None:
+    token = await connect(team)
+    await send(team, token, plain(value=0.61, threshold=0.7, severity="critical"))
+    team.clock.set(MONDAY + timedelta(minutes=5))
+    await send(team, token, plain(value=0.52, threshold=0.7, severity="critical"))
+    team.clock.set(MONDAY + timedelta(minutes=20))
+    await send(team, token, plain(value=0.74, threshold=0.7, status="resolved"))
+    await team.deliver()
+    reply = await team.bot.action(ANA, None, "alerts.postmortem", "1")
+    assert reply is not None and reply.message.text.startswith("Post-mortem open")
+    board = [p for p in await team.deliver() if p.text.startswith("Retro: Post-mortem")]
+    shown = board[-1].text
+    assert "09:00 UTC fired: #1 churn auc = 0.61 (threshold 0.7)" in shown
+    assert "09:20 UTC resolved after 20 min at 0.74" in shown
