@@ -17,7 +17,7 @@ from rituals.alerts import grammar as g
 from rituals.alerts.bodies import BadBody, decode, parse
 from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
-from rituals.alerts.models import AlertRule
+from rituals.alerts.models import AlertHook, AlertRule
 from rituals.commands import Command
 from rituals.commands.tokens import MAX_ID, button_id
 from rituals.context import CommandContext
@@ -32,6 +32,7 @@ log = structlog.get_logger(__name__)
 HOOK_ATTEMPTS = 3
 MAX_RULES = 50
 NOT_FOUND = HookReply(404, {"error": "not found"})
+TITLE = "alerts ritual"
 
 
 class AlertsKind(Kind):
@@ -41,7 +42,8 @@ class AlertsKind(Kind):
     help = (
         "alerts connect (a new webhook URL; again to rotate it) · alerts disconnect · "
         "alerts rule add MODEL METRIC OP THRESHOLD [for DURATION] · alerts list · "
-        "alerts ack ID · alerts mute MODEL DURATION · alerts oncall @user | none"
+        "alerts ack ID · alerts mute MODEL DURATION · alerts oncall @user | none · "
+        "alerts lead @user · alerts coleads @user… | none"
     )
     intro = "model alerts from Alertmanager, Grafana or a plain webhook, acknowledged in place"
     start_hint = "`alerts connect` gives the channel a webhook URL"
@@ -71,7 +73,17 @@ class AlertsKind(Kind):
         if not await permissions.may_change(ctx, ritual):
             who = await permissions.who_may(ctx, ritual)
             return say(f"Only {who} can change this channel's alerts.")
+        if not ctx.actor.admin and await self._unclaimed(ctx, ritual):
+            return say(
+                "This channel's alert webhook was connected on the bot's server, and nobody "
+                "leads its alerts yet.",
+                context="A workspace admin names who does first: `alerts lead @user`.",
+            )
         match command:
+            case g.AlertsLead(user):
+                return await permissions.hand_on(ctx, ritual, user, TITLE)
+            case g.AlertsColeads(users):
+                return await permissions.name_coleads(ctx, ritual, users, TITLE)
             case g.AlertsConnect():
                 return await self._connect(ctx, ritual)
             case g.AlertsDisconnect():
@@ -100,6 +112,13 @@ class AlertsKind(Kind):
             case g.AlertsOncall(user):
                 return await self._oncall(ctx, ritual, user)
         return say("That alerts command is not known.", context="Type `alerts` for the commands.")
+
+    async def _unclaimed(self, ctx: CommandContext, ritual: Ritual) -> bool:
+        """Connected from the server (`ritualbot alerts connect`) with nobody leading it:
+        the first person to type a command must not take the operator's webhook over."""
+        if await permissions.leads(ctx.session, ritual):
+            return False
+        return await ctx.session.get(AlertHook, ritual.id) is not None
 
     async def _connect(self, ctx: CommandContext, ritual: Ritual) -> Reply:
         if ritual.lead_member_id is None:
