@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import select
 
+from rituals.commands import Command, Verb, Verbs
+from rituals.commands import tokens as t
+from rituals.context import CommandContext
+from rituals.kinds import Kind, Registry
+from rituals.messages import Message
+from rituals.reply import Reply
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.handlers.slack.harness import running as slack_running
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import running as teams_running
+from tests.helpers import CHANNEL, Team
+from tests.rituals.alerts.support import ANA, MONDAY
 
 TOKEN = re.compile(r"/hooks/alerts/([A-Za-z0-9_\-]+)")
 
@@ -57,3 +67,30 @@ async def test_on_slack_an_expired_response_url_falls_back_to_a_private_line(
         (private,) = team.slack.called("chat.postEphemeral")
         assert TOKEN.search(private["text"]) and private["user"] == "UALICE"
         assert not [p for p in team.slack.posts() if "/hooks/alerts/" in json.dumps(p)]
+
+
+@dataclass(frozen=True)
+class VaultShow(Command):
+    pass
+
+
+class VaultKind(Kind):
+    """Answers with a secret, and asks (wrongly) for it to be public."""
+
+    word = "vault"
+    title = "vault"
+    verbs: ClassVar[Verbs] = {"show": Verb(t.fixed(VaultShow), "vault show")}
+    help = "vault show"
+
+    async def handle(self, ctx: CommandContext, command: Command) -> Reply:
+        return Reply(Message(text="key: s3cret", secret="Ask the operator."), public=True)
+
+
+async def test_a_secret_reply_is_never_public_and_never_kept(db: Database) -> None:
+    team = Team(db, MONDAY, Registry([VaultKind]))
+    for place in (CHANNEL, None):
+        await team.bot.command(ANA, place, "vault show")
+    rows = await _outbox(db)
+    assert [(r.op, r.keep) for r in rows] == [("ephemeral", False), ("direct", False)]
+    assert [p.op for p in await team.deliver()] == ["ephemeral", "direct"]
+    assert await _outbox(db) == []
