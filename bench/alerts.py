@@ -92,7 +92,7 @@ def bodies(count: int) -> list[bytes]:
 
 async def prepare(database: str, platform: str = "console") -> str:
     """The schema, a channel and its webhook token, as `alerts connect` makes them."""
-    from rituals.alerts import channel, keys, secret_key
+    from rituals.alerts import channel, keys
     from storage import directory
     from storage.db import Database
 
@@ -103,7 +103,8 @@ async def prepare(database: str, platform: str = "console") -> str:
         workspace = await directory.workspace(session, platform, "local", now)
         room = await directory.channel(session, workspace.id, "bench", "bench")
         ritual = await channel.ritual_for(session, room, "UTC", now)
-        token, _ = await keys.issue(session, await secret_key(session), ritual, now)
+        url, _ = await keys.connect(session, ritual, configured_key="", public_url="", now=now)
+        token = url.rsplit("/", 1)[1]
     await db.dispose()
     return token
 
@@ -144,7 +145,7 @@ async def serve_bare(port: int) -> None:
 
 
 async def serve_ours(port: int, database: str) -> None:
-    import handlers.alerts.webhook as webhook
+    import handlers.hooks as webhook
 
     webhook.RATE = 0
     await run_ritualbot(port, database, RITUALBOT_LOG_LEVEL="WARNING")
@@ -228,7 +229,6 @@ class Pacer:
 async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
     from bot.kinds import registry
     from bot.logging import configure_logging
-    from handlers.alerts.bodies import decode, parse
     from rituals.clock import SystemClock
     from rituals.delivery import Delivery
     from rituals.router import Rituals
@@ -262,7 +262,7 @@ async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
 
     async def send(raw: bytes) -> None:
         async with limit:
-            reply = await rituals.hook("alerts", token, parse(decode(raw)))
+            reply = await rituals.hook("alerts", token, raw)
             assert reply.status == 200, reply.body
 
     await asyncio.gather(*(send(raw) for raw in requests))

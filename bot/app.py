@@ -78,6 +78,7 @@ def build(
         grace=grace,
         public_url=settings.public_url,
         llm=model(settings),
+        secret_key=settings.secret_key.get_secret_value() if settings.secret_key else "",
     )
     rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)
@@ -172,10 +173,10 @@ def build(
         ports["teams"] = teams_port
         routes.append(teams_edge.routes)
         clients.append(teams_lifetime(teams_port, authenticated=settings.teams_enabled))
-    if rituals.kinds.get("alerts") is not None and rituals.kinds["alerts"].ready:
-        from handlers.alerts.webhook import AlertWebhook
+    if rituals.hooked:
+        from handlers.hooks import HookEdge
 
-        routes.append(AlertWebhook(rituals).routes)
+        routes.append(HookEdge(rituals).routes)
     # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
     # conversation, so two a second keeps a long summary thread inside it.
     pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}

@@ -251,7 +251,7 @@ def alerts_connect(
     from datetime import UTC, datetime
 
     from rituals.alerts import channel as alerts_channel
-    from rituals.alerts import keys, secret_key
+    from rituals.alerts import keys
     from storage import directory
     from storage.models import Channel, Workspace
 
@@ -284,8 +284,11 @@ def alerts_connect(
         else:
             return ""
         ritual = await alerts_channel.ritual_for(session, row, "UTC", now)
-        token, _replaced = await keys.issue(session, await secret_key(session), ritual, now)
-        return f"{settings.public_url}/hooks/alerts/{token}"
+        configured = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        url, _replaced = await keys.connect(
+            session, ritual, configured_key=configured, public_url=settings.public_url, now=now
+        )
+        return url
 
     url = _with_database(connect)
     if url is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.commands import Command, Grammar, Verbs
@@ -24,7 +25,7 @@ from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 from rituals.schedule import Schedule
-from storage.models import Channel, Member
+from storage.models import Channel, Member, Ritual
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,14 @@ class Peers:
             return None
         return await taker.take(session, channel, handoff, now, by)
 
+    async def leads(self, session: AsyncSession, channel: Channel) -> list[int]:
+        """Who leads the other kinds' rituals of ``channel`` (member ids, in the order the
+        kinds were registered, each once): whom something nobody took goes to."""
+        found: list[int] = []
+        for kind in self._kinds.values():
+            found.extend(m for m in await kind.leads(session, channel) if m not in found)
+        return found
+
     async def notices(
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
     ) -> list[Notice]:
@@ -195,6 +204,8 @@ class Kind:
     bare_forms: ClassVar[Mapping[str, str]] = {}
     # The hand-offs (`Handoff.what`) this kind takes from others.
     takes: ClassVar[frozenset[str]] = frozenset()
+    # Whether the kind answers webhooks at ``/hooks/<word>/{token}`` (`opens`, `hook`).
+    hooks: ClassVar[bool] = False
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
         self.rt = runtime
@@ -265,9 +276,26 @@ class Kind:
         that match ``query``, best first: what `ask` answers from."""
         return []
 
-    async def hook(self, token: str, payload: Any) -> HookReply:
-        """An inbound webhook call for this kind (``/hooks/<word>/{token}``) that its edge
-        has already parsed into neutral ``payload``."""
+    async def opens(self, token: str) -> bool:
+        """Whether ``token`` opens one of this kind's webhooks: asked before a request's
+        body is read, so an unknown token costs one indexed lookup and nothing more."""
+        return False
+
+    async def leads(self, session: AsyncSession, channel: Channel) -> list[int]:
+        """Who leads this kind's ritual of ``channel``: its lead, when it has one (every
+        kind keeps its ritual as a `Ritual` row of its word)."""
+        lead = await session.scalar(
+            select(Ritual.lead_member_id).where(
+                Ritual.channel_id == channel.id,
+                Ritual.kind == self.word,
+                Ritual.lead_member_id.is_not(None),
+            )
+        )
+        return [lead] if lead is not None else []
+
+    async def hook(self, token: str, body: bytes) -> HookReply:
+        """An inbound webhook call for this kind (``/hooks/<word>/{token}``): its raw body,
+        read within the edge's size limit, for the kind to parse and act on."""
         return HookReply(404, {"error": "not found"})
 
     # --- private conversation ---------------------------------------------------------

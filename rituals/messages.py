@@ -54,6 +54,10 @@ class Message(BaseModel):
     buttons: list[Button] = Field(default_factory=list)
     context: str = ""
     attachment: Attachment | None = None
+    # Non-empty: the message holds a secret (a webhook URL). It goes to its addressee in
+    # private or not at all, never where others read; where a platform has no private route
+    # to them, the send fails for good and they are shown this line instead.
+    secret: str = ""
 
     def plain_text(self) -> str:
         """The whole message as text, for terminals and for notification fallbacks."""

@@ -106,12 +106,20 @@ class Rituals:
             f"{kind.word} {verb}" for kind in self.kinds.values() for verb in kind.bare_forms
         )
 
-    async def hook(self, word: str, token: str, payload: object) -> HookReply:
-        """An inbound webhook for the kind named in its path, parsed by its edge."""
-        kind = self.kinds.get(word)
-        if kind is None or not kind.ready:
+    @property
+    def hooked(self) -> list[str]:
+        """The kinds that answer webhooks, each at ``/hooks/<word>/{token}``."""
+        return [word for word, kind in self.kinds.items() if kind.hooks and kind.ready]
+
+    async def opens(self, word: str, token: str) -> bool:
+        """Whether ``token`` opens a webhook of the kind named in its path."""
+        return word in self.hooked and await self.kinds[word].opens(token)
+
+    async def hook(self, word: str, token: str, body: bytes) -> HookReply:
+        """An inbound webhook for the kind named in its path: its raw body."""
+        if word not in self.hooked:
             return HookReply(404, {"error": "not found"})
-        return await kind.hook(token, payload)
+        return await self.kinds[word].hook(token, body)
 
     def parse(self, text: str) -> c.ParseResult:
         return self.grammar.parse(text)
@@ -569,12 +577,12 @@ class Rituals:
         self, session: AsyncSession, actor: Actor, place: Place | None, reply: Reply
     ) -> None:
         now = self.rt.clock.now()
-        keep = reply.keep
+        keep = reply.keep and not reply.message.secret
         if place is None:
             envelope = Envelope(
                 actor.platform, actor.workspace, "direct", user=actor.user, keep=keep
             )
-        elif reply.public:
+        elif reply.public and not reply.message.secret:
             envelope = Envelope(
                 actor.platform, actor.workspace, "post", channel=place.channel, keep=keep
             )

@@ -38,8 +38,8 @@ ALERTS_POSTED = Counter("ritualbot_alerts_posted_total", "Alert group messages p
 ALERTS_ESCALATED = Counter(
     "ritualbot_alerts_escalated_total", "Alerts escalated, unacknowledged past their time"
 )
-ALERT_HOOKS_REFUSED = Counter(
-    "ritualbot_alert_hooks_refused_total", "Alert webhook requests refused", ["reason"]
+HOOKS_REFUSED = Counter(
+    "ritualbot_hooks_refused_total", "Webhook requests refused", ["kind", "reason"]
 )
 LLM_CALLS = Counter(
     "ritualbot_llm_calls_total", "Calls to the language model", ["purpose", "outcome"]

@@ -39,6 +39,7 @@ async def workspace(
 
 
 async def channel(session: AsyncSession, workspace_id: int, external_id: str, name: str) -> Channel:
+    """A channel of the workspace, made on first sight (the CLI names channels too)."""
     keys = {"workspace_id": workspace_id, "external_id": external_id}
     found = await _ensure(session, Channel, keys, name=name)
     if name and found.name != name:

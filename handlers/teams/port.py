@@ -144,14 +144,22 @@ class TeamsPort:
         is the person's 1:1 chat with the bot. Where the bot cannot open one (403: the app
         is not installed for them), the reply goes under their command in the channel
         (``via``: ``conversation|activity``), which everyone there can read; never for
-        someone who blocked the bot in their own chat."""
+        someone who blocked the bot in their own chat. A secret (`Message.secret`) never
+        goes there: the person is shown its stand-in line instead, and the send fails."""
         try:
             return await self.direct(workspace, user, message)
-        except Blocked:
-            raise
         except SendError as exc:
-            if not (exc.permanent and via and "|" in via):
+            under = exc.permanent and not isinstance(exc, Blocked) and via and "|" in via
+            if message.secret and exc.permanent:
+                if under:
+                    await self._under(workspace, via or "", Message(text=message.secret))
+                raise SendError("a secret has no private route here", permanent=True) from exc
+            if not under:
                 raise
+        return await self._under(workspace, via or "", message)
+
+    async def _under(self, workspace: str, via: str, message: Message) -> Sent:
+        """A reply under the person's command in the channel (``via``)."""
         conversation, _, activity_id = via.rpartition("|")
         where = await self._where(workspace, conversation)
         return await self._send(where, conversation, render.activity(message), reply_to=activity_id)

@@ -4,50 +4,35 @@ it, and carried into the stand-up summary, the backlog and post-mortems."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
 from rituals.alerts import channel, incidents, keys
 from rituals.alerts import grammar as g
+from rituals.alerts.bodies import BadBody, decode, parse
 from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
-from rituals.alerts.models import AlertRule
+from rituals.alerts.models import AlertHook, AlertRule
 from rituals.commands import Command
-from rituals.commands.tokens import MAX_ID
+from rituals.commands.tokens import MAX_ID, button_id
 from rituals.context import CommandContext
 from rituals.kinds import HookReply, Kind, Notice, Sweep
+from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
-from storage.models import AppSetting, Channel, Ritual
-from storage.queries import insert_ignoring_conflicts
+from storage.models import Channel, Ritual
 
 log = structlog.get_logger(__name__)
 
-SECRET_KEY = "secret_key"
 HOOK_ATTEMPTS = 3
 MAX_RULES = 50
 NOT_FOUND = HookReply(404, {"error": "not found"})
-RETRIED = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-
-
-async def secret_key(session: AsyncSession) -> str:
-    """The deployment's stored key (made on first use), read in the caller's unit of work."""
-    stmt = insert_ignoring_conflicts(session, AppSetting, ["key"])
-    await session.execute(stmt.values(key=SECRET_KEY, value=secrets.token_urlsafe(32)))
-    return (
-        await session.execute(select(AppSetting.value).where(AppSetting.key == SECRET_KEY))
-    ).scalar_one()
+TITLE = "alerts ritual"
 
 
 class AlertsKind(Kind):
@@ -57,16 +42,20 @@ class AlertsKind(Kind):
     help = (
         "alerts connect (a new webhook URL; again to rotate it) · alerts disconnect · "
         "alerts rule add MODEL METRIC OP THRESHOLD [for DURATION] · alerts list · "
-        "alerts ack ID · alerts mute MODEL DURATION · alerts oncall @user | none"
+        "alerts ack ID · alerts mute MODEL DURATION · alerts oncall @user | none · "
+        "alerts lead @user · alerts coleads @user… | none"
     )
     intro = "model alerts from Alertmanager, Grafana or a plain webhook, acknowledged in place"
     start_hint = "`alerts connect` gives the channel a webhook URL"
+    hooks = True
 
     _key: str | None = None
 
     async def key(self, session: AsyncSession) -> str:
+        """The key webhook tokens are hashed with: the configured one, else the stored one
+        (neither changes while the process runs)."""
         if self._key is None:
-            self._key = await secret_key(session)
+            self._key = await keys.signing_key(session, self.rt.secret_key)
         return self._key
 
     # --- commands and buttons ---------------------------------------------------------
@@ -84,7 +73,17 @@ class AlertsKind(Kind):
         if not await permissions.may_change(ctx, ritual):
             who = await permissions.who_may(ctx, ritual)
             return say(f"Only {who} can change this channel's alerts.")
+        if not ctx.actor.admin and await self._unclaimed(ctx, ritual):
+            return say(
+                "This channel's alert webhook was connected on the bot's server, and nobody "
+                "leads its alerts yet.",
+                context="A workspace admin names who does first: `alerts lead @user`.",
+            )
         match command:
+            case g.AlertsLead(user):
+                return await permissions.hand_on(ctx, ritual, user, TITLE)
+            case g.AlertsColeads(users):
+                return await permissions.name_coleads(ctx, ritual, users, TITLE)
             case g.AlertsConnect():
                 return await self._connect(ctx, ritual)
             case g.AlertsDisconnect():
@@ -114,21 +113,37 @@ class AlertsKind(Kind):
                 return await self._oncall(ctx, ritual, user)
         return say("That alerts command is not known.", context="Type `alerts` for the commands.")
 
+    async def _unclaimed(self, ctx: CommandContext, ritual: Ritual) -> bool:
+        """Connected from the server (`ritualbot alerts connect`) with nobody leading it:
+        the first person to type a command must not take the operator's webhook over."""
+        if await permissions.leads(ctx.session, ritual):
+            return False
+        return await ctx.session.get(AlertHook, ritual.id) is not None
+
     async def _connect(self, ctx: CommandContext, ritual: Ritual) -> Reply:
         if ritual.lead_member_id is None:
             ritual.lead_member_id = ctx.member.id  # whoever connects leads the channel's alerts
-        token, replaced = await keys.issue(
-            ctx.session, await self.key(ctx.session), ritual, ctx.now
+        url, replaced = await keys.connect(
+            ctx.session,
+            ritual,
+            configured_key=self.rt.secret_key,
+            public_url=self.rt.public_url,
+            now=ctx.now,
         )
-        url = f"{self.rt.public_url}/hooks/alerts/{token}"
         rotated = " The previous URL no longer works." if replaced else ""
+        cli = (
+            f"`ritualbot alerts connect --platform {ctx.actor.platform} --channel "
+            f"{ctx.channel.external_id if ctx.channel else ''}`"
+        )
         return Reply(
-            say(
-                f"This channel's alert webhook:\n{url}\nKeep it secret: anyone with it can "
+            Message(
+                text=f"This channel's alert webhook:\n{url}\nKeep it secret: anyone with it can "
                 f"post alerts here.{rotated}",
                 context="Point Alertmanager's webhook_configs or a Grafana contact point at "
                 'it, or POST {"model", "metric", "value", "threshold"} as JSON.',
-            ).message,
+                secret="I could not reach you in a private chat, and the webhook URL is never "
+                f"shown where others read it: on the bot's server, {cli} prints a new one.",
+            ),
             keep=False,
         )
 
@@ -189,24 +204,30 @@ class AlertsKind(Kind):
         }
         if action_id not in actions:
             return None
-        number = int(value) if value.isascii() and value.isdigit() else 0
-        if not 1 <= number <= MAX_ID:
+        number = button_id(value)
+        if number is None or not 1 <= number <= MAX_ID:
             return say("That button is out of date.", context="`alerts list` shows the alerts.")
         return await actions[action_id](ctx, number, self.peers)
 
     # --- the webhook -------------------------------------------------------------------
 
-    async def hook(self, token: str, payload: Any) -> HookReply:
-        if not isinstance(payload, Batch):
-            return HookReply(400, {"error": "nothing an alert webhook understands"})
+    async def opens(self, token: str) -> bool:
+        async with self.rt.db.session() as session:
+            return await keys.ritual_of(session, await self.key(session), token) is not None
+
+    async def hook(self, token: str, body: bytes) -> HookReply:
+        try:
+            batch = parse(decode(body))
+        except BadBody as exc:
+            return HookReply(400, {"error": str(exc)})
         for attempt in range(HOOK_ATTEMPTS):
             try:
-                reply = await self._hook(token, payload)
-            except DBAPIError as exc:
-                # Two requests opened the same alert (or group) at once, or took two of
-                # them in opposite orders: the database refused one; it goes again.
-                retry = isinstance(exc, IntegrityError) or _sqlstate(exc) in RETRIED
-                if not retry or attempt == HOOK_ATTEMPTS - 1:
+                reply = await self._hook(token, batch)
+            except IntegrityError as exc:
+                # Two requests opened the same alert (or group) at once: the database
+                # refused one; it goes again and finds the other's. Any other database
+                # error reaches the edge, which answers 503 for the sender to retry.
+                if "open_key" not in str(exc.orig) or attempt == HOOK_ATTEMPTS - 1:
                     raise
                 continue
             if reply.status < 300:
@@ -243,7 +264,7 @@ class AlertsKind(Kind):
 
     async def escalate(self) -> int:
         async with self.rt.db.session() as session:
-            count = await incidents.escalate(session, self.rt.clock.now())
+            count = await incidents.escalate(session, self.rt.clock.now(), self.peers)
         if count:
             self.rt.sent_later()
         return count

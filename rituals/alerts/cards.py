@@ -30,11 +30,13 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def headline(alert: Alert) -> str:
-    """``#3 churn auc 0.71 (threshold 0.8)`` or ``#4 HighLatency``."""
+def headline(alert: Alert, *, fired: bool = False) -> str:
+    """``#3 churn auc 0.71 (threshold 0.8)`` or ``#4 HighLatency``; with ``fired``, the
+    value it fired at rather than the latest."""
     what = alert.name
-    if alert.value is not None:
-        what += f" = {_number(alert.value)}"
+    value = alert.fired_value if fired and alert.fired_value is not None else alert.value
+    if value is not None:
+        what += f" = {_number(value)}"
         if alert.threshold is not None:
             what += f" (threshold {_number(alert.threshold)})"
     return f"#{alert.id} {what}"
@@ -108,14 +110,15 @@ def group_message(
 
 def timeline(alert: Alert, acked_by: str | None) -> list[str]:
     """What happened, in order, as a post-mortem starts from it."""
-    steps = [f"{alert.fired_at:%Y-%m-%d %H:%M} UTC fired: {headline(alert)}"]
+    steps = [f"{alert.fired_at:%Y-%m-%d %H:%M} UTC fired: {headline(alert, fired=True)}"]
     if alert.acked_at is not None:
         steps.append(f"{alert.acked_at:%Y-%m-%d %H:%M} UTC acknowledged by {acked_by or 'someone'}")
     if alert.escalated_at is not None:
         steps.append(f"{alert.escalated_at:%Y-%m-%d %H:%M} UTC escalated")
     if alert.resolved_at is not None:
+        last = f" at {_number(alert.value)}" if alert.value != alert.fired_value else ""
         steps.append(
             f"{alert.resolved_at:%Y-%m-%d %H:%M} UTC resolved after "
-            f"{duration(alert.resolved_at - alert.fired_at)}"
+            f"{duration(alert.resolved_at - alert.fired_at)}{last}"
         )
     return steps

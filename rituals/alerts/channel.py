@@ -1,25 +1,25 @@
-"""A channel's alerts ritual: its settings (on-call, mutes, escalation delay) and lookups."""
+"""A channel's alerts ritual: its settings (on-call, mutes) and lookups; every channel's
+alerts escalate after `incidents.ESCALATE_AFTER`, which no command changes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals.kinds import Peers
 from storage.models import Channel, Member, Ritual
 from storage.queries import insert_ignoring_conflicts
 
 KIND = "alerts"
-DEFAULT_ESCALATE_MINUTES = 30
 
 
 class AlertsOptions(BaseModel):
     """``mutes`` maps a model to the instant its mute ends (ISO, UTC)."""
 
     oncall: int | None = None
-    escalate_minutes: int = DEFAULT_ESCALATE_MINUTES
     mutes: dict[str, str] = Field(default_factory=dict)
 
     def muted_until(self, model: str, now: datetime) -> datetime | None:
@@ -28,10 +28,6 @@ class AlertsOptions(BaseModel):
             return None
         until = datetime.fromisoformat(raw)
         return until if until > now else None
-
-    @property
-    def escalate_after(self) -> timedelta:
-        return timedelta(minutes=self.escalate_minutes)
 
 
 def of(ritual: Ritual) -> AlertsOptions:
@@ -68,18 +64,15 @@ async def existing_ritual(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def escalation_target(session: AsyncSession, ritual: Ritual) -> Member | None:
+async def escalation_target(session: AsyncSession, ritual: Ritual, peers: Peers) -> Member | None:
     """Who an unacknowledged alert goes to: the on-call, else whoever leads the channel's
-    stand-up, else whoever leads its alerts."""
+    other rituals (the stand-up's lead first, as the kinds are registered), else whoever
+    leads its alerts."""
     oncall = of(ritual).oncall
     if oncall is not None and (member := await session.get(Member, oncall)) is not None:
         return member
-    lead = await session.scalar(
-        select(Ritual.lead_member_id).where(
-            Ritual.channel_id == ritual.channel_id,
-            Ritual.kind == "standup",
-            Ritual.lead_member_id.is_not(None),
-        )
-    )
-    chosen = lead or ritual.lead_member_id
-    return await session.get(Member, chosen) if chosen is not None else None
+    channel = await session.get_one(Channel, ritual.channel_id)
+    for chosen in [*await peers.leads(session, channel), ritual.lead_member_id]:
+        if chosen is not None and (member := await session.get(Member, chosen)) is not None:
+            return member
+    return None

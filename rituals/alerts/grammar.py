@@ -51,6 +51,16 @@ class AlertsOncall(Command):
     user: str | None  # None: nobody, escalations go to the stand-up's lead
 
 
+@dataclass(frozen=True)
+class AlertsLead(Command):
+    user: str
+
+
+@dataclass(frozen=True)
+class AlertsColeads(Command):
+    users: tuple[str, ...]
+
+
 def _rule(args: list[str], rest: str) -> Command:
     if not args or args[0].lower() != "add":
         raise t.Reject("expected 'alerts rule add MODEL METRIC OP THRESHOLD'")
@@ -91,4 +101,8 @@ VERBS = {
     "ack": Verb(_ack, "alerts ack 12"),
     "mute": Verb(_mute, "alerts mute ranker-v2 2h"),
     "oncall": Verb(_oncall, "alerts oncall @ana"),
+    "lead": Verb(t.fixed(AlertsLead, t.user), "alerts lead @ana"),
+    "coleads": Verb(
+        lambda args, rest: AlertsColeads(t.users_or_none(args)), "alerts coleads @ana @ben"
+    ),
 }

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rituals import outbound
+from rituals import outbound, permissions
 from rituals.alerts import cards, channel
 from rituals.alerts.events import FIRING, RESOLVED
 from rituals.alerts.models import Alert, AlertGroup, AlertRule
@@ -28,9 +28,9 @@ NOTICE_LINES = 10
 LISTED = 20
 
 
-async def find(ctx: CommandContext, alert_id: int) -> Alert | None:
-    """An alert of the channel the command came from (or, in private, of the workspace);
-    another channel's or workspace's alert is as good as none."""
+async def find(ctx: CommandContext, alert_id: int, peers: Peers) -> Alert | None:
+    """An alert of the channel the command came from or, in private, of a channel whose
+    alerts the person answers for; any other alert is as good as none."""
     query = (
         select(Alert)
         .join(Ritual, Ritual.id == Alert.ritual_id)
@@ -39,7 +39,36 @@ async def find(ctx: CommandContext, alert_id: int) -> Alert | None:
     )
     if ctx.channel is not None:
         query = query.where(Channel.id == ctx.channel.id)
-    return (await ctx.session.execute(query.with_for_update(of=Alert))).scalar_one_or_none()
+    alert = (await ctx.session.execute(query.with_for_update(of=Alert))).scalar_one_or_none()
+    if alert is None or ctx.channel is not None:
+        return alert
+    ritual = await ctx.session.get_one(Ritual, alert.ritual_id)
+    return alert if await answers_for(ctx, ritual, peers) else None
+
+
+async def answers_for(ctx: CommandContext, ritual: Ritual, peers: Peers) -> bool:
+    """Whether the person answers for a channel's alerts from a private chat: a workspace
+    admin, its alerts' lead or a co-lead, its on-call, or whom its alerts escalate to.
+
+    Stricter than `permissions.may_change`, which lets anyone change a ritual nobody leads:
+    a private chat shows no channel, so only a named role reaches one."""
+    if ctx.actor.admin:
+        return True
+    if ctx.member.id in {m.id for m in await permissions.leads(ctx.session, ritual)}:
+        return True
+    if channel.of(ritual).oncall == ctx.member.id:
+        return True
+    target = await channel.escalation_target(ctx.session, ritual, peers)
+    return target is not None and target.id == ctx.member.id
+
+
+async def _refused(ctx: CommandContext, alert: Alert, ritual: Ritual, doing: str) -> Reply | None:
+    """None when the person may hand the alert on (its acknowledger, the alerts' leads,
+    a workspace admin); else a reply naming who may."""
+    if await permissions.may_change(ctx, ritual, alert.acked_by):
+        return None
+    acked = await ctx.session.get(Member, alert.acked_by) if alert.acked_by else None
+    return say(f"Only {await permissions.who_may(ctx, ritual, acked)} can {doing}.")
 
 
 def _missing(alert_id: int) -> Reply:
@@ -47,7 +76,7 @@ def _missing(alert_id: int) -> Reply:
 
 
 async def acknowledge(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if alert.acked_at is not None:
@@ -79,7 +108,7 @@ async def acknowledge(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply
 
 
 async def to_backlog(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if peers.taker("task") is None:
@@ -87,6 +116,8 @@ async def to_backlog(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
     if alert.acked_at is None:
         return say(f"Acknowledge #{alert.id} first (`alerts ack {alert.id}`).")
     ritual = await ctx.session.get_one(Ritual, alert.ritual_id)
+    if refused := await _refused(ctx, alert, ritual, f"make #{alert.id} a backlog item"):
+        return refused
     handoff = Handoff(
         "task",
         f"Alert #{alert.id}: {alert.name}"[:200],
@@ -104,15 +135,17 @@ async def to_backlog(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
 
 
 async def postmortem(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
-    alert = await find(ctx, alert_id)
+    alert = await find(ctx, alert_id, peers)
     if alert is None:
         return _missing(alert_id)
     if peers.taker("postmortem") is None:
         return say("No ritual here opens post-mortems yet.")
     if alert.status != RESOLVED:
         return say(f"#{alert.id} is still firing; the post-mortem opens once it is resolved.")
-    acked = await ctx.session.get(Member, alert.acked_by) if alert.acked_by else None
     ritual = await ctx.session.get_one(Ritual, alert.ritual_id)
+    if refused := await _refused(ctx, alert, ritual, f"open the post-mortem of #{alert.id}"):
+        return refused
+    acked = await ctx.session.get(Member, alert.acked_by) if alert.acked_by else None
     group = await ctx.session.get_one(AlertGroup, alert.group_id)
     handoff = Handoff(
         "postmortem",
@@ -142,7 +175,7 @@ async def postmortem(ctx: CommandContext, alert_id: int, peers: Peers) -> Reply:
     return say(taken.text)
 
 
-async def escalate(session: AsyncSession, now: datetime) -> int:
+async def escalate(session: AsyncSession, now: datetime, peers: Peers) -> int:
     """Alerts firing past ``ESCALATE_AFTER`` that nobody took, told once to the on-call
     (or the stand-up's lead): in the group's thread and in private, one message each."""
     rows = await session.execute(
@@ -164,7 +197,7 @@ async def escalate(session: AsyncSession, now: datetime) -> int:
             by_ritual.setdefault(alert.ritual_id, []).append(alert)
     for ritual_id, alerts in by_ritual.items():
         ritual = await session.get_one(Ritual, ritual_id)
-        target = await channel.escalation_target(session, ritual)
+        target = await channel.escalation_target(session, ritual, peers)
         where = await where_of(session, ritual.channel_id)
         who = display(target) if target else "the channel"
         lines = "\n".join(f"• {cards.headline(a)} [{a.severity}]" for a in alerts[:LISTED])

@@ -54,7 +54,7 @@ class Outcome:
     muted: int = 0
     metrics: int = 0
     posted: int = 0
-    handed: list[str] = field(default_factory=list)
+    handed_over: int = 0  # how many values another ritual took, never which, to the sender
     ids: list[int] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
@@ -66,13 +66,11 @@ class Outcome:
             "resolved": self.resolved,
             "duplicates": self.duplicates,
         }
-        for key in ("unknown_resolved", "muted", "metrics", "posted"):
+        for key in ("unknown_resolved", "muted", "metrics", "posted", "handed_over"):
             if value := getattr(self, key):
                 body[key] = value
         if self.ids:
             body["alerts"] = sorted(set(self.ids))
-        if self.handed:
-            body["handed_over"] = self.handed
         return body
 
 
@@ -163,6 +161,7 @@ class Intake:
             labels=dict(event.labels),
             url=event.url[:2000],
             value=event.value,
+            fired_value=event.value,
             threshold=event.threshold,
             status=FIRING,
             muted=muted,
@@ -265,14 +264,21 @@ class Intake:
         return events
 
     async def hand_metric(self, metric: MetricValue) -> None:
-        """A raw value also goes to whichever ritual follows metrics (hypotheses)."""
+        """A raw value also goes to whichever ritual follows metrics (hypotheses): the
+        same value received at another time is another point, so the time is in the source."""
         if self.peers.taker("metric") is None:
             return
         handoff = Handoff(
             "metric",
             f"{metric.model} {metric.metric} = {metric.value:g}",
             source=f"alerts:{self.ritual.id}:metric:"
-            + digest(metric.model, metric.metric, metric.value, sorted(metric.labels.items())),
+            + digest(
+                metric.model,
+                metric.metric,
+                metric.value,
+                sorted(metric.labels.items()),
+                self.now.isoformat(),
+            ),
             label=f"{metric.model} {metric.metric}",
             details={
                 "model": metric.model,
@@ -285,7 +291,7 @@ class Intake:
         channel_row = self.ritual.channel
         taken = await self.peers.take(self.session, channel_row, handoff, self.now)
         if taken is not None and taken.text:
-            self.out.handed.append(taken.text)
+            self.out.handed_over += 1
 
     async def offer_postmortem(self, alert: Alert) -> None:
         """A critical alert resolved: offer, in its thread, a post-mortem the team opens."""

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.alerts.models import AlertHook
+from storage.app_settings import stored_secret_key
 from storage.models import Ritual
 
 TOKEN_BYTES = 32
@@ -29,6 +30,24 @@ def hashed(key: str, token: str) -> str:
     return hmac.new(
         key.encode(), token.encode("utf-8", "surrogatepass"), hashlib.sha256
     ).hexdigest()
+
+
+async def signing_key(session: AsyncSession, configured: str) -> str:
+    """The configured key (RITUALBOT_SECRET_KEY), else the one stored in the database."""
+    return configured or await stored_secret_key(session)
+
+
+def url(public_url: str, token: str) -> str:
+    return f"{public_url}/hooks/alerts/{token}"
+
+
+async def connect(
+    session: AsyncSession, ritual: Ritual, *, configured_key: str, public_url: str, now: datetime
+) -> tuple[str, bool]:
+    """A new webhook URL for the channel, for `alerts connect` and the CLI alike; True
+    when it replaced one, which stops working."""
+    token, replaced = await issue(session, await signing_key(session, configured_key), ritual, now)
+    return url(public_url, token), replaced
 
 
 async def issue(session: AsyncSession, key: str, ritual: Ritual, now: datetime) -> tuple[str, bool]:

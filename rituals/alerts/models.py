@@ -67,6 +67,7 @@ class Alert(Base):
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     url: Mapped[str] = mapped_column(Text, default="")
     value: Mapped[float | None] = mapped_column(Float)
+    fired_value: Mapped[float | None] = mapped_column(Float)  # ``value`` when it fired
     threshold: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12), default="firing")
     muted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -171,10 +171,9 @@ class BacklogKind(Kind):
         now: datetime,
         by: Member | None,
     ) -> Taken | None:
-        """A task becomes an item of ``channel``'s backlog, once per ``source``."""
-        ritual = await ritual_for(
-            session, channel, by.tz if by else "UTC", now, by.id if by else None
-        )
+        """A task becomes an item of ``channel``'s backlog, once per ``source``; a backlog
+        made for it is led by nobody yet: who hands work over does not lead the backlog."""
+        ritual = await ritual_for(session, channel, by.tz if by else "UTC", now)
         await existing_ritual(session, channel.id, lock=True)
         source = handoff.source[:200]
         known = await items.by_source(session, ritual.id, source)

@@ -10,8 +10,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
-from handlers.alerts.webhook import MAX_BODY, RateLimit
+from handlers.hooks import MAX_BODY, RateLimit
 from tests.handlers.alerts.harness import serving
 from tests.helpers import Team
 from tests.logs import logged
@@ -204,3 +205,52 @@ async def test_any_other_token_posts_nothing(team: Team, token: str) -> None:
         )
         assert response.status in (404, 405), response.status
     assert await alerts(team.runtime.db) == []
+
+
+async def test_an_unknown_token_is_404_before_its_body_is_read(team: Team) -> None:
+    token = await connect(team)
+    async with serving(team) as http:
+        for raw in (b"not json", b"{" * 5000, b" " * (MAX_BODY + 10)):
+            response = await http.post(f"/hooks/alerts/{token}x", data=raw)
+            assert response.status == 404, raw[:20]
+
+        async def endless() -> Any:
+            for _ in range(MAX_BODY // 1024 + 2):
+                yield b" " * 1024
+
+        assert (await http.post(f"/hooks/alerts/{token}y", data=endless())).status == 404
+        assert (await http.post(f"/hooks/alerts/{token}", data=b"not json")).status == 400
+
+
+async def test_random_tokens_share_one_budget_per_address(team: Team) -> None:
+    token = await connect(team)
+    now = [0.0]
+    strangers = RateLimit(rate=1, burst=3, clock=lambda: now[0])
+    async with serving(team, strangers=strangers) as http:
+        statuses = []
+        for guess in range(5):
+            response = await http.post(f"/hooks/alerts/guess{guess}", json=plain(threshold=1))
+            statuses.append(response.status)
+        assert statuses == [404, 404, 404, 429, 429]
+        assert response.headers["Retry-After"] == "1"
+        now[0] += 1.0
+        assert (await http.post(f"/hooks/alerts/{token}", json=plain(threshold=1))).status == 200
+        assert (await http.post("/hooks/alerts/guess9", json=plain(threshold=1))).status == 404
+        assert (await http.post("/hooks/alerts/guess10", json=plain(threshold=1))).status == 429
+    assert len(await alerts(team.runtime.db)) == 1
+
+
+async def test_any_database_error_is_503_with_retry_after(team: Team) -> None:
+    token = await connect(team)
+    engine = team.runtime.db.engine
+    async with engine.begin() as conn:  # PostgreSQL: a ProgrammingError, not "operational"
+        await conn.execute(text("ALTER TABLE alert_rule RENAME TO alert_rule_away"))
+    try:
+        async with serving(team) as http:
+            response = await http.post(f"/hooks/alerts/{token}", json=plain(value=0.5))
+            assert response.status == 503, await response.text()
+            assert response.headers["Retry-After"] == "5"
+            assert "retry" in (await response.json())["error"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE alert_rule_away RENAME TO alert_rule"))

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.alerts.bodies import decode, parse
 from rituals.alerts.models import Alert
 from rituals.kinds import HookReply
 from storage.db import Database
@@ -31,8 +30,8 @@ async def connect(team: Team, who: Any = ANA) -> str:
 
 
 async def send(team: Team, token: str, body: Any) -> HookReply:
-    """A body through the edge's own parsing, into the kind's hook."""
-    return await team.bot.hook("alerts", token, parse(decode(json.dumps(body).encode())))
+    """A body as a sender posts it, into the kind's hook."""
+    return await team.bot.hook("alerts", token, json.dumps(body).encode())
 
 
 def group_posts(sent: list[Posted]) -> list[Posted]:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from rituals.alerts import channel as alerts_channel
+from rituals.alerts import keys
 from rituals.alerts.models import AlertHook
+from storage import directory
+from storage.app_settings import stored_secret_key
+from storage.db import Database
 from storage.models import OutboxMessage
-from tests.helpers import Team
+from tests.helpers import CHANNEL, PLATFORM, WORKSPACE, Team
 from tests.rituals.alerts.payloads import plain
-from tests.rituals.alerts.support import ANA, BEN, alerts, connect, send
+from tests.rituals.alerts.support import ANA, BEN, CAL, MONDAY, alerts, connect, send
 from tests.rituals.retro.support import OTHER_CHANNEL, known, say_in, snapshot
 
 
@@ -72,3 +77,50 @@ async def test_tampered_short_and_foreign_tokens_post_nothing(team: Team) -> Non
     sent = await team.deliver()
     assert [p.to for p in sent] == ["C2"]
     assert len(await alerts(team.runtime.db)) == 1
+
+
+async def test_the_configured_secret_key_signs_the_tokens(db: Database) -> None:
+    configured = Team(db, MONDAY)
+    configured.runtime.secret_key = "k" * 40
+    token = await connect(configured)
+    async with db.session() as session:
+        (hook,) = (await session.execute(select(AlertHook))).scalars()
+        assert hook.token_hash == keys.hashed("k" * 40, token)
+        assert hook.token_hash != keys.hashed(await stored_secret_key(session), token)
+    assert (await send(configured, token, plain(threshold=1))).status == 200
+    # The same database without the setting: the stored key, so that token opens nothing.
+    stored = Team(db, MONDAY)
+    assert (await send(stored, token, plain(threshold=1))).status == 404
+    second = await connect(stored)
+    async with db.session() as session:
+        (hook,) = (await session.execute(select(AlertHook))).scalars()
+        assert hook.token_hash == keys.hashed(await stored_secret_key(session), second)
+
+
+async def test_the_lead_hands_on_and_names_co_leads(team: Team) -> None:
+    await known(team, ANA, BEN, CAL)
+    await connect(team, ANA)
+    assert "Only Ana" in await team.type(BEN, "alerts lead @ben")
+    assert "Ben Ode now leads the alerts ritual" in await team.type(ANA, "alerts lead @ben")
+    assert "Only Ben Ode" in await team.type(ANA, "alerts mute churn 1h")
+    assert "led by Ben Ode, Cal" in await team.type(BEN, "alerts coleads @cal")
+    assert "muted until" in await team.type(CAL, "alerts mute churn 1h")
+    assert "I don't know who @zed is" in await team.type(BEN, "alerts coleads @zed")
+
+
+async def test_a_webhook_connected_on_the_server_is_not_taken_over(team: Team) -> None:
+    await known(team, ANA, BEN)
+    async with team.runtime.db.session() as session:
+        workspace = await directory.workspace(session, PLATFORM, WORKSPACE, MONDAY)
+        room = await directory.channel(session, workspace.id, CHANNEL.channel, CHANNEL.name)
+        ritual = await alerts_channel.ritual_for(session, room, "UTC", MONDAY)
+        url, _ = await keys.connect(session, ritual, configured_key="", public_url="", now=MONDAY)
+    token = url.rsplit("/", 1)[1]
+    before = await snapshot(team.runtime.db)
+    for line in ("alerts connect", "alerts disconnect", "alerts oncall @ben"):
+        assert "connected on the bot's server" in await team.type(BEN, line)
+    assert await snapshot(team.runtime.db) == before
+    assert (await send(team, token, plain(threshold=1))).status == 200
+    admin = type(ANA)(**{**ANA.__dict__, "admin": True})
+    assert "Ben Ode now leads the alerts ritual" in await team.type(admin, "alerts lead @ben")
+    assert "/hooks/alerts/" in await team.type(BEN, "alerts connect")

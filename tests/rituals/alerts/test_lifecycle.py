@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rituals.alerts.incidents import ESCALATE_AFTER
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.alerts.payloads import alertmanager, am_alert, grafana, plain
 from tests.rituals.alerts.support import (
     ANA,
@@ -127,7 +127,7 @@ async def test_acknowledge_by_button_and_command_records_who_and_stops_escalatio
     await team.type(BEN, "help")
     await send(team, token, alertmanager(am_alert("A", model="m"), am_alert("B", model="m")))
     await team.deliver()
-    reply = await team.bot.action(BEN, None, "alerts.ack", "1")
+    reply = await team.bot.action(BEN, CHANNEL, "alerts.ack", "1")
     assert reply is not None and "Ben Ode acknowledged #1 A" in reply.message.plain_text()
     assert "acknowledged by Ben Ode" in group_posts(await team.deliver())[-1].text
     assert "was acknowledged by Ben Ode" in await team.type(CAL, "alerts ack 1")

@@ -17,7 +17,7 @@ from rituals.retro import RetroKind
 from rituals.standup.kind import StandupKind
 from storage.db import Database
 from storage.models import Channel, Member
-from tests.helpers import Team
+from tests.helpers import CHANNEL, Team
 from tests.rituals.alerts.payloads import alertmanager, am_alert, plain
 from tests.rituals.alerts.support import ANA, BEN, MONDAY, alerts, connect, group_posts, send
 from tests.rituals.retro.support import retros
@@ -86,6 +86,8 @@ async def test_an_acknowledged_alert_becomes_a_backlog_item_in_one_step(tracked:
     team = tracked
     token = await connect(team)
     await send(team, token, plain(value=0.6, threshold=0.7, severity="critical"))
+    await team.type(BEN, "help")
+    await team.type(ANA, "alerts oncall @ben")
     reply = await team.bot.action(BEN, None, "alerts.ack", "1")
     assert reply is not None
     (button,) = reply.message.buttons
@@ -97,12 +99,13 @@ async def test_an_acknowledged_alert_becomes_a_backlog_item_in_one_step(tracked:
     assert (await alerts(team.runtime.db))[0].task_ref == "t:1"
 
 
-async def test_without_a_kind_taking_tasks_the_button_is_not_offered(team: Team) -> None:
+async def test_without_a_kind_taking_tasks_the_button_is_not_offered(db: Database) -> None:
+    team = Team(db, MONDAY, Registry([StandupKind, RetroKind, AlertsKind]))
     token = await connect(team)
     await send(team, token, plain(value=0.6, threshold=0.7))
-    reply = await team.bot.action(BEN, None, "alerts.ack", "1")
+    reply = await team.bot.action(BEN, CHANNEL, "alerts.ack", "1")
     assert reply is not None and reply.message.buttons == []
-    pressed = await team.bot.action(BEN, None, "alerts.task", "1")
+    pressed = await team.bot.action(BEN, CHANNEL, "alerts.task", "1")
     assert pressed is not None and "No ritual here takes tasks" in pressed.message.text
 
 
@@ -152,7 +155,34 @@ async def test_raw_values_are_handed_to_the_kind_that_takes_metrics(tracked: Tea
     team = tracked
     token = await connect(team)
     reply = await send(team, token, plain(model="ranker", metric="recall", value=0.81))
-    assert reply.body["handed_over"] == ["Filed ranker recall = 0.81 as a metric"]
+    assert reply.body["handed_over"] == 1  # how many, not which hypotheses
+    assert "Filed" not in str(reply.body)
     (handoff,) = TAKEN
     assert handoff.what == "metric" and handoff.details["value"] == 0.81
     assert handoff.details["model"] == "ranker" and handoff.source.startswith("alerts:1:metric:")
+
+
+async def test_the_same_value_on_another_day_is_another_point(tracked: Team) -> None:
+    team = tracked
+    token = await connect(team)
+    for day in (0, 0, 1, 2):
+        team.clock.set(MONDAY + timedelta(days=day))
+        await send(team, token, plain(model="ranker", metric="recall", value=0.8))
+    sources = [h.source for h in TAKEN if h.what == "metric"]
+    assert len(sources) == 4 and len(set(sources)) == 3
+
+
+async def test_the_post_mortem_timeline_shows_the_value_it_fired_at(team: Team) -> None:
+    token = await connect(team)
+    await send(team, token, plain(value=0.61, threshold=0.7, severity="critical"))
+    team.clock.set(MONDAY + timedelta(minutes=5))
+    await send(team, token, plain(value=0.52, threshold=0.7, severity="critical"))
+    team.clock.set(MONDAY + timedelta(minutes=20))
+    await send(team, token, plain(value=0.74, threshold=0.7, status="resolved"))
+    await team.deliver()
+    reply = await team.bot.action(ANA, None, "alerts.postmortem", "1")
+    assert reply is not None and reply.message.text.startswith("Post-mortem open")
+    board = [p for p in await team.deliver() if p.text.startswith("Retro: Post-mortem")]
+    shown = board[-1].text
+    assert "09:00 UTC fired: #1 churn auc = 0.61 (threshold 0.7)" in shown
+    assert "09:20 UTC resolved after 20 min at 0.74" in shown

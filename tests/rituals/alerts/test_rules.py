@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.kinds import registry
 from rituals.alerts import grammar as g
 from rituals.commands import Help, Usage
+from rituals.commands.tokens import button_id
 from tests.helpers import Team
 from tests.rituals.alerts.payloads import plain
 from tests.rituals.alerts.support import ANA, alerts, connect, group_posts, send
@@ -102,3 +103,13 @@ def test_any_alerts_line_is_a_command_of_the_kind_or_says_why(tail: str) -> None
         assert type(result).__module__ == g.__name__, result
         if isinstance(result, g.AlertsRuleAdd):
             assert result.op in g.OPS and 0 <= result.for_minutes <= 30 * 24 * 60
+
+
+@given(st.integers(min_value=0, max_value=9_999_999_999))
+def test_button_ids_of_up_to_ten_digits_read_back(number: int) -> None:
+    assert button_id(str(number)) == number
+
+
+@given(st.text(min_size=11) | st.text().filter(lambda v: not (v.isascii() and v.isdigit())))
+def test_anything_else_is_no_button_id(value: str) -> None:
+    assert button_id(value) is None or (len(value) <= 10 and value.isdigit())
