@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import channel_ritual
 from rituals.kinds import Peers
 from storage.models import Channel, Member, Ritual
-from storage.queries import insert_ignoring_conflicts
 
 KIND = "alerts"
 
@@ -39,29 +38,13 @@ def save(ritual: Ritual, options: AlertsOptions) -> None:
 
 
 async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
-    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
-    await session.execute(
-        stmt.values(
-            channel_id=channel.id,
-            kind=KIND,
-            tz=tz,
-            paused=False,
-            version=1,
-            options={},
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return await existing_ritual(session, channel.id)  # type: ignore[return-value]
+    return await channel_ritual.ensure(session, channel.id, KIND, tz, now)
 
 
 async def existing_ritual(
     session: AsyncSession, channel_id: int, *, lock: bool = False
 ) -> Ritual | None:
-    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
-    if lock:
-        query = query.with_for_update(of=Ritual)
-    return (await session.execute(query)).scalar_one_or_none()
+    return await channel_ritual.find(session, channel_id, KIND, lock=lock)
 
 
 async def escalation_target(session: AsyncSession, ritual: Ritual, peers: Peers) -> Member | None:

@@ -19,10 +19,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import channel_ritual
 from rituals.context import CommandContext
 from storage.app_settings import stored_secret_key
 from storage.models import Channel, Ritual
-from storage.queries import insert_ignoring_conflicts
 
 KIND = "backlog"
 SEP = "|"
@@ -34,31 +34,14 @@ async def ritual_for(
 ) -> Ritual:
     """The channel's backlog ritual, made on first use; whoever first uses it leads it (as
     the first facilitator leads a channel's retros) until they hand it on."""
-    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
-    await session.execute(
-        stmt.values(
-            channel_id=channel.id,
-            kind=KIND,
-            tz=tz,
-            paused=False,
-            version=1,
-            options={},
-            lead_member_id=lead,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return await existing_ritual(session, channel.id)  # type: ignore[return-value]
+    return await channel_ritual.ensure(session, channel.id, KIND, tz, now, lead=lead)
 
 
 async def existing_ritual(
     session: AsyncSession, channel_id: int, *, lock: bool = False
 ) -> Ritual | None:
     """``lock``: items filed at once take turns for their numbers."""
-    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
-    if lock:
-        query = query.with_for_update(of=Ritual)
-    return (await session.execute(query)).scalar_one_or_none()
+    return await channel_ritual.find(session, channel_id, KIND, lock=lock)
 
 
 def _mac(key: str, action: str, external: str, member_id: int | None, rest: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals import channel_ritual
 from rituals.hypothesis.models import Hypothesis, HypothesisEvent, HypothesisPoint
 from storage.models import Channel, Ritual
 from storage.queries import insert_ignoring_conflicts
@@ -18,33 +19,16 @@ RECENT = 12  # values kept on the row for sparklines
 
 
 async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
-    """The channel's hypothesis ritual, made on first use (in the zone of its maker)."""
-    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
-    await session.execute(
-        stmt.values(
-            channel_id=channel.id,
-            kind=KIND,
-            tz=tz,
-            paused=False,
-            version=1,
-            options={},
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    ritual = await existing_ritual(session, channel.id, lock=True)
-    assert ritual is not None
-    return ritual
+    """The channel's hypothesis ritual, made on first use (in the zone of its maker), locked
+    so two hypotheses added at once take turns for their numbers."""
+    return await channel_ritual.ensure(session, channel.id, KIND, tz, now, lock=True)
 
 
 async def existing_ritual(
     session: AsyncSession, channel_id: int, *, lock: bool = False
 ) -> Ritual | None:
     """``lock`` makes two hypotheses added at once take turns for their numbers."""
-    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
-    if lock:
-        query = query.with_for_update(of=Ritual)
-    return (await session.execute(query)).scalar_one_or_none()
+    return await channel_ritual.find(session, channel_id, KIND, lock=lock)
 
 
 async def next_number(session: AsyncSession, ritual_id: int) -> int:

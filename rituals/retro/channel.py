@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rituals import permissions
+from rituals import channel_ritual, permissions
 from rituals.context import CommandContext
 from rituals.reply import Reply, say
 from rituals.retro.models import Retro
 from storage.models import Channel, Member, Ritual
-from storage.queries import insert_ignoring_conflicts
 
 KIND = "retro"
 
@@ -20,20 +19,7 @@ KIND = "retro"
 async def ritual_for(session: AsyncSession, channel: Channel, tz: str, now: datetime) -> Ritual:
     """The channel's retro ritual, made on first use in ``tz`` (the zone of whoever made
     it, unless that would say who)."""
-    stmt = insert_ignoring_conflicts(session, Ritual, ["channel_id", "kind"])
-    await session.execute(
-        stmt.values(
-            channel_id=channel.id,
-            kind=KIND,
-            tz=tz,
-            paused=False,
-            version=1,
-            options={},
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return await existing_ritual(session, channel.id)  # type: ignore[return-value]
+    return await channel_ritual.ensure(session, channel.id, KIND, tz, now)
 
 
 async def existing_ritual(
@@ -41,10 +27,7 @@ async def existing_ritual(
 ) -> Ritual | None:
     """The channel's retro ritual; ``lock`` makes an item filed for the next retro and a
     board opening take turns, so the board never misses an item filed as it opened."""
-    query = select(Ritual).where(Ritual.channel_id == channel_id, Ritual.kind == KIND)
-    if lock:
-        query = query.with_for_update(of=Ritual)
-    return (await session.execute(query)).scalar_one_or_none()
+    return await channel_ritual.find(session, channel_id, KIND, lock=lock)
 
 
 async def open_retro(session: AsyncSession, channel_id: int, *, lock: bool = False) -> Retro | None:
