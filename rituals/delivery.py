@@ -25,6 +25,7 @@ log = structlog.get_logger(__name__)
 MAX_BACKOFF = timedelta(minutes=5)
 PARENT_WAIT = timedelta(seconds=2)
 PROBE_WAIT = timedelta(seconds=1)
+PACED = "keeping the platform's pace of about one message a second per conversation"
 
 
 def backoff(attempts: int, retry_after: float | None, jitter: float = 1.0) -> timedelta:
@@ -114,7 +115,6 @@ class Delivery:
         poll_interval: float = 1.0,
         worker_id: str | None = None,
         lane_interval: Mapping[str, timedelta] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = half_to_whole,
     ) -> None:
         """``lane_interval`` paces each platform's channels (Slack: about one a second)."""
@@ -129,7 +129,6 @@ class Delivery:
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self.lane_interval = dict(lane_interval or {})
-        self._sleep = sleep
         self._last_sent: dict[str, datetime] = {}
         self._paused: dict[tuple[str, str], datetime] = {}
         # A workspace whose Retry-After ran out gets one probe before the rest follow.
@@ -198,12 +197,14 @@ class Delivery:
         port = self.ports[row.platform]
         message = Message.model_validate(row.payload)
         workspace = (row.platform, row.workspace)
+        paced = self._paced_until(row)
+        if paced is not None:
+            return _Outcome(row, waiting=True, wait_until=paced, error=PACED)
         try:
             async with self._limit:
                 held = self._held(workspace, row)
                 if held is not None:
                     return held
-                await self._pace(row)
                 sent = await asyncio.wait_for(
                     self._dispatch(port, row, message, parents),
                     self.send_timeout.total_seconds(),
@@ -278,23 +279,25 @@ class Delivery:
                 last_error=outage.error,
             )
 
-    async def _pace(self, row: OutboxMessage) -> None:
-        """Keep a lane to the platform's pace: wait out the rest of its interval, if any.
+    def _paced_until(self, row: OutboxMessage) -> datetime | None:
+        """When a lane may send again at the platform's pace, if not now.
 
-        A rate limit (429) pauses the whole workspace instead, so the rest of a fan-out
-        does not run into the same limit message after message.
+        A message that must wait is put back until then instead of waited for, so one busy
+        conversation never holds the others back. Private replies to one person (a slash
+        command's answer) are outside the pace: platforms limit posts to a conversation, not
+        those. A rate limit (429) pauses the whole workspace instead, so the rest of a
+        fan-out does not run into the same limit message after message.
         """
         interval = self.lane_interval.get(row.platform)
-        if interval is None:
-            return
-        last = self._last_sent.get(row.lane)
-        if last is not None:
-            wait = (last + interval - self.clock.now()).total_seconds()
-            if wait > 0:
-                await self._sleep(wait)
+        if interval is None or row.op == "ephemeral":
+            return None
         if len(self._last_sent) > 50_000:
             horizon = self.clock.now() - interval
             self._last_sent = {k: v for k, v in self._last_sent.items() if v > horizon}
+        last = self._last_sent.get(row.lane)
+        if last is None or last + interval <= self.clock.now():
+            return None
+        return last + interval
 
     async def _dispatch(
         self,
@@ -336,9 +339,12 @@ class Delivery:
                 session,
                 row.id,
                 worker=self.worker_id,
-                error="rate limited: the workspace is paused"
-                if outcome.wait_until
-                else "waiting for the message it refers to",
+                error=outcome.error
+                or (
+                    "rate limited: the workspace is paused"
+                    if outcome.wait_until
+                    else "waiting for the message it refers to"
+                ),
                 retry_at=outcome.wait_until or now + PARENT_WAIT,
                 attempts=row.attempts,
             )

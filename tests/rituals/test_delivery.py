@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from rituals import outbound
 from rituals.clock import FakeClock
-from rituals.delivery import PROBE_WAIT, Delivery, backoff
+from rituals.delivery import PACED, PROBE_WAIT, Delivery, backoff
 from rituals.messages import Message
 from rituals.port import SendError, Sent
 from storage import outbox
@@ -315,28 +315,33 @@ async def test_a_send_that_hangs_is_retried_after_the_send_timeout(db: Database)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "no answer within 0.05s")
 
 
-class Sleeps:
-    """Stands in for asyncio.sleep: records each wait and moves the fake clock by it."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(round(seconds, 3))
-        self.clock.advance(timedelta(seconds=seconds))
-
-
-async def test_each_lane_is_paced_to_the_platforms_interval(db: Database) -> None:
+async def test_each_lane_is_paced_to_the_platforms_interval_without_holding_the_others(
+    db: Database,
+) -> None:
     clock = FakeClock(T0)
-    port, sleeps = RecordingPort(), Sleeps(clock)
-    delivery = Delivery(
-        db, {PLATFORM: port}, clock, lane_interval={PLATFORM: timedelta(seconds=1)}, sleep=sleeps
-    )
+    port = RecordingPort()
+    delivery = Delivery(db, {PLATFORM: port}, clock, lane_interval={PLATFORM: timedelta(seconds=1)})
     await queue(db, *[(to_channel("C1"), f"c1-{n}") for n in range(3)], (to_person("bob"), "dm"))
+    await queue(db, *[(to_channel("C2"), f"c2-{n}") for n in range(2)])
+    await delivery.drain()
+    # One message per conversation now; the next waits its turn without holding the rest.
+    assert sorted(p.text for p in port.log) == ["c1-0", "c2-0", "dm"]
+    async with db.session() as session:
+        waiting = (
+            (await session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending")))
+            .scalars()
+            .all()
+        )
+    # The heads of the busy lanes were put back for a second, trying nothing and costing no
+    # attempt; the messages behind them were never claimed.
+    assert {r.attempts for r in waiting} == {0}
+    assert sorted(r.payload["text"] for r in waiting if r.last_error == PACED) == ["c1-1", "c2-1"]
+    clock.advance(timedelta(seconds=1))
+    await delivery.drain()
+    clock.advance(timedelta(seconds=1))
     await delivery.drain()
     assert [p.text for p in port.to("C1")] == ["c1-0", "c1-1", "c1-2"]
-    assert sleeps.waits == [1.0, 1.0]  # the DM lane never waited
+    assert [p.text for p in port.to("C2")] == ["c2-0", "c2-1"]
 
 
 async def test_a_rate_limit_pauses_the_whole_workspace_until_retry_after(db: Database) -> None:
