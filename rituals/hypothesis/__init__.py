@@ -92,12 +92,9 @@ class HypothesisKind(Kind):
         ritual = await store.existing_ritual(ctx.session, channel.id)
         if ritual is None:
             return say("No hypotheses here yet.", context="`hypothesis add …` proposes one.")
-        if not await permissions.may_change(ctx, ritual):
-            who = await permissions.who_may(ctx, ritual)
-            return say(f"Only {who} can change who leads this channel's hypotheses.")
-        if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, self.title)
-        return await permissions.name_coleads(ctx, ritual, coleads, self.title)
+        return await permissions.change_leads(
+            ctx, ritual, self.title, user=user, coleads=coleads, whose="hypotheses"
+        )
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if form_id == form.ADD:

@@ -100,12 +100,9 @@ class RetroKind(Kind):
         ritual = await existing_ritual(ctx.session, channel.id)
         if ritual is None:
             return say("No retro has run in this channel yet.", context="`retro start` opens one.")
-        if not await permissions.may_change(ctx, ritual):
-            who = await permissions.who_may(ctx, ritual)
-            return say(f"Only {who} can change who leads this channel's retros.")
-        if user is not None:
-            return await permissions.hand_on(ctx, ritual, user, "retro")
-        return await permissions.name_coleads(ctx, ritual, coleads, "retro")
+        return await permissions.change_leads(
+            ctx, ritual, "retro", user=user, coleads=coleads, whose="retros"
+        )
 
     async def open_form(self, ctx: CommandContext, form_id: str, value: str) -> Form | Message:
         if ctx.channel is None:
