@@ -208,50 +208,52 @@ def _title(group_labels: dict[str, str], fallback: str) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))[:300]
 
 
+def _event(
+    a: AmAlert,
+    source: tuple[str, str],
+    group_key: str,
+    title: str,
+    url: str,
+    value: float | None = None,
+) -> AlertEvent:
+    """One labelled alert, as Alertmanager and Grafana (whose alerts extend it) send it;
+    ``source`` is the sender's name and the prefix of the identities it gives."""
+    name, prefix = source
+    return AlertEvent(
+        identity=f"{prefix}:" + (a.fingerprint or digest(sorted(a.labels.items()))),
+        status=a.status,
+        name=a.labels.get("alertname", "alert"),
+        source=name,
+        group_key=f"{prefix}:{group_key}",
+        group_title=title,
+        model=a.labels.get("model", ""),
+        metric=a.labels.get("metric", ""),
+        severity=a.labels.get("severity", "warning").lower()[:32] or "warning",
+        summary=a.annotations.get("summary") or a.annotations.get("description", ""),
+        labels=a.labels,
+        url=url,
+        value=value,
+        started=a.startsAt,
+    )
+
+
 def _alertmanager(body: Alertmanager) -> Batch:
     title = _title(body.groupLabels, body.commonLabels.get("alertname", "Alertmanager"))
+    group = digest(body.receiver, body.groupKey)
     events = tuple(
-        AlertEvent(
-            identity="am:" + (a.fingerprint or digest(sorted(a.labels.items()))),
-            status=a.status,
-            name=a.labels.get("alertname", "alert"),
-            source="alertmanager",
-            group_key="am:" + digest(body.receiver, body.groupKey),
-            group_title=title,
-            model=a.labels.get("model", ""),
-            metric=a.labels.get("metric", ""),
-            severity=a.labels.get("severity", "warning").lower()[:32] or "warning",
-            summary=a.annotations.get("summary") or a.annotations.get("description", ""),
-            labels=a.labels,
-            url=a.generatorURL,
-            started=a.startsAt,
-        )
-        for a in body.alerts
+        _event(a, ("alertmanager", "am"), group, title, a.generatorURL) for a in body.alerts
     )
     return Batch("alertmanager", alerts=events)
 
 
 def _grafana(body: Grafana) -> Batch:
     title = _title(body.groupLabels, body.commonLabels.get("alertname", body.title or "Grafana"))
+    group = digest(body.orgId, body.groupKey)
     events = []
     for a in body.alerts:
         values = [v for v in (a.values or {}).values() if v is not None]
+        url = a.dashboardURL or a.panelURL or a.generatorURL
         events.append(
-            AlertEvent(
-                identity="grafana:" + (a.fingerprint or digest(sorted(a.labels.items()))),
-                status=a.status,
-                name=a.labels.get("alertname", "alert"),
-                source="grafana",
-                group_key="grafana:" + digest(body.orgId, body.groupKey),
-                group_title=title,
-                model=a.labels.get("model", ""),
-                metric=a.labels.get("metric", ""),
-                severity=a.labels.get("severity", "warning").lower()[:32] or "warning",
-                summary=a.annotations.get("summary") or a.annotations.get("description", ""),
-                labels=a.labels,
-                url=a.dashboardURL or a.panelURL or a.generatorURL,
-                value=values[0] if values else None,
-                started=a.startsAt,
-            )
+            _event(a, ("grafana", "grafana"), group, title, url, values[0] if values else None)
         )
     return Batch("grafana", alerts=tuple(events))
