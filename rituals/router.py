@@ -8,7 +8,7 @@ an event means is up to the ritual kinds in the registry; nothing here knows any
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import bindparam, delete
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import commands as c
@@ -24,7 +24,7 @@ from rituals.text import storable
 from storage import directory
 from storage.models import InboundEvent
 from storage.outbox import Envelope
-from storage.queries import insert_ignoring_conflicts, prepared
+from storage.queries import inserting_once, prepared
 
 log = structlog.get_logger(__name__)
 
@@ -486,13 +486,13 @@ class Rituals:
         stmt = prepared(
             session,
             "first delivery",
-            lambda: insert_ignoring_conflicts(session, InboundEvent, ["platform", "delivery_id"])
-            .values(
-                platform=bindparam("platform"),
-                delivery_id=bindparam("delivery_id"),
-                received_at=bindparam("received_at"),
-            )
-            .returning(InboundEvent.id),
+            lambda: inserting_once(
+                session,
+                InboundEvent.__table__,
+                ["platform", "delivery_id", "received_at"],
+                ["platform", "delivery_id"],
+                returning="id",
+            ),
         )
         result = await session.execute(
             stmt,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JournalDeadLetter, JournalEntry
-from storage.queries import claim_lane_heads, insert_ignoring_conflicts
+from storage.queries import claim_lane_heads, inserting_once, prepared
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,29 @@ class Arrival:
     body: str
 
 
+_COLUMNS = [
+    "platform",
+    "delivery_id",
+    "lane",
+    "content_type",
+    "body",
+    "received_at",
+    "attempts",
+    "next_attempt_at",
+]
+
+
+def _append(session: AsyncSession) -> Any:
+    """Store requests, skipping a delivery the journal already holds."""
+    return inserting_once(session, JournalEntry.__table__, _COLUMNS, ["platform", "delivery_id"])
+
+
 async def append(session: AsyncSession, arrivals: list[Arrival], now: datetime) -> None:
     """Store a batch in one statement; a delivery already in the journal is skipped."""
     if not arrivals:
         return
-    stmt = insert_ignoring_conflicts(session, JournalEntry, ["platform", "delivery_id"])
     await session.execute(
-        stmt,
+        prepared(session, "journal append", lambda: _append(session)),
         [
             {
                 "platform": a.platform,
@@ -134,9 +151,8 @@ async def replay(session: AsyncSession, ids: list[int] | None, now: datetime) ->
     letters = list((await session.execute(query.order_by(JournalDeadLetter.id))).scalars())
     if not letters:
         return 0
-    stmt = insert_ignoring_conflicts(session, JournalEntry, ["platform", "delivery_id"])
     await session.execute(
-        stmt,
+        _append(session),
         [
             {
                 "platform": d.platform,

@@ -14,7 +14,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
-from storage.queries import claim_lane_heads, insert_ignoring_conflicts, prepared
+from storage.queries import claim_lane_heads, inserting_once, prepared
+
+OUTBOX = OutboxMessage.__table__
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,13 @@ def _row(
 
 def _insert() -> Any:
     values = _row(Envelope("", "", ""), {}, datetime.min, frozenset())
-    return (
-        insert(OutboxMessage)
-        .values({name: bindparam(name) for name in values})
-        .returning(OutboxMessage.id)
-    )
+    return insert(OUTBOX).values({name: bindparam(name) for name in values}).returning(OUTBOX.c.id)
+
+
+def _insert_once(session: AsyncSession, returning: str | None = None) -> Any:
+    """Messages whose dedup key was already used are skipped."""
+    columns = list(_row(Envelope("", "", ""), {}, datetime.min, frozenset()))
+    return inserting_once(session, OUTBOX, columns, ["dedup_key"], returning=returning)
 
 
 async def enqueue(
@@ -98,15 +102,7 @@ async def enqueue(
     if envelope.dedup_key is None:
         stmt = prepared(session, "outbox insert", _insert)
     else:
-        stmt = prepared(
-            session,
-            "outbox insert once",
-            lambda: (
-                insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
-                .values({name: bindparam(name) for name in row_values})
-                .returning(OutboxMessage.id)
-            ),
-        )
+        stmt = prepared(session, "outbox insert once", lambda: _insert_once(session, "id"))
     result = await session.execute(stmt, row_values)
     return result.scalar_one_or_none()
 
@@ -117,7 +113,7 @@ async def enqueue_many(
     """Store many messages in one statement: the fan-out path."""
     if items:
         one_lane = _one_lane(session)
-        stmt = insert_ignoring_conflicts(session, OutboxMessage, ["dedup_key"])
+        stmt = prepared(session, "outbox insert many", lambda: _insert_once(session))
         await session.execute(stmt, [_row(env, body, now, one_lane) for env, body in items])
 
 

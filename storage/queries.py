@@ -6,7 +6,18 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
@@ -31,10 +42,40 @@ def prepared(session: AsyncSession, key: Hashable, build: Callable[[], Any]) -> 
 def insert_ignoring_conflicts(
     session: AsyncSession, model: type[DeclarativeBase], conflict: list[str]
 ) -> Any:
-    """An INSERT that skips rows clashing on ``conflict``: the database's claim primitive."""
+    """An INSERT that skips rows clashing on ``conflict``: the database's claim primitive.
+
+    It inserts into the table, not the mapped class: the ORM's bulk path would compile the
+    statement anew on every execution. Return ``table.c`` columns from it, not the class's
+    attributes, or the ORM path comes back.
+    """
     dialect = session.bind.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=conflict)
+    return insert(model.__table__).on_conflict_do_nothing(index_elements=conflict)
+
+
+def inserting_once(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    *,
+    returning: str | None = None,
+) -> TextClause:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING [RETURNING …]`` as a statement compiled
+    once, for the hot paths: `insert_ignoring_conflicts` builds SQLAlchemy 2.0's dialect
+    inserts, which have no cache key and are compiled afresh on every execution. SQLite and
+    PostgreSQL write this the same; values bind by column name, typed as their columns.
+    """
+    quote = session.bind.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+    )
+    if returning is not None:
+        sql += f" RETURNING {quote(returning)}"
+    statement = text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+    return statement.columns(table.c[returning]) if returning is not None else statement
 
 
 async def claim_unset(
