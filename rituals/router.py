@@ -260,6 +260,8 @@ class Rituals:
             ctx.channel = channel
             return None
         others = [w for w in waiting if w.kind != latest.kind]
+        if not others:
+            return reply  # whatever the answered kind asks next, its reply says
         following = max(
             [*others, *await self._waiting(ctx, latest.kind)],
             key=lambda w: w.asked_at,

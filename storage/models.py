@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -16,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false, true
@@ -77,6 +80,20 @@ class Member(Base):
         if self.away_since is None or day < self.away_since:
             return False
         return self.away_until is None or day <= self.away_until
+
+    @classmethod
+    def away_on(cls, day: Any) -> ColumnElement[bool]:
+        """`is_away` as SQL, so a roster can be asked about in one statement."""
+        by_word = and_(
+            cls.status_away.is_(True),
+            or_(cls.status_away_until.is_(None), cls.status_away_until >= day),
+        )
+        by_status = and_(
+            cls.away_since.is_not(None),
+            cls.away_since <= day,
+            or_(cls.away_until.is_(None), cls.away_until >= day),
+        )
+        return or_(by_word, by_status)
 
 
 class Ritual(Base):

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Date, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
@@ -42,13 +42,36 @@ from storage.models import (
     Response,
     Ritual,
 )
-from storage.queries import claim_unset
+from storage.queries import claim_unset, prepared
 
 log = structlog.get_logger(__name__)
 
 
 async def _no_notices(*_args: object) -> list[Notice]:
     return []
+
+
+def _everyone_answered() -> Any:
+    expected = (
+        select(Participant.member_id)
+        .join(Member, Member.id == Participant.member_id)
+        .where(
+            Participant.ritual_id == bindparam("ritual"),
+            ~Member.away_on(bindparam("day", type_=Date)),
+        )
+    )
+    finished = (
+        select(Response.id)
+        .where(
+            Response.occurrence_id == bindparam("occurrence"),
+            Response.member_id == Participant.member_id,
+            Response.completed_at.is_not(None),
+        )
+        .exists()
+    )
+    return select(
+        expected.exists().label("anyone"), expected.where(~finished).exists().label("missing")
+    )
 
 
 class Closer:
@@ -139,17 +162,12 @@ class Closer:
     async def everyone_answered(
         self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
     ) -> bool:
-        expected = {
-            m.id
-            for m in await participants(session, ritual.id)
-            if not m.is_away(occurrence.local_date)
-        }
-        rows = await session.execute(
-            select(Response.member_id).where(
-                Response.occurrence_id == occurrence.id, Response.completed_at.is_not(None)
-            )
-        )
-        return bool(expected) and expected <= set(rows.scalars())
+        """Whether someone is expected today and every one of them has finished: one
+        statement, asked at each person's last answer, so it must not read the roster."""
+        query = prepared(session, "standup everyone answered", _everyone_answered)
+        values = {"ritual": ritual.id, "occurrence": occurrence.id, "day": occurrence.local_date}
+        row = (await session.execute(query, values)).one()
+        return bool(row.anyone) and not row.missing
 
     async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> None:
         """Post the summary once: the status change from open is the claim."""
