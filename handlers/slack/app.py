@@ -24,6 +24,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -57,6 +58,9 @@ DELIVERY = "ritualbot_delivery"
 STAMP = re.compile(r"[0-9]{1,12}")
 SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 WINDOW_SECONDS = 5 * 60
+# Commands that only read are answered inside the acknowledgement; past this many at once
+# the rest are stored and answered through their response_url, so none misses Slack's 3 s.
+AT_ONCE_AT_MOST = 16
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
 # down, or no installation); a stored request that gets it is retried, not dropped.
 AUTHORIZE_FAILED = (
@@ -74,6 +78,18 @@ def _environment_without(*names: str) -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+def _unhandled(request: AsyncBoltRequest, response: BoltResponse) -> bool:
+    """Whether bolt left the request unhandled: the listener failed, or the workspace's
+    authorization did (bolt then answers 200 with a "please install" text)."""
+    unauthorized = request.context.authorize_result is None and not _needs_no_token(request)
+    return (
+        FAILED in request.context
+        or response.status >= 500
+        or response.body == AUTHORIZE_FAILED
+        or unauthorized
+    )
 
 
 def _needs_no_token(request: AsyncBoltRequest) -> bool:
@@ -110,6 +126,7 @@ class SlackEdge:
         # 3 s of the click: those are handled on arrival, not stored for later.
         self.opens_form = opens_form(rituals)
         self.people = People(clients)
+        self._answering = 0
         self._clients = clients
         self._secret = signing_secret.encode() if signing_secret.strip() else None
         self.home = home
@@ -193,7 +210,11 @@ class SlackEdge:
         except UnicodeDecodeError:
             return _refuse(400, "the body is not UTF-8")
         verdict = examine(
-            body, headers.get("Content-Type", ""), opens_form=self.opens_form, timestamp=stamp
+            body,
+            headers.get("Content-Type", ""),
+            opens_form=self.opens_form,
+            timestamp=stamp,
+            reads_only=self._reads_only,
         )
         if verdict.problem:
             return _refuse(400, verdict.problem)
@@ -211,15 +232,34 @@ class SlackEdge:
             if not home.admits(verdict.team, verdict.enterprise):
                 return _refuse(403, "the request names another workspace than the bot's")
         journal = self.journal
-        if journal is not None and verdict.arrival is not None:
+        arrival = verdict.arrival
+        if arrival is None and verdict.at_once and self._answering >= AT_ONCE_AT_MOST:
+            arrival = verdict.stored()
+        if journal is not None and arrival is not None:
             with journal.door():
-                await journal.append(verdict.arrival)
+                await journal.append(arrival)
             return web.Response(status=200)
         context = {DELIVERY: verdict.delivery} if verdict.delivery else None
         bolt_request = AsyncBoltRequest(
             body=verdict.body, headers={"content-type": JSON}, context=context
         )
-        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        self._answering += 1
+        try:
+            with journal.door() if journal is not None else contextlib.nullcontext():
+                response = await self.app.async_dispatch(bolt_request)
+        finally:
+            self._answering -= 1
+        stored = verdict.stored() if verdict.at_once else None
+        if journal is not None and stored is not None and _unhandled(bolt_request, response):
+            # Not authorized now (auth.test failed) or the handling failed: the journal
+            # retries it, and the answer comes through the response_url.
+            with journal.door():
+                await journal.append(stored)
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
+
+    def _reads_only(self, text: str) -> bool:
+        return self.rituals.answers_at_once(from_slack(text))
 
     def _unsigned(self, body: bytes, stamp: str, signature: str) -> str | None:
         """Why the request is not Slack's, if it is not: its signature over the timestamp and
@@ -250,8 +290,7 @@ class SlackEdge:
         failed = request.context.get(FAILED)
         if isinstance(failed, Exception) and permanent(failed):
             raise failed  # the journal sets the request aside at once, with this reason
-        unauthorized = request.context.authorize_result is None and not _needs_no_token(request)
-        if response.status >= 500 or response.body == AUTHORIZE_FAILED or unauthorized:
+        if _unhandled(request, response):
             raise RuntimeError(f"Slack request {entry.delivery_id} failed: {response.body}")
 
     async def _on_error(self, error: Exception, request: AsyncBoltRequest) -> None:
@@ -296,7 +335,11 @@ class SlackEdge:
             reply_inline=not stored,
         )
         if reply is not None and inline(reply) and not stored:
-            await ack(text=fallback(reply.message), blocks=blocks(reply.message))
+            await ack(
+                text=fallback(reply.message),
+                blocks=blocks(reply.message),
+                response_type="ephemeral",
+            )
         else:
             await ack()
 

@@ -63,18 +63,32 @@ class Verdict:
     team: str | None = None
     enterprise: str = ""
 
+    # A command that only reads: answered inside the acknowledgement, unless the edge is
+    # too busy to answer it in time, when it is stored like the rest.
+    at_once: bool = False
+
     @property
     def arrival(self) -> Arrival | None:
-        if not self.later or self.delivery is None:
+        return self.stored() if self.later else None
+
+    def stored(self) -> Arrival | None:
+        if self.delivery is None:
             return None
         return Arrival(PLATFORM, self.delivery, self.lane, JSON, self.body)
 
 
 def examine(
-    body: str, content_type: str, *, opens_form: frozenset[str], timestamp: str = ""
+    body: str,
+    content_type: str,
+    *,
+    opens_form: frozenset[str],
+    timestamp: str = "",
+    reads_only: Callable[[str], bool] = lambda _text: False,
 ) -> Verdict:
     """Parse the body once and decide; ``opens_form`` names the actions and ``/standup``
-    words that open a modal, which Slack allows only within 3 s of the click.
+    words that open a modal, which Slack allows only within 3 s of the click;
+    ``reads_only`` says of a slash command's text (``/standup status``) that answering it
+    changes nothing.
 
     ``timestamp`` is the signed one: with the body it keys a request that carries none of
     Slack's ids, so the same signed request sent twice is handled once.
@@ -87,7 +101,7 @@ def examine(
         if content_type.split(";")[0].strip().lower() == JSON:
             verdict = _event(json.loads(body), digest)
         else:
-            verdict = _form(body, opens_form, digest)
+            verdict = _form(body, opens_form, digest, reads_only)
         verdict.body.encode()
     except Refused as refused:
         return Verdict(str(refused))
@@ -100,13 +114,18 @@ def examine(
     return verdict
 
 
-def _form(body: str, opens_form: frozenset[str], digest: Callable[[], str]) -> Verdict:
+def _form(
+    body: str,
+    opens_form: frozenset[str],
+    digest: Callable[[], str],
+    reads_only: Callable[[str], bool],
+) -> Verdict:
     pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=True)
     form = dict(pairs)
     if len(form) != len(pairs):
         raise Refused("a form field appears twice")
     if "command" in form:
-        return _command(form, opens_form, digest)
+        return _command(form, opens_form, digest, reads_only)
     if "payload" in form:
         return _interaction(json.loads(form["payload"]), opens_form, digest)
     if form.get("ssl_check") == "1":
@@ -174,7 +193,10 @@ def _tidy(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _command(
-    form: dict[str, str], opens_form: frozenset[str], digest: Callable[[], str]
+    form: dict[str, str],
+    opens_form: frozenset[str],
+    digest: Callable[[], str],
+    reads_only: Callable[[str], bool],
 ) -> Verdict:
     team = _string(form.get("team_id"), "team_id", SLACK_ID)
     user = _string(form.get("user_id"), "user_id", SLACK_ID)
@@ -199,9 +221,12 @@ def _command(
             "trigger_id": trigger,
         }
     )
+    opens = f"{command} {text.strip().lower()}" in opens_form
+    at_once = not opens and reads_only(f"{command} {text}")
     return Verdict(
         body=_canonical(checked),
-        later=f"{command} {text.strip().lower()}" not in opens_form,
+        later=not (opens or at_once),
+        at_once=at_once,
         delivery="command:" + (trigger or digest()),
         lane=_lane(team, user),
         team=team,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rituals.commands import Command, Verb
 from rituals.commands import tokens as t
@@ -32,7 +33,7 @@ class AlertsRuleAdd(Command):
 
 @dataclass(frozen=True)
 class AlertsList(Command):
-    pass
+    reads_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

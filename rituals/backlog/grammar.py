@@ -59,6 +59,8 @@ class BacklogAdd(Command):
 
 @dataclass(frozen=True)
 class BacklogList(Command):
+    reads_only: ClassVar[bool] = True
+
     filters: Filters = Filters()
     page: int = 1
 
@@ -119,6 +121,8 @@ class BacklogEdit(Command):
 
 @dataclass(frozen=True)
 class BacklogShow(Command):
+    reads_only: ClassVar[bool] = True
+
     item_id: int
 
 

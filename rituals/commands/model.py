@@ -25,10 +25,13 @@ class Command:
     """Base of every parsed command.
 
     ``mid_answer`` commands may be typed without a slash while the bot waits for an answer
-    (a status check, an edit): any other line then is the answer.
+    (a status check, an edit): any other line then is the answer. ``reads_only`` commands
+    change nothing, so an edge may answer them inside the platform's acknowledgement
+    instead of storing them first.
     """
 
     mid_answer: ClassVar[bool] = False
+    reads_only: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
+from typing import ClassVar
 
 from rituals.commands import Command, Verb
 from rituals.commands import tokens as t
@@ -49,11 +50,15 @@ class HypothesisScope(StrEnum):
 
 @dataclass(frozen=True)
 class HypothesisList(Command):
+    reads_only: ClassVar[bool] = True
+
     scope: HypothesisScope = HypothesisScope.open
 
 
 @dataclass(frozen=True)
 class HypothesisShow(Command):
+    reads_only: ClassVar[bool] = True
+
     hypothesis_id: int
 
 

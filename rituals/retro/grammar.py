@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
+from typing import ClassVar
 
 from rituals.commands import Command, Verb
 from rituals.commands import tokens as t
@@ -58,7 +59,7 @@ class RetroClose(Command):
 
 @dataclass(frozen=True)
 class RetroActions(Command):
-    pass
+    reads_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class StandupNow(Command):
 @dataclass(frozen=True)
 class StandupStatus(Command):
     mid_answer: ClassVar[bool] = True
+    reads_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class StandupBack(Command):
 
 @dataclass(frozen=True)
 class StandupBlockers(Command):
-    pass
+    reads_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from rituals.runtime import Runtime
 from storage.db import Database
 from storage.models import JournalEntry
 from tests.handlers.slack import signing
-from tests.handlers.slack.fake_slack import FakeSlack
+from tests.handlers.slack.fake_slack import Call, FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -55,6 +55,8 @@ class SlackTeam:
         response = await self.http.post(
             "/slack/events", data=body, headers=signing.headers(body, content_type, **kw)
         )
+        if response.status == 200 and response.content_type == JSON:
+            self.slack.calls.append(Call("ack", await response.json()))
         await self.journal.drain()
         return response.status
 
@@ -69,8 +71,11 @@ class SlackTeam:
         await self.command("UALICE", "now")
 
     def private_replies(self) -> list[str]:
-        """Texts that reached a person through their commands' response_urls."""
-        return [c.args.get("text", "") for c in self.slack.calls if c.method == "response_url"]
+        """Texts that reached a person privately: in the acknowledgement of their command
+        (one that only reads), or later through its response_url."""
+        return [
+            c.args.get("text", "") for c in self.slack.calls if c.method in ("ack", "response_url")
+        ]
 
     async def dm(self, user: str, text: str, *, event_id: str | None = None) -> int:
         self._ts += 1

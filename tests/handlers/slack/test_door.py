@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.kinds import registry
-from handlers.slack.app import opens_form
+from handlers.slack.app import AT_ONCE_AT_MOST, opens_form
 from handlers.slack.door import examine
 from rituals.clock import SystemClock
 from rituals.router import Rituals
@@ -156,7 +157,7 @@ async def test_a_stored_command_survives_a_failed_auth_test(slack_team: SlackTea
     command is deleted from the journal unhandled and its author never hears back."""
     slack_team.slack.fail("auth.test", 429, retry_after=1)
     body = signing.slash(
-        "/standup", "blockers", user="UALICE", response_url=slack_team.slack.respond_url
+        "/standup", "join", user="UALICE", response_url=slack_team.slack.respond_url
     )
     assert await slack_team.post(body, FORM) == 200
     await slack_team.deliver()
@@ -166,3 +167,70 @@ async def test_a_stored_command_survives_a_failed_auth_test(slack_team: SlackTea
     await slack_team.deliver()
     assert await journal_rows(slack_team) == 0
     assert slack_team.private_replies()
+
+
+async def test_a_command_that_only_reads_is_answered_in_its_acknowledgement(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    body = signing.slash("/standup", "status", user="UALICE")
+    response = await slack_team.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    assert response.status == 200
+    assert "stand-up" in (await response.json())["text"].lower()
+    assert await journal_rows(slack_team) == 0
+    await slack_team.deliver()
+    assert [c for c in slack_team.slack.calls if c.method == "response_url"] == []
+
+
+async def test_a_command_that_only_reads_is_stored_when_authorization_fails_and_answered_later(
+    slack_team: SlackTeam,
+) -> None:
+    slack_team.slack.fail("auth.test", 429, retry_after=1)
+    body = signing.slash(
+        "/standup", "blockers", user="UALICE", response_url=slack_team.slack.respond_url
+    )
+    response = await slack_team.http.post(
+        "/slack/events", data=body, headers=signing.headers(body, FORM)
+    )
+    assert response.status == 200
+    assert await response.read() == b""  # not bolt's "please install" text
+    assert await journal_rows(slack_team) == 1
+    await slack_team.journal.drain()
+    await slack_team.deliver()
+    assert await journal_rows(slack_team) == 0
+    (reply,) = [c.args for c in slack_team.slack.calls if c.method == "response_url"]
+    assert "no stand-up in this channel" in reply["text"].lower()
+
+
+async def test_commands_that_only_read_are_stored_once_too_many_wait_for_their_answer(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    bodies = [
+        signing.slash(
+            "/standup", "status", user=f"U{n:03d}", response_url=slack_team.slack.respond_url
+        )
+        for n in range(3 * AT_ONCE_AT_MOST)
+    ]
+    async with slack_team.db.session() as session:  # the answers wait for the ritual
+        if slack_team.db.dialect == "postgresql":
+            await session.execute(text("LOCK TABLE ritual IN ACCESS EXCLUSIVE MODE"))
+        else:
+            await session.execute(text("SELECT 1"))  # SQLite: this unit of work's turn
+        sent = [
+            asyncio.ensure_future(
+                slack_team.http.post("/slack/events", data=b, headers=signing.headers(b, FORM))
+            )
+            for b in bodies
+        ]
+        await asyncio.sleep(0.5)
+    responses = await asyncio.gather(*sent)
+    assert all(r.status == 200 for r in responses)
+    inline = [r for r in responses if r.content_type == "application/json"]
+    assert len(inline) == AT_ONCE_AT_MOST
+    await slack_team.journal.drain()
+    await slack_team.deliver()
+    later = [c for c in slack_team.slack.calls if c.method == "response_url"]
+    assert len(later) == len(bodies) - AT_ONCE_AT_MOST

@@ -83,7 +83,7 @@ async def test_a_command_is_stored_and_acknowledged_before_it_is_handled(
 async def test_a_private_reply_goes_back_through_the_commands_response_url(
     slack_team: SlackTeam,
 ) -> None:
-    assert await slack_team.command("UALICE", "status") == 200
+    assert await slack_team.command("UALICE", "join") == 200
     await slack_team.deliver()
     (reply,) = [c.args for c in slack_team.slack.calls if c.method == "response_url"]
     assert "no stand-up in this channel" in reply["text"].lower()
@@ -96,7 +96,7 @@ async def test_an_expired_response_url_falls_back_to_an_ephemeral_message(
     slack_team: SlackTeam,
 ) -> None:
     slack_team.slack.failures["response_url"] = [web.Response(status=404, text="expired_url")]
-    assert await slack_team.command("UALICE", "status") == 200
+    assert await slack_team.command("UALICE", "join") == 200
     await slack_team.deliver()
     (fallback,) = slack_team.slack.called("chat.postEphemeral")
     assert fallback["user"] == "UALICE"

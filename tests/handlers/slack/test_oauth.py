@@ -105,7 +105,7 @@ async def test_oauth_stored_command_whose_authorization_failed_is_retried(db: Da
     try:
         async with TestClient(server) as http:
             body = signing.slash(
-                "/standup", "blockers", user="UCARA", team="T2", response_url=slack.respond_url
+                "/standup", "join", user="UCARA", team="T2", response_url=slack.respond_url
             )
             response = await http.post(
                 "/slack/events", data=body, headers=signing.headers(body, FORM)

@@ -124,7 +124,7 @@ async def test_a_list_answers_privately_and_pages_by_its_next_button(
     await team.command("UALICE", "add model Not data", "/backlog")
     assert await team.command("UBOB", "list data", "/backlog") == 200
     await team.deliver()
-    (first,) = [c.args for c in team.slack.calls if c.method == "response_url"]
+    (first,) = [c.args for c in team.slack.calls if c.method in ("ack", "response_url")]
     assert first["response_type"] == "ephemeral"
     assert "items 1–10 (page 1)" in first["text"]
     assert "#10 [p2 data] Item 10" in texts(first) and "Item 11" not in texts(first)
