@@ -15,7 +15,7 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
-from bot.kinds import registry
+from bot.kinds import hook_readers, registry
 from bot.logging import configure_logging
 from bot.scheduler import RitualScheduler
 from bot.settings import Settings
@@ -176,7 +176,7 @@ def build(
     if rituals.hooked:
         from handlers.hooks import HookEdge
 
-        routes.append(HookEdge(rituals).routes)
+        routes.append(HookEdge(rituals, hook_readers()).routes)
     # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
     # conversation, so two a second keeps a long summary thread inside it.
     pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}

@@ -115,11 +115,11 @@ class Rituals:
         """Whether ``token`` opens a webhook of the kind named in its path."""
         return word in self.hooked and await self.kinds[word].opens(token)
 
-    async def hook(self, word: str, token: str, body: bytes) -> HookReply:
-        """An inbound webhook for the kind named in its path: its raw body."""
+    async def hook(self, word: str, token: str, payload: object) -> HookReply:
+        """An inbound webhook for the kind named in its path: its body, as the edge read it."""
         if word not in self.hooked:
             return HookReply(404, {"error": "not found"})
-        return await self.kinds[word].hook(token, body)
+        return await self.kinds[word].hook(token, payload)
 
     def parse(self, text: str) -> c.ParseResult:
         return self.grammar.parse(text)
