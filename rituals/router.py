@@ -532,7 +532,9 @@ class Rituals:
             (place.channel, storable(place.name)) if place is not None else None,
             now,
         )
-        return CommandContext(session, actor, place, workspace, member, channel, now)
+        return CommandContext(
+            session, actor, place, workspace, member, channel, now, secret_key=self.rt.secret_key
+        )
 
     def welcome(self) -> Message:
         """What the bot says when it joins a channel: each ready kind in a line of its own."""

@@ -25,6 +25,7 @@ from rituals.kinds import HookReply, Kind, Notice, Sweep
 from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
+from rituals.signing import signing_key
 from storage.models import Channel, Ritual
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,7 @@ class AlertsKind(Kind):
         """The key webhook tokens are hashed with: the configured one, else the stored one
         (neither changes while the process runs)."""
         if self._key is None:
-            self._key = await keys.signing_key(session, self.rt.secret_key)
+            self._key = await signing_key(session, self.rt.secret_key)
         return self._key
 
     # --- commands and buttons ---------------------------------------------------------
