@@ -7,7 +7,7 @@ keyed hash; 404, counted against that address), the token's own rate (429 with
 Retry-After), the size (413). Then the word's body reader, which the composition root hands
 the door, turns the bytes into the kind's neutral input or says why not (400); the kind
 stores what it was given and answers once committed. Senders retry on 5xx, so a database
-error of any sort is a 503 with Retry-After, never a 500 and never a lost alert.
+error of any sort is a 503 with Retry-After, never a 500, and nothing is lost.
 """
 
 from __future__ import annotations
