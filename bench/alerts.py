@@ -145,7 +145,7 @@ async def serve_bare(port: int) -> None:
 
 
 async def serve_ours(port: int, database: str) -> None:
-    import handlers.hooks as webhook
+    import handlers.hooks.door as webhook
 
     webhook.RATE = 0
     await run_ritualbot(port, database, RITUALBOT_LOG_LEVEL="WARNING")
@@ -229,6 +229,7 @@ class Pacer:
 async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
     from bot.kinds import registry
     from bot.logging import configure_logging
+    from handlers.hooks.alerts import read
     from rituals.clock import SystemClock
     from rituals.delivery import Delivery
     from rituals.router import Rituals
@@ -262,7 +263,7 @@ async def storm_figures(args: argparse.Namespace, tmp: Path) -> None:
 
     async def send(raw: bytes) -> None:
         async with limit:
-            reply = await rituals.hook("alerts", token, raw)
+            reply = await rituals.hook("alerts", token, read(raw))
             assert reply.status == 200, reply.body
 
     await asyncio.gather(*(send(raw) for raw in requests))

@@ -15,7 +15,7 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
-from bot.kinds import registry
+from bot.kinds import hook_readers, registry
 from bot.logging import configure_logging
 from bot.scheduler import RitualScheduler
 from bot.settings import Settings
@@ -34,6 +34,12 @@ from storage.app_settings import hold, let_go, secret_key
 from storage.db import Database
 
 log = structlog.get_logger(__name__)
+
+# Slack asks for about one message a second per channel. Teams allows a bot 7 sends a second,
+# 8 in two seconds and 60 in 30 s to one conversation (a channel, a group chat, a person's 1:1
+# chat, which their private replies go to as well): two a second keeps a long summary thread
+# inside all three.
+PACING = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}
 
 
 @dataclass
@@ -176,11 +182,8 @@ def build(
     if rituals.hooked:
         from handlers.hooks import HookEdge
 
-        routes.append(HookEdge(rituals).routes)
-    # Slack asks for about one message a second per channel; Teams allows 60 per 30 s per
-    # conversation, so two a second keeps a long summary thread inside it.
-    pacing = {"slack": timedelta(seconds=1), "teams": timedelta(seconds=0.5)}
-    delivery = Delivery(db, ports, runtime.clock, lane_interval=pacing)
+        routes.append(HookEdge(rituals, hook_readers()).routes)
+    delivery = Delivery(db, ports, runtime.clock, lane_interval=PACING)
     db.one_lane.update(name for name, port in ports.items() if getattr(port, "one_lane", False))
     scheduler = RitualScheduler(rituals, grace=grace)
     runtime.sent_later = lambda: db.after_commit(delivery.wake)

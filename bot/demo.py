@@ -165,6 +165,8 @@ class Script:
         names it, and its post-mortem opens as a retro."""
         import json
 
+        from handlers.hooks.alerts import read
+
         self.clock.set(local_instant(date(2026, 12, 21), cfg.parse_hhmm("08:00"), "UTC"))
         self.say(f"\n=== {self.clock.now():%A %d %B %Y}: a model alert ===")
         await self.type("maya", "retro close")
@@ -185,7 +187,7 @@ class Script:
 
         async def post(body: dict[str, object]) -> None:
             self.say(f"-- {self.clock.now():%H:%M} UTC: monitoring posts {json.dumps(body)}")
-            await self.bot.hook("alerts", token, json.dumps(body).encode())
+            await self.bot.hook("alerts", token, read(json.dumps(body).encode()))
             await self.delivery.drain()
 
         await post(alert)

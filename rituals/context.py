@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.identity import Actor, Place
+from rituals.signing import signing_key
 from storage.models import Channel, Member, Ritual, Workspace
 
 
@@ -24,6 +25,13 @@ class CommandContext:
     changed_rituals: set[int] = field(default_factory=set)
     # Work to run once this unit of work has committed (a summary an answer completed).
     after: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # RITUALBOT_SECRET_KEY when set (`Runtime.secret_key`); empty, the stored key signs.
+    secret_key: str = ""
+
+    async def signing_key(self) -> str:
+        """The key what a command hands out is signed with (a button's value), the same
+        one every other part of the bot signs with."""
+        return await signing_key(self.session, self.secret_key)
 
     def ritual_changed(self, ritual: Ritual) -> None:
         """A ritual's settings moved: its version too, so every process's scheduler rebuilds

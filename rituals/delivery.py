@@ -129,6 +129,11 @@ class Delivery:
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self.lane_interval = dict(lane_interval or {})
+        # Platforms whose private replies go to the person's own chat (Teams has no message
+        # only one person sees in a channel): those keep that conversation's pace.
+        self._private_in_person = frozenset(
+            name for name, port in self.ports.items() if getattr(port, "private_in_person", False)
+        )
         self._last_sent: dict[str, datetime] = {}
         self._paused: dict[tuple[str, str], datetime] = {}
         # A workspace whose Retry-After ran out gets one probe before the rest follow.
@@ -197,7 +202,8 @@ class Delivery:
         port = self.ports[row.platform]
         message = Message.model_validate(row.payload)
         workspace = (row.platform, row.workspace)
-        paced = self._paced_until(row)
+        paced_in = self._paced_in(row)
+        paced = self._paced_until(paced_in, row.platform)
         if paced is not None:
             return _Outcome(row, waiting=True, wait_until=paced, error=PACED)
         try:
@@ -228,7 +234,8 @@ class Delivery:
         except Exception as exc:  # any port failure becomes a retry
             return self._failed(workspace, _Outcome(row, error=f"{type(exc).__name__}: {exc}"))
         MESSAGES_SENT.labels(row.platform).inc()
-        self._last_sent[row.lane] = self.clock.now()
+        if paced_in is not None:
+            self._last_sent[paced_in] = self.clock.now()
         self._recovered(workspace)
         return _Outcome(row, sent=sent)
 
@@ -279,25 +286,47 @@ class Delivery:
                 last_error=outage.error,
             )
 
-    def _paced_until(self, row: OutboxMessage) -> datetime | None:
-        """When a lane may send again at the platform's pace, if not now.
+    def _paced_in(self, row: OutboxMessage) -> str | None:
+        """The conversation whose pace a message keeps, on a platform that is paced; None
+        when it keeps none.
+
+        A channel's posts and updates keep the channel's; a direct message keeps the
+        person's chat's, and so do private replies where the platform delivers them there
+        (Teams: whichever channel they answer, they all land in that one chat, which the
+        platform limits like any other conversation). Elsewhere a private reply (Slack's
+        ephemeral message, a slash command's answer) is no post to a conversation and keeps
+        no pace.
+        """
+        if row.platform not in self.lane_interval:
+            return None
+        if row.op in ("direct", "ephemeral"):
+            if row.op == "ephemeral" and row.platform not in self._private_in_person:
+                return None
+            return f"{row.platform}:{row.workspace}:person:{row.user}"
+        return row.lane
+
+    def _paced_until(self, conversation: str | None, platform: str) -> datetime | None:
+        """When ``conversation`` may have a message again at the platform's pace, if not now;
+        when it may, the turn is taken at once, so a message of another lane to the same
+        conversation in this batch waits for the next one.
 
         A message that must wait is put back until then instead of waited for, so one busy
-        conversation never holds the others back. Private replies to one person (a slash
-        command's answer) are outside the pace: platforms limit posts to a conversation, not
-        those. A rate limit (429) pauses the whole workspace instead, so the rest of a
-        fan-out does not run into the same limit message after message.
+        conversation never holds the others back. A rate limit (429) pauses the whole
+        workspace instead, so the rest of a fan-out does not run into the same limit
+        message after message.
         """
-        interval = self.lane_interval.get(row.platform)
-        if interval is None or row.op == "ephemeral":
+        if conversation is None:
             return None
+        interval = self.lane_interval[platform]
+        now = self.clock.now()
         if len(self._last_sent) > 50_000:
-            horizon = self.clock.now() - interval
+            horizon = now - interval
             self._last_sent = {k: v for k, v in self._last_sent.items() if v > horizon}
-        last = self._last_sent.get(row.lane)
-        if last is None or last + interval <= self.clock.now():
-            return None
-        return last + interval
+        last = self._last_sent.get(conversation)
+        if last is not None and last + interval > now:
+            return last + interval
+        self._last_sent[conversation] = now
+        return None
 
     async def _dispatch(
         self,

@@ -204,7 +204,8 @@ class Kind:
     bare_forms: ClassVar[Mapping[str, str]] = {}
     # The hand-offs (`Handoff.what`) this kind takes from others.
     takes: ClassVar[frozenset[str]] = frozenset()
-    # Whether the kind answers webhooks at ``/hooks/<word>/{token}`` (`opens`, `hook`).
+    # Whether the kind answers webhooks at ``/hooks/<word>/{token}`` (`opens`, `hook`); the
+    # edge that mounts them reads each body with the reader the composition root gives it.
     hooks: ClassVar[bool] = False
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:
@@ -293,9 +294,10 @@ class Kind:
         )
         return [lead] if lead is not None else []
 
-    async def hook(self, token: str, body: bytes) -> HookReply:
-        """An inbound webhook call for this kind (``/hooks/<word>/{token}``): its raw body,
-        read within the edge's size limit, for the kind to parse and act on."""
+    async def hook(self, token: str, payload: Any) -> HookReply:
+        """An inbound webhook call for this kind (``/hooks/<word>/{token}``): its body as the
+        edge's reader for the word turned it into the kind's own neutral input, already
+        validated (a body it could not read never gets here)."""
         return HookReply(404, {"error": "not found"})
 
     # --- private conversation ---------------------------------------------------------

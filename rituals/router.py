@@ -124,11 +124,11 @@ class Rituals:
         """Whether ``token`` opens a webhook of the kind named in its path."""
         return word in self.hooked and await self.kinds[word].opens(token)
 
-    async def hook(self, word: str, token: str, body: bytes) -> HookReply:
-        """An inbound webhook for the kind named in its path: its raw body."""
+    async def hook(self, word: str, token: str, payload: object) -> HookReply:
+        """An inbound webhook for the kind named in its path: its body, as the edge read it."""
         if word not in self.hooked:
             return HookReply(404, {"error": "not found"})
-        return await self.kinds[word].hook(token, body)
+        return await self.kinds[word].hook(token, payload)
 
     def parse(self, text: str) -> c.ParseResult:
         return self.grammar.parse(text)
@@ -543,7 +543,9 @@ class Rituals:
             (place.channel, storable(place.name)) if place is not None else None,
             now,
         )
-        return CommandContext(session, actor, place, workspace, member, channel, now)
+        return CommandContext(
+            session, actor, place, workspace, member, channel, now, secret_key=self.rt.secret_key
+        )
 
     def welcome(self) -> Message:
         """What the bot says when it joins a channel: each ready kind in a line of its own."""

@@ -30,6 +30,6 @@ class Runtime:
     public_url: str = ""
     # The language model, off unless the composition root configures one.
     llm: Model = field(default_factory=Model)
-    # RITUALBOT_SECRET_KEY when set: it signs webhook tokens; empty, the key stored in the
-    # database does (storage.app_settings).
+    # RITUALBOT_SECRET_KEY when set: it keys webhook tokens and signs button values; empty,
+    # the key stored in the database does (`rituals.signing`).
     secret_key: str = ""

@@ -42,6 +42,9 @@ class Blocked(SendError):
 
 class TeamsPort:
     platform = PLATFORM
+    # Private replies (`ephemeral`) land in the person's 1:1 chat, the conversation direct
+    # messages go to, so delivery paces them as that conversation's messages.
+    private_in_person = True
 
     def __init__(self, connector: Connector, references: References) -> None:
         self.connector = connector

@@ -1,6 +1,7 @@
-"""Model alerts: a channel's webhook (plain JSON, Alertmanager, Grafana) turned into one
-message per alert group updated in place, acknowledged, escalated once when nobody takes
-it, and carried into the stand-up summary, the backlog and post-mortems."""
+"""Model alerts: a channel's webhook (plain JSON, Alertmanager, Grafana, which the webhook
+edge reads into `events`) turned into one message per alert group updated in place,
+acknowledged, escalated once when nobody takes it, and carried into the stand-up summary,
+the backlog and post-mortems."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import permissions
 from rituals.alerts import channel, incidents, keys
 from rituals.alerts import grammar as g
-from rituals.alerts.bodies import BadBody, decode, parse
 from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
 from rituals.alerts.models import AlertHook, AlertRule
@@ -25,6 +25,7 @@ from rituals.kinds import HookReply, Kind, Notice, Sweep
 from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
+from rituals.signing import signing_key
 from storage.models import Channel, Ritual
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,7 @@ class AlertsKind(Kind):
         """The key webhook tokens are hashed with: the configured one, else the stored one
         (neither changes while the process runs)."""
         if self._key is None:
-            self._key = await keys.signing_key(session, self.rt.secret_key)
+            self._key = await signing_key(session, self.rt.secret_key)
         return self._key
 
     # --- commands and buttons ---------------------------------------------------------
@@ -215,14 +216,12 @@ class AlertsKind(Kind):
         async with self.rt.db.session() as session:
             return await keys.ritual_of(session, await self.key(session), token) is not None
 
-    async def hook(self, token: str, body: bytes) -> HookReply:
-        try:
-            batch = parse(decode(body))
-        except BadBody as exc:
-            return HookReply(400, {"error": str(exc)})
+    async def hook(self, token: str, payload: Batch) -> HookReply:
+        """What a sender posted, as the webhook edge read it (plain JSON, Alertmanager or
+        Grafana: the edge knows the formats, the kind only their events)."""
         for attempt in range(HOOK_ATTEMPTS):
             try:
-                reply = await self._hook(token, batch)
+                reply = await self._hook(token, payload)
             except IntegrityError as exc:
                 # Two requests opened the same alert (or group) at once: the database
                 # refused one; it goes again and finds the other's. Any other database

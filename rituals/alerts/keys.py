@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.alerts.models import AlertHook
-from storage.app_settings import stored_secret_key
+from rituals.signing import signing_key
 from storage.models import Ritual
 
 TOKEN_BYTES = 32
@@ -30,11 +30,6 @@ def hashed(key: str, token: str) -> str:
     return hmac.new(
         key.encode(), token.encode("utf-8", "surrogatepass"), hashlib.sha256
     ).hexdigest()
-
-
-async def signing_key(session: AsyncSession, configured: str) -> str:
-    """The configured key (RITUALBOT_SECRET_KEY), else the one stored in the database."""
-    return configured or await stored_secret_key(session)
 
 
 def url(public_url: str, token: str) -> str:

@@ -2,10 +2,11 @@
 
 A button's value names the channel it acts on, because Teams shows a person's private
 replies in their own chat, where a press comes with no channel. There nothing vouches for
-the channel, and a client may send any value, so each value also carries a short HMAC
-(with the deployment's secret key) over its button, channel, the person it was made for
-and the rest: from a private chat only a value made for the presser, unchanged, is read.
-Pressed in a channel, a value counts only for the channel it names.
+the channel, and a client may send any value, so each value also carries a short HMAC (with
+the deployment's secret key, `CommandContext.signing_key`, the one webhook tokens are keyed
+with too) over its button, channel, the person it was made for and the rest: from a private
+chat only a value made for the presser, unchanged, is read. Pressed in a channel, a value
+counts only for the channel it names.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import channel_ritual
 from rituals.context import CommandContext
-from storage.app_settings import stored_secret_key
 from storage.models import Channel, Ritual
 
 KIND = "backlog"
@@ -68,8 +68,7 @@ class Refs:
 
 async def refs(ctx: CommandContext, *, personal: bool = True) -> Refs:
     """Values for the person acting (``personal``), or for the whole channel."""
-    key = await stored_secret_key(ctx.session)
-    return Refs(key, ctx.member.id if personal else None)
+    return Refs(await ctx.signing_key(), ctx.member.id if personal else None)
 
 
 async def channel_of(
@@ -85,7 +84,7 @@ async def channel_of(
         return None
     if ctx.channel is not None:
         return (ctx.channel, found) if ctx.channel.external_id == external else None
-    key = await stored_secret_key(ctx.session)
+    key = await ctx.signing_key()
     if not hmac.compare_digest(
         mac.encode(), _mac(key, action, external, ctx.member.id, rest).encode()
     ):

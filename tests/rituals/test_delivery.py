@@ -344,6 +344,39 @@ async def test_each_lane_is_paced_to_the_platforms_interval_without_holding_the_
     assert [p.text for p in port.to("C2")] == ["c2-0", "c2-1"]
 
 
+def privately(user: str, channel: str) -> Envelope:
+    """A private reply to ``user``'s command in ``channel``."""
+    return Envelope(PLATFORM, "W1", "ephemeral", channel=channel, user=user)
+
+
+class PersonalChatPort(RecordingPort):
+    """A platform that shows private replies in the person's own chat, as Teams does."""
+
+    private_in_person = True
+
+
+async def test_private_replies_keep_the_pace_of_the_chat_they_land_in(db: Database) -> None:
+    clock = FakeClock(T0)
+    second = {PLATFORM: timedelta(seconds=1)}
+    personal, elsewhere = PersonalChatPort(), RecordingPort()
+    burst = [(privately("bob", c), f"{c}-{n}") for n in range(2) for c in ("C1", "C2")]
+    await queue(db, *burst, (to_person("bob"), "dm"))
+
+    delivery = Delivery(db, {PLATFORM: personal}, clock, lane_interval=second)
+    await delivery.drain()
+    # Three lanes, one chat: one message a second reaches it, whichever lane it is in.
+    assert len(personal.log) == 1
+    for sent in range(2, 6):
+        clock.advance(timedelta(seconds=1))
+        await delivery.drain()
+        assert len(personal.log) == sent
+
+    # Where a private reply is no post to a conversation (Slack's), it keeps no pace.
+    await queue(db, *burst)
+    await Delivery(db, {PLATFORM: elsewhere}, clock, lane_interval=second).drain()
+    assert len(elsewhere.log) == 4
+
+
 async def test_a_rate_limit_pauses_the_whole_workspace_until_retry_after(db: Database) -> None:
     clock, port, _ = setup(db)
     await queue(db, *[(to_person(f"u{n}"), f"dm {n}") for n in range(5)])

@@ -7,8 +7,8 @@ import re
 
 from storage.db import Database
 from tests.handlers.alerts.harness import webhook
+from tests.handlers.alerts.payloads import alertmanager, am_alert
 from tests.handlers.test_console import Terminal
-from tests.rituals.alerts.payloads import alertmanager, am_alert
 
 
 async def test_alerts_in_the_terminal(sqlite_db: Database) -> None:

@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient
 
 from storage.db import Database
 from tests.handlers.alerts.harness import webhook
+from tests.handlers.alerts.payloads import alertmanager, am_alert
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, SlackTeam
 from tests.handlers.slack.harness import running as slack_running
 from tests.handlers.teams import activities as act
 from tests.handlers.teams.harness import running as teams_running
-from tests.rituals.alerts.payloads import alertmanager, am_alert
 
 TOKEN = re.compile(r"/hooks/alerts/([A-Za-z0-9_\-]+)")
 

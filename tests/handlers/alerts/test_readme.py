@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from tests.handlers.alerts.harness import serving
+from tests.handlers.alerts.payloads import alertmanager, am_alert, grafana
 from tests.helpers import Team
-from tests.rituals.alerts.payloads import alertmanager, am_alert, grafana
 from tests.rituals.alerts.support import connect
 
 README = Path(__file__).resolve().parents[3] / "README.md"

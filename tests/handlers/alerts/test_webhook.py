@@ -14,24 +14,12 @@ from sqlalchemy import text
 
 from handlers.hooks import MAX_BODY, RateLimit
 from tests.handlers.alerts.harness import serving
+from tests.handlers.alerts.payloads import alertmanager, am_alert, grafana, plain
+from tests.handlers.alerts.shapes import JSON_VALUES, reshaped
 from tests.helpers import Team
 from tests.logs import logged
-from tests.rituals.alerts.payloads import alertmanager, am_alert, grafana, plain
 from tests.rituals.alerts.support import alerts, connect, group_posts
 from tests.rituals.retro.support import snapshot
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text()
-    | st.sampled_from(["\x00", "\ud800", "firing", "resolved", "4", "1", 10**400, -1e308]),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 async def test_the_three_bodies_are_told_apart_and_stored_before_the_answer(team: Team) -> None:
@@ -133,35 +121,6 @@ QUICK = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-TEMPLATES = [
-    plain(value=0.7, threshold=0.8, severity="critical", labels={"segment": "eu"}),
-    plain(value=0.7),
-    alertmanager(am_alert("A", model="m"), am_alert("B", model="m", status="resolved")),
-    grafana(am_alert("D", model="r")),
-]
-
-
-def _places(found: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a field or list item of a body."""
-    paths: list[tuple[Any, ...]] = []
-    items = found.items() if isinstance(found, dict) else enumerate(found)
-    for key, value in items:
-        paths.append((*prefix, key))
-        if isinstance(value, dict | list):
-            paths.extend(_places(value, (*prefix, key)))
-    return paths
-
-
-@st.composite
-def reshaped(draw: st.DrawFn) -> Any:
-    """A realistic body with one field (or item) replaced by any JSON value."""
-    body = json.loads(json.dumps(draw(st.sampled_from(TEMPLATES))))
-    path = draw(st.sampled_from(_places(body)))
-    holder = body
-    for key in path[:-1]:
-        holder = holder[key]
-    holder[path[-1]] = draw(JSON_VALUES)
-    return body
 
 
 async def _consistent(team: Team) -> None:

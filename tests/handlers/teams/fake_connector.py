@@ -10,7 +10,9 @@ import base64
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -34,6 +36,7 @@ class Call:
     body: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     token: str = ""
+    at: datetime | None = None  # by the connector's clock, when it has one
 
     @property
     def ok(self) -> bool:
@@ -77,6 +80,8 @@ class FakeConnector:
     # The Bot Framework channels the signing key vouches for; the real keys vouch for many.
     endorsements: list[str] = field(default_factory=lambda: ["msteams"])
     server: TestServer | None = None
+    # When calls arrive, by the test's clock (none: not recorded).
+    clock: Callable[[], datetime] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
     async def start(self) -> str:
@@ -145,9 +150,22 @@ class FakeConnector:
     def personal(self, user: str) -> list[Call]:
         return self.sent_to(f"a:1on1-{user}")
 
+    def most_sent_within(self, conversation: str, window: timedelta) -> int:
+        """The most sends to ``conversation`` that arrived within any one ``window`` of
+        the clock (from an instant up to, not including, ``window`` later): what the Bot
+        Connector's per-conversation limits count."""
+        times = sorted(c.at for c in self.sent_to(conversation) if c.at is not None)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= window:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
     # --- the API -------------------------------------------------------------------------
 
     def _failure(self, call: Call) -> web.Response | None:
+        call.at = self.clock() if self.clock is not None else None
         self.calls.append(call)
         queued = self.failures.get(call.kind)
         if not queued:

@@ -115,9 +115,9 @@ class TeamsTeam:
 
 @asynccontextmanager
 async def running(db: Database, *, auth: TeamsAuth | None = None) -> AsyncIterator[TeamsTeam]:
-    connector = FakeConnector()
-    await connector.start()
     clock = FakeClock(MONDAY_0800)
+    connector = FakeConnector(clock=clock.now)
+    await connector.start()
     rituals = Rituals(Runtime(db=db, clock=clock), registry())
     if auth is not None and auth.app_id and auth.openid_metadata_url is None:
         auth = TeamsAuth(**{**auth.__dict__, "openid_metadata_url": connector.url("/openid")})

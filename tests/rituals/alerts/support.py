@@ -1,5 +1,5 @@
 """Alert tests' team: a channel with its webhook connected, posting bodies the way the
-webhook edge hands them on, and reading what the channel shows."""
+webhook edge hands them on (read by its alerts reader), and reading what the channel shows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.hooks.alerts import read
 from rituals.alerts.models import Alert
 from rituals.kinds import HookReply
 from storage.db import Database
@@ -30,8 +31,8 @@ async def connect(team: Team, who: Any = ANA) -> str:
 
 
 async def send(team: Team, token: str, body: Any) -> HookReply:
-    """A body as a sender posts it, into the kind's hook."""
-    return await team.bot.hook("alerts", token, json.dumps(body).encode())
+    """A body as a sender posts it, read as the webhook edge reads it, into the kind's hook."""
+    return await team.bot.hook("alerts", token, read(json.dumps(body).encode()))
 
 
 def group_posts(sent: list[Posted]) -> list[Posted]:

@@ -12,8 +12,8 @@ from storage import directory
 from storage.app_settings import stored_secret_key
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.handlers.alerts.payloads import plain
 from tests.helpers import CHANNEL, PLATFORM, WORKSPACE, Team
-from tests.rituals.alerts.payloads import plain
 from tests.rituals.alerts.support import ANA, BEN, CAL, MONDAY, alerts, connect, send
 from tests.rituals.retro.support import OTHER_CHANNEL, known, say_in, snapshot
 

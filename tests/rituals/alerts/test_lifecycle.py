@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rituals.alerts.incidents import ESCALATE_AFTER
+from tests.handlers.alerts.payloads import alertmanager, am_alert, grafana, plain
 from tests.helpers import CHANNEL, Team
-from tests.rituals.alerts.payloads import alertmanager, am_alert, grafana, plain
 from tests.rituals.alerts.support import (
     ANA,
     BEN,

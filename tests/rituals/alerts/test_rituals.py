@@ -17,8 +17,8 @@ from rituals.retro import RetroKind
 from rituals.standup.kind import StandupKind
 from storage.db import Database
 from storage.models import Channel, Member
+from tests.handlers.alerts.payloads import alertmanager, am_alert, plain
 from tests.helpers import CHANNEL, Team
-from tests.rituals.alerts.payloads import alertmanager, am_alert, plain
 from tests.rituals.alerts.support import ANA, BEN, MONDAY, alerts, connect, group_posts, send
 from tests.rituals.retro.support import retros
 

@@ -11,8 +11,8 @@ from bot.kinds import registry
 from rituals.alerts import grammar as g
 from rituals.commands import Help, Usage
 from rituals.commands.tokens import MAX_ID, button_id
+from tests.handlers.alerts.payloads import plain
 from tests.helpers import Team
-from tests.rituals.alerts.payloads import plain
 from tests.rituals.alerts.support import ANA, alerts, connect, group_posts, send
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from rituals.identity import Actor
 from storage.models import Ritual
+from tests.handlers.alerts.payloads import alertmanager, am_alert, plain
 from tests.helpers import CHANNEL, Team, person
-from tests.rituals.alerts.payloads import alertmanager, am_alert, plain
 from tests.rituals.alerts.support import ANA, BEN, CAL, MONDAY, connect, send
 from tests.rituals.retro.support import OTHER_CHANNEL, known, press, say_in, snapshot
 

@@ -4,6 +4,12 @@ nothing and changes nothing."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from rituals.backlog.channel import Refs
+from rituals.identity import Actor
+from storage.app_settings import stored_secret_key
+from storage.models import Channel, Member
 from tests.helpers import CHANNEL, Team
 from tests.rituals.backlog.support import (
     ANA,
@@ -17,6 +23,7 @@ from tests.rituals.backlog.support import (
 )
 
 PRIVATE = "Private plan"
+CONFIGURED = "k" * 40  # RITUALBOT_SECRET_KEY
 
 
 async def c2_with_a_list(team: Team) -> tuple[dict[str, str], str]:
@@ -112,3 +119,31 @@ async def test_the_longest_list_value_stays_under_slacks_limit(team: Team) -> No
     assert len(next_page.value) < 2000
     said = await press(team, ANA, "backlog.page", next_page.value, place=None)
     assert "(page 2)" in said and "Item 11" in said
+
+
+async def signed_with(team: Team, key: str, value: str, actor: Actor = ANA) -> str:
+    """``value`` (a list's Next button) signed again with ``key``, for ``actor``."""
+    external, _mac, rest = value.split("|", 2)
+    async with team.runtime.db.session() as session:
+        channel = await session.scalar(select(Channel).where(Channel.external_id == external))
+        member = await session.scalar(select(Member).where(Member.external_id == actor.user))
+    assert channel is not None and member is not None
+    return Refs(key, member.id)("backlog.page", channel, rest)
+
+
+async def test_with_a_configured_secret_key_button_values_are_signed_with_it(
+    team: Team,
+) -> None:
+    team.runtime.secret_key = CONFIGURED
+    _item, next_page = await c2_with_a_list(team)
+    async with team.runtime.db.session() as session:
+        stored = await stored_secret_key(session)
+    assert stored != CONFIGURED
+    by_configured = await signed_with(team, CONFIGURED, next_page)
+    by_stored = await signed_with(team, stored, next_page)
+    assert next_page == by_configured
+
+    said = await press(team, ANA, "backlog.page", by_configured, place=None)
+    assert "(page 2)" in said and f"{PRIVATE} 11" in said
+    said = await press(team, ANA, "backlog.page", by_stored, place=None)
+    assert said.startswith("That button is out of date.") and PRIVATE not in said

@@ -1,5 +1,6 @@
 """The retro summary's written version: themes with counts from the board, suggested
-actions, anonymous items shown to the model without authors, made-up items rejected."""
+actions, anonymous items shown to the model without authors, made-up items rejected, and
+the plain summary's buttons kept when the written one takes its place."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from storage.db import Database
 from tests.helpers import Posted, Team
 from tests.rituals.llm.fake_openai import FakeOpenAI, as_json, material_of
-from tests.rituals.retro.support import ANA, BEN, CAL, MONDAY, known
+from tests.rituals.retro.support import ANA, BEN, CAL, MONDAY, known, press
 
 
 def written(*theme_items: list[int]) -> dict[str, Any]:
@@ -86,3 +87,29 @@ async def test_a_theme_citing_no_item_is_rejected(db: Database, fake_openai: Fak
     (update,) = [p for p in await team.deliver() if p.op == "update" and p.thread == posted.ref]
 
     assert update.message.context.startswith("Plain summary")
+
+
+async def test_the_written_version_keeps_the_action_items_to_backlog_buttons(
+    db: Database, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.respond = as_json(written([2, 3], [1]))
+    team = Team(db, MONDAY)
+    team.runtime.llm = fake_openai.model()
+    await known(team, ANA, BEN, CAL)
+    await team.type(BEN, "retro start Sprint 14")
+    await team.type(BEN, "retro add well Shipped the ranker")
+    await team.type(ANA, "retro add improve Flaky CI blocks merges anon")
+    await team.type(CAL, "retro add improve CI takes 40 minutes")
+    await team.type(CAL, "retro add action Quarantine the flaky tests")
+    await team.type(ANA, "retro add action Cache the CI images")
+    await team.type(BEN, "retro close")
+    (plain,) = [p for p in await team.deliver() if p.text.startswith("Retro summary")]
+    assert [b.label for b in plain.message.buttons] == ["A1 to backlog", "A2 to backlog"]
+
+    assert await team.bot.kinds["ask"].write_summaries() == 1
+    (update,) = [p for p in await team.deliver() if p.op == "update" and p.thread == plain.ref]
+
+    assert update.message.context.startswith("Written by the model")
+    assert update.message.buttons == plain.message.buttons
+    (first, _) = update.message.buttons
+    assert "Filed in the backlog as #1" in await press(team, BEN, first.action_id, first.value)

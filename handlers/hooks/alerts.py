@@ -1,20 +1,23 @@
-"""The three bodies an alert webhook takes, told apart by their shape and validated:
+"""The alert webhook's reader: the three bodies senders post to ``/hooks/alerts/{token}``,
+told apart by their shape, validated, and turned into the alerts kind's neutral `Batch`:
 
 - a plain alert or raw value: ``{"model", "metric", "value", "threshold", "severity",
   "message"}`` (``status`` and ``labels`` optional; with only a value, the channel's rules
   judge it);
 - a Prometheus Alertmanager webhook, version 4 (grouped alerts with fingerprints);
 - a Grafana unified alerting webhook (Alertmanager's shape plus ``orgId``, ``values``…).
+
+Each sender's format is the edge's to know, as Slack's and Teams' payloads are: the kind
+takes events, whoever sent them.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from handlers.hooks.bodies import BadBody, json_body
 from rituals.alerts.events import (
     FIRING,
     AlertEvent,
@@ -23,21 +26,17 @@ from rituals.alerts.events import (
     digest,
     plain_identity,
 )
+from rituals.alerts.grammar import WORD  # the kind whose webhook posts these bodies
 
-MAX_DEPTH = 16
+__all__ = ["WORD", "parse", "read"]
+
 MAX_ALERTS = 1000
 MAX_LABELS = 64
-# PostgreSQL text holds no NUL, and no database takes half of a surrogate pair.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 Short = Annotated[str, Field(max_length=300)]
 Long = Annotated[str, Field(max_length=8000)]
 Labels = Annotated[dict[Short, Long], Field(max_length=MAX_LABELS)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
-
-
-class BadBody(ValueError):
-    """Why a body is refused, in a sentence the sender's operator can act on."""
 
 
 class _Body(BaseModel):
@@ -109,41 +108,9 @@ class Grafana(_Body):
     alerts: Annotated[list[GrafanaAlert], Field(max_length=MAX_ALERTS)]
 
 
-def decode(raw: bytes) -> Any:
-    """JSON as senders write it: UTF-8, no NaN or Infinity, not nested past ``MAX_DEPTH``,
-    no text the database cannot keep."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadBody("the body is not UTF-8 text") from exc
-    try:
-        body = json.loads(text, parse_constant=_no_constant)
-    except RecursionError as exc:
-        raise BadBody("the JSON is nested too deeply") from exc
-    except ValueError as exc:
-        raise BadBody(f"the body is not JSON: {str(exc)[:120]}") from exc
-    _check(body)
-    return body
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _check(body: Any) -> None:
-    pending = [(body, 0)]
-    while pending:
-        found, depth = pending.pop()
-        if depth > MAX_DEPTH:
-            raise BadBody("the JSON is nested too deeply")
-        if isinstance(found, str):
-            if _UNSTORABLE.search(found):
-                raise BadBody("a string holds a NUL or half a surrogate pair")
-        elif isinstance(found, dict):
-            pending.extend((k, depth + 1) for k in found)
-            pending.extend((v, depth + 1) for v in found.values())
-        elif isinstance(found, list):
-            pending.extend((item, depth + 1) for item in found)
+def read(raw: bytes) -> Batch:
+    """The alerts a request's raw body brings, or `BadBody` saying what was wrong."""
+    return parse(json_body(raw))
 
 
 def parse(body: Any) -> Batch:
