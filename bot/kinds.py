@@ -10,6 +10,7 @@ KINDS = (
     "rituals.hypothesis",
     "rituals.backlog",
     "rituals.alerts",
+    "rituals.digest",
     "rituals.ask",
 )
 
