@@ -17,6 +17,7 @@ from rituals.digest import grammar as g
 from rituals.digest import schedule
 from rituals.digest.schedule import OPTION, Digests
 from rituals.kinds import Kind, Slot
+from rituals.people import display
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 from rituals.weekly import Weekly, set_on
@@ -51,12 +52,14 @@ class DigestKind(Kind):
                 return await self._leads(ctx, channel, user=user)
             case g.DigestColeads(users):
                 return await self._leads(ctx, channel, coleads=users)
-        ritual = await channel_ritual.ensure(
-            ctx.session, channel.id, g.WORD, ctx.member.tz or "UTC", ctx.now, lock=True
-        )
+        ritual = await channel_ritual.find(ctx.session, channel.id, g.WORD, lock=True)
         refused = await self._refused(ctx, channel, ritual)
         if refused is not None:
             return refused
+        if ritual is None:
+            ritual = await channel_ritual.ensure(
+                ctx.session, channel.id, g.WORD, ctx.member.tz, ctx.now, lock=True
+            )
         match command:
             case g.DigestWeekly(weekday, at, tz):
                 return self._weekly(ctx, ritual, Weekly(weekday, at), tz or ctx.member.tz)
@@ -92,16 +95,22 @@ class DigestKind(Kind):
             context="`digest off` stops it; `digest now` shows one now.",
         )
 
-    async def _refused(self, ctx: CommandContext, channel: Channel, ritual: Ritual) -> Reply | None:
+    async def _refused(
+        self, ctx: CommandContext, channel: Channel, ritual: Ritual | None
+    ) -> Reply | None:
         """Leads of the digest or of any of the channel's rituals, and admins, may set it;
-        in a channel where nobody leads anything, anyone may."""
+        in a channel where nobody leads anything, anyone may. Refused, nothing is written."""
         others = await self.peers.leads(ctx.session, channel)
-        if await permissions.may_change(ctx, ritual, *others):
+        if ritual is not None and await permissions.may_change(ctx, ritual, *others):
             return None
-        members = (
-            (await ctx.session.execute(select(Member).where(Member.id.in_(others)))).scalars().all()
-        )
-        who = await permissions.who_may(ctx, ritual, *members)
+        if ritual is None and (ctx.actor.admin or not others or ctx.member.id in others):
+            return None
+        found = await ctx.session.execute(select(Member).where(Member.id.in_(others)))
+        members = list(found.scalars())
+        if ritual is not None:
+            who = await permissions.who_may(ctx, ritual, *members)
+        else:
+            who = ", ".join(dict.fromkeys(display(m) for m in members)) + " or a workspace admin"
         return say(f"Only {who} can change this channel's digest.")
 
     async def _leads(

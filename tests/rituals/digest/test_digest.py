@@ -47,6 +47,12 @@ async def ritual_id(team: Team) -> int:
         ).scalar_one()
 
 
+async def digest_rituals(team: Team) -> int:
+    async with team.runtime.db.session() as session:
+        found = await session.execute(select(Ritual.id).where(Ritual.kind == "digest"))
+        return len(found.all())
+
+
 def sections(posted: Posted) -> dict[str, list[str]]:
     """Each section's heading with its lines."""
     found = {}
@@ -161,6 +167,7 @@ async def test_the_channels_leads_and_admins_set_it_and_others_are_refused(db: D
     await said(team, ANA, "standup setup at 09:30")
 
     refused = await team.type(CAL, "digest weekly fri 16:00")
+    assert await digest_rituals(team) == 0  # a refusal writes nothing
     by_lead = await team.type(ANA, "digest weekly fri 16:00 tz Europe/Berlin")
     by_admin = await team.type(ADMIN, "digest off")
 
