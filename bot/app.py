@@ -26,6 +26,7 @@ from handlers.journal import Journal
 from rituals import leases
 from rituals.clock import Clock, SystemClock
 from rituals.delivery import Delivery
+from rituals.identity import Admins
 from rituals.llm.model import Model, ModelConfig
 from rituals.port import ChatPort
 from rituals.router import Rituals
@@ -85,6 +86,7 @@ def build(
         public_url=settings.public_url,
         llm=model(settings),
         secret_key=settings.secret_key.get_secret_value() if settings.secret_key else "",
+        admins=Admins.of(settings.admins),
     )
     rituals = Rituals(runtime, registry())
     journal = Journal(db, runtime.clock)

@@ -1,5 +1,5 @@
 """`ritualbot demo`: four days of a stand-up, two retros, a sprint's backlog, hypothesis
-check-ins and a model alert, scripted, on a simulated clock.
+check-ins, a model alert and the week's digest, scripted, on a simulated clock.
 
 It drives the same engine, outbox and console renderer as a real run, calling the scheduled
 steps at the instants the scheduler would, so what it prints is what a team would see.
@@ -240,6 +240,12 @@ class Script:
         self.say("\n=== Asking the history ===")
         await self.type("omar", "ask what blocked the retrain?")
 
+    async def digest(self) -> None:
+        """The week for a reader outside the team: each ritual's part of it, in one post."""
+        self.clock.set(datetime(2026, 12, 21, 15, 0, tzinfo=UTC))
+        self.say(f"\n=== {self.clock.now():%A %H:%M} UTC: the week's digest, for outside ===")
+        await self.type("maya", "digest now")
+
 
 async def _ritual_of(runtime: Runtime, word: str) -> int:
     async with runtime.db.session() as session:
@@ -274,5 +280,6 @@ async def main() -> int:
         await script.hypotheses()
         await script.alerts()
         await script.ask()
+        await script.digest()
         await db.dispose()
     return 0

@@ -16,6 +16,7 @@ KINDS = (
     "rituals.hypothesis",
     "rituals.backlog",
     "rituals.alerts",
+    "rituals.digest",
     "rituals.ask",
 )
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -49,6 +50,7 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 _LOCALTIME = Path("/etc/localtime")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_ADMIN_ID = 128  # as long as a user id any platform sends
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 LogFormat = Literal["console", "json"]
@@ -221,6 +223,9 @@ class Settings(BaseSettings):
     llm_retries: int = Field(1, validation_alias="RITUALBOT_LLM_RETRIES")
     llm_budget_tokens: int = Field(6000, validation_alias="RITUALBOT_LLM_BUDGET_TOKENS")
     secret_key: SecretStr | None = Field(None, validation_alias="RITUALBOT_SECRET_KEY")
+    # Platform user ids the operator names as admins, comma-separated: on Teams (which never
+    # says who administers a tenant) the Entra object id or the Bot Framework id.
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="RITUALBOT_ADMINS")
 
     log_level: str = Field("INFO", validation_alias="RITUALBOT_LOG_LEVEL")
     log_format: LogFormat = Field("console", validation_alias="RITUALBOT_LOG_FORMAT")
@@ -271,6 +276,23 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return _text(value)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        found: list[str] = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            if len(text) > MAX_ADMIN_ID or any(c.isspace() for c in text):
+                raise ValueError(
+                    "expected platform user ids separated by commas (a Teams user's Entra "
+                    f"object id, a Slack user id such as U0123ABCD), got {text[:60]!r}"
+                )
+            found.append(text)
+        return tuple(dict.fromkeys(found))
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -10,7 +11,8 @@ class Actor:
     """A person on a platform. ``tz`` is ``None`` when the platform did not say.
 
     ``admin`` is what the platform says about the person's role in the workspace (a Slack
-    workspace admin or owner; the operator at the console); Teams does not tell a bot.
+    workspace admin or owner; the operator at the console), or that the operator named them
+    (`Admins`): Teams does not tell a bot who administers a tenant.
     """
 
     platform: str
@@ -35,3 +37,20 @@ class Place:
     # What the person typed there is seen by the channel (a Teams @mention), unlike a
     # slash command, which only the bot sees.
     visible: bool = False
+
+
+@dataclass(frozen=True)
+class Admins:
+    """The people the operator names as admins (``RITUALBOT_ADMINS``), by their platform
+    user ids, compared without regard to case (Entra object ids are GUIDs written either
+    way): how a Teams user becomes an admin at all, and a Slack user without the role one."""
+
+    ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> Admins:
+        return cls(frozenset(i.strip().casefold() for i in ids if i.strip()))
+
+    def named(self, *ids: str | None) -> bool:
+        """Whether any of a person's ids (a platform may give several) is on the list."""
+        return any(i and i.strip().casefold() in self.ids for i in ids)

@@ -119,6 +119,19 @@ class Recalled:
 
 
 @dataclass(frozen=True)
+class Week:
+    """One kind's week in a channel, for a reader outside the team: a heading, plain lines
+    that need no knowledge of the ritual, and the counts behind them. ``key`` names the part
+    within a digest (the kind's word), so a written digest can cite where each point came
+    from."""
+
+    key: str
+    heading: str
+    lines: tuple[str, ...]
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HookReply:
     """The answer to an inbound webhook call: an HTTP status and a JSON body."""
 
@@ -165,6 +178,16 @@ class Peers:
         found: list[Notice] = []
         for kind in self._kinds.values():
             found.extend(await kind.notices(session, channel, since, now))
+        return found
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        """Every kind's week of ``channel`` from ``since`` up to ``until``, in the order the
+        kinds were registered."""
+        found: list[Week] = []
+        for kind in self._kinds.values():
+            found.extend(await kind.week(session, channel, since, until))
         return found
 
     async def recall(
@@ -275,6 +298,13 @@ class Kind:
     ) -> list[Recalled]:
         """Passages of this kind's stored history of ``channel`` (never another channel's)
         that match ``query``, best first: what `ask` answers from."""
+        return []
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        """What this kind did in ``channel`` from ``since`` up to ``until``, for a weekly
+        digest: nothing when the kind is not used there."""
         return []
 
     async def opens(self, token: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rituals.clock import Clock
+from rituals.identity import Admins
 from rituals.llm.model import Model
 from rituals.roster import Roster
 from storage.db import Database
@@ -33,3 +34,5 @@ class Runtime:
     # RITUALBOT_SECRET_KEY when set: it keys webhook tokens and signs button values; empty,
     # the key stored in the database does (`rituals.signing`).
     secret_key: str = ""
+    # People the operator named as admins (RITUALBOT_ADMINS); the edges set `Actor.admin`.
+    admins: Admins = field(default_factory=Admins)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false, true
 
+from storage import fulltext
 from storage.types import UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -194,6 +195,9 @@ class Answer(Base):
     message_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     answered_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
+
+
+fulltext.index("ix_answer_fts", Answer.text)  # what `ask` searches on PostgreSQL
 
 
 class Blocker(Base):

@@ -300,11 +300,14 @@ class SlackEdge:
         log.error("Slack listener failed", error=f"{type(error).__name__}: {error}"[:300])
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
+        """The person; an admin when Slack says so (workspace admin or owner) or the operator
+        named their user id (RITUALBOT_ADMINS)."""
         profile = self.people.known(team, user)
         if profile is None:
             async with self.rituals.rt.db.outside():
                 profile = await self.people.profile(team, user, name)
-        return Actor(PLATFORM, team, user, profile.name, profile.tz, admin=profile.admin)
+        admin = profile.admin or self.rituals.rt.admins.named(user)
+        return Actor(PLATFORM, team, user, profile.name, profile.tz, admin=admin)
 
     async def _on_command(
         self, ack: Any, command: dict[str, Any], context: AsyncBoltContext

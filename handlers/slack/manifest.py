@@ -10,6 +10,7 @@ DESCRIPTIONS = {
     "/hypothesis": ("Hypotheses and their check-ins", "add We believe …; we'll know when …"),
     "/backlog": ("The team backlog: add, list, done, assign, prio", "add p1 eval clean labels"),
     "/alerts": ("Model alerts: connect, rules, mute", "rule add ranker recall < 0.8"),
+    "/digest": ("A weekly digest of this channel for readers outside the team", "weekly fri 16:00"),
     "/ask": ("A private answer from this channel's ritual history", "what blocked the ranker?"),
 }
 BOT_SCOPES = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from rituals.identity import Actor, Place
+from rituals.identity import Actor, Admins, Place
 from rituals.schedule import is_timezone
 
 PLATFORM = "teams"
@@ -249,14 +249,18 @@ def local_timezone(activity: Activity) -> str | None:
     return None
 
 
-def actor(activity: Activity) -> Actor:
+def actor(activity: Activity, admins: Admins | None = None) -> Actor:
+    """The sender; an admin when the operator listed their Entra object id (``aadObjectId``,
+    the same for every bot in the tenant) or their Bot Framework id (``29:…``, this bot's)."""
     sender = _dict(activity.get("from"))
+    user = _text(sender.get("id"))
     return Actor(
         PLATFORM,
         tenant(activity),
-        _text(sender.get("id")),
+        user,
         _text(sender.get("name"))[:200],
         local_timezone(activity),
+        admin=admins is not None and admins.named(_text(sender.get("aadObjectId")), user),
     )
 
 

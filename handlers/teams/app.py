@@ -96,6 +96,10 @@ class TeamsEdge:
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/messages", self.handle)
 
+    def _actor(self, activity: a.Activity) -> Actor:
+        """The sender, an admin when the operator named them (Teams itself never says)."""
+        return a.actor(activity, self.rituals.rt.admins)
+
     async def handle(self, request: web.Request) -> web.Response:
         """Refuse what is not a JSON activity (400/415) or not from the Bot Connector (401);
         nothing is stored before both checks pass. JSON nested past the parser's recursion
@@ -161,7 +165,7 @@ class TeamsEdge:
         text = a.typed_text(activity)
         if not text:
             return
-        actor, place = a.actor(activity), await self._place(activity)
+        actor, place = self._actor(activity), await self._place(activity)
         if place is None:
             await self.rituals.direct_message(
                 actor, text, ref=activity.get("id"), delivery_id=_delivery(activity)
@@ -193,7 +197,7 @@ class TeamsEdge:
             return
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         await self.rituals.message_edited(
-            a.actor(activity),
+            self._actor(activity),
             str(activity["id"]),
             text,
             delivery_id=f"edit:{activity['id']}:{digest}",
@@ -226,7 +230,7 @@ class TeamsEdge:
         self, activity: a.Activity, submitted: a.Submission
     ) -> dict[str, Any] | None:
         """A card's button or form; for an ``Action.Execute`` invoke, the card to show next."""
-        actor, place = a.actor(activity), await self._place(activity)
+        actor, place = self._actor(activity), await self._place(activity)
         if submitted.form_id:
             return await self._form_sent(activity, actor, submitted)
         if submitted.action_id in self.rituals.form_ids:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
-from rituals.alerts import channel, incidents, keys
+from rituals.alerts import channel, incidents, keys, recall, week
 from rituals.alerts import grammar as g
 from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
@@ -21,7 +21,7 @@ from rituals.alerts.models import AlertHook, AlertRule
 from rituals.commands import Command
 from rituals.commands.tokens import MAX_ID, button_id
 from rituals.context import CommandContext
-from rituals.kinds import HookReply, Kind, Notice, Sweep
+from rituals.kinds import HookReply, Kind, Notice, Recall, Recalled, Sweep, Week
 from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
@@ -255,6 +255,16 @@ class AlertsKind(Kind):
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
     ) -> list[Notice]:
         return await incidents.notices(session, channel, since, now)
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        return await week.week(session, channel, since, until)
 
     # --- schedule ---------------------------------------------------------------------
 

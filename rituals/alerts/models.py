@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import fulltext
 from storage.models import Base, BigId
 
 
@@ -81,6 +82,11 @@ class Alert(Base):
     escalated_at: Mapped[datetime | None]
     task_ref: Mapped[str | None] = mapped_column(String(200))
     postmortem_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+# What `ask` searches of an alert: what it is called and says, and what it is about.
+WORDS = fulltext.document(Alert.name, Alert.summary, Alert.model, Alert.metric)
+fulltext.index("ix_alert_fts", WORDS)
 
 
 class AlertRule(Base):

@@ -1,5 +1,6 @@
-"""Ask the history: private answers from the channel's own stand-ups and retros, and the
-kind that carries the model's background work (summaries awaiting their written version)."""
+"""Ask the history: private answers from the channel's own rituals (whatever every kind
+recalls of it), and the kind that carries the model's background work (summaries awaiting
+their written version)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ class AskKind(Kind):
     title = "question"
     verbs = g.VERBS
     help = (
-        "ask QUESTION — a private answer from this channel's stand-ups and retros, citing "
-        "their days · ask model (how the model is set) · ask model off|on (workspace admins)"
+        "ask QUESTION — a private answer from this channel's rituals (stand-ups, retros, "
+        "hypotheses, alerts, the backlog), citing the days and rituals it drew on · "
+        "ask model (how the model is set) · ask model off|on (workspace admins)"
     )
 
     def __init__(self, runtime: Runtime, grammar: Grammar) -> None:

@@ -89,7 +89,7 @@ def passages_message(channel: str, question: str, found: Sequence[Recalled], not
 
 def nothing_found(channel: str, question: str) -> Message:
     return Message(
-        text=f"Nothing found in #{channel}'s stand-ups and retros about “{question}”.",
+        text=f"Nothing found in #{channel}'s rituals about “{question}”.",
         context="I answer only from what this channel's rituals stored.",
     )
 

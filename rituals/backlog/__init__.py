@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import permissions
-from rituals.backlog import changes, items, listing, sprints
+from rituals.backlog import changes, items, listing, recall, sprints, week
 from rituals.backlog import grammar as g
 from rituals.backlog.channel import channel_of, existing_ritual, ritual_for
 from rituals.backlog.forms import ADD, add_form, submit_add
@@ -19,7 +19,7 @@ from rituals.backlog.models import BacklogItem
 from rituals.commands import Command
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Handoff, Kind, Taken
+from rituals.kinds import Handoff, Kind, Recall, Recalled, Taken, Week
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from storage.models import Channel, Member, Ritual
@@ -195,6 +195,16 @@ class BacklogKind(Kind):
             description=description,
         )
         return Taken(f"Filed in the backlog as #{item.number}.", ref=f"#{item.number}")
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        return await week.week(session, channel, since, until)
 
 
 def _number(token: str) -> int:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import fulltext
 from storage.models import Base, BigId
 
 
@@ -73,6 +74,11 @@ class BacklogItem(Base):
     updated_at: Mapped[datetime]
 
 
+# What `ask` searches of an item: its title and description, as one text.
+WORDS = fulltext.document(BacklogItem.title, BacklogItem.description)
+fulltext.index("ix_backlog_item_fts", WORDS)
+
+
 class BacklogChange(Base):
     """One step of an item's history: who changed what, when (``filed``, ``state done``,
     ``owner @Ana``, ``priority p1``…)."""
@@ -85,3 +91,6 @@ class BacklogChange(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     what: Mapped[str] = mapped_column(String(400))
     at: Mapped[datetime]
+
+
+fulltext.index("ix_backlog_change_fts", BacklogChange.what)  # an item's history, for `ask`

@@ -15,12 +15,23 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import button_id
 from rituals.context import CommandContext
-from rituals.hypothesis import commands, digest, metrics, store, views
+from rituals.hypothesis import commands, digest, metrics, recall, store, views, week
 from rituals.hypothesis import forms as form
 from rituals.hypothesis import grammar as g
 from rituals.hypothesis.checkins import Checkins
 from rituals.hypothesis.models import Hypothesis
-from rituals.kinds import Handoff, Kind, Notice, Slot, Sweep, Taken, Waiting
+from rituals.kinds import (
+    Handoff,
+    Kind,
+    Notice,
+    Recall,
+    Recalled,
+    Slot,
+    Sweep,
+    Taken,
+    Waiting,
+    Week,
+)
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
@@ -186,6 +197,16 @@ class HypothesisKind(Kind):
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
     ) -> list[Notice]:
         return await metrics.notices(session, channel, since, now)
+
+    async def recall(
+        self, session: AsyncSession, channel: Channel, query: Recall, limit: int
+    ) -> list[Recalled]:
+        return await recall.recall(session, channel, query, limit)
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        return await week.week(session, channel, since, until)
 
     # --- private conversation ---------------------------------------------------------
 

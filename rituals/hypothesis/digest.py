@@ -3,7 +3,8 @@ against the target, and the days to its deadline, overdue and stale ones first.
 
 It reads one row per hypothesis (the row keeps its recent values), so its cost does not
 grow with the length of any series. The day and time are per channel; each week's digest
-is claimed by a unique (ritual, date) row, so it is posted once across processes.
+is claimed by a unique (ritual, date) row (`rituals.weekly`), so it is posted once across
+processes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Hashable
 from datetime import date, datetime, time, timedelta
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,32 +24,25 @@ from rituals.kinds import Slot
 from rituals.messages import Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
-from rituals.schedule import Schedule, local_date, previous_run
+from rituals.schedule import Schedule, local_date
+from rituals.weekly import DAY_NAMES, Weekly, claim, set_on
 from rituals.where import where_of
 from storage.models import Channel, Ritual
-from storage.queries import insert_ignoring_conflicts
-
-log = structlog.get_logger(__name__)
 
 STALE_AFTER = timedelta(days=8)
 SECTION_CHARS = 2800
 MAX_LINES = 100  # overdue and stale first; a chat message holds no more
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+OPTION = "digest"  # where the day and time are kept on the ritual row
 
 
 def settings(ritual: Ritual) -> tuple[int, time] | None:
-    found = (ritual.options or {}).get("digest")
-    if not isinstance(found, dict):
-        return None
-    hour, minute = str(found["at"]).split(":")
-    return int(found["day"]), time(int(hour), int(minute))
+    found = Weekly.of(ritual, OPTION)
+    return None if found is None else (found.weekday, found.at)
 
 
 def weekly(ritual: Ritual) -> Schedule | None:
-    found = settings(ritual)
-    if found is None:
-        return None
-    return Schedule(at=found[1], days=frozenset({found[0]}), tz=ritual.tz)
+    found = Weekly.of(ritual, OPTION)
+    return None if found is None else found.schedule(ritual.tz)
 
 
 async def command(ctx: CommandContext, channel: Channel, command: HypothesisDigest) -> Reply:
@@ -64,13 +57,12 @@ async def command(ctx: CommandContext, channel: Channel, command: HypothesisDige
         ritual = await store.ritual_for(session, channel, ctx.member.tz, ctx.now)
     if not await permissions.may_change(ctx, ritual):
         return say(f"Only {await permissions.who_may(ctx, ritual)} can set the digest.")
-    options = {k: v for k, v in (ritual.options or {}).items() if k != "digest"}
     if command.off:
-        ritual.options = options
+        set_on(ritual, OPTION, None)
         ctx.ritual_changed(ritual)
         return say("The weekly hypothesis digest is off.", public=True)
     assert command.at is not None and command.weekday is not None
-    ritual.options = {**options, "digest": {"day": command.weekday, "at": f"{command.at:%H:%M}"}}
+    set_on(ritual, OPTION, Weekly(command.weekday, command.at))
     ritual.tz = ctx.member.tz
     if ritual.lead_member_id is None:
         ritual.lead_member_id = ctx.member.id
@@ -168,36 +160,16 @@ class Digests:
         now = self.rt.clock.now()
         async with self.rt.db.session() as session:
             ritual = await session.get(Ritual, ritual_id)
-            schedule = weekly(ritual) if ritual is not None else None
-            if ritual is None or schedule is None or ritual.paused:
+            setting = Weekly.of(ritual, OPTION) if ritual is not None else None
+            if ritual is None or setting is None or ritual.paused:
                 return 0
-            due = previous_run(schedule, now, horizon_days=8)
-            if due is None or due < ritual.updated_at:
-                return 0
-            if now - due > max(timedelta(hours=36), 2 * self.rt.grace):
-                return 0
-            late = now - due > self.rt.grace
-            stmt = insert_ignoring_conflicts(
-                session, HypothesisDigestRun, ["ritual_id", "local_date"]
-            )
-            claimed = await session.execute(
-                stmt.values(
-                    ritual_id=ritual.id,
-                    local_date=local_date(due, ritual.tz),
-                    due_at=due,
-                    outcome="missed" if late else "posted",
-                ).returning(HypothesisDigestRun.id)
-            )
-            run_id = claimed.scalar_one_or_none()
-            if run_id is None:
-                return 0
-            if late:
-                log.warning("hypothesis digest skipped: past the grace period", ritual_id=ritual.id)
+            claimed = await claim(session, ritual, setting, HypothesisDigestRun, now, self.rt.grace)
+            if claimed is None:
                 return 0
             where = await where_of(session, ritual.channel_id)
             await outbound.queue(
                 session,
-                where.post(dedup_key=f"hypothesis-digest:{run_id}"),
+                where.post(dedup_key=f"hypothesis-digest:{claimed.run_id}"),
                 await render(session, ritual, now),
                 now,
             )

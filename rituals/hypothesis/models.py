@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import fulltext
 from storage.models import Base, BigId
 
 
@@ -56,6 +57,13 @@ class Hypothesis(Base):
     outcome_note: Mapped[str] = mapped_column(Text, default="")
 
 
+# What `ask` searches of a bet: its canvas and what was learned, as one text.
+STATEMENT = fulltext.document(
+    Hypothesis.belief, Hypothesis.result, Hypothesis.metric, Hypothesis.outcome_note
+)
+fulltext.index("ix_hypothesis_fts", STATEMENT)
+
+
 class HypothesisPoint(Base):
     """One point of a series: a check-in or a value from monitoring. ``source`` is unique
     per hypothesis, so a value handed over twice is stored once."""
@@ -74,6 +82,9 @@ class HypothesisPoint(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     source: Mapped[str | None] = mapped_column(String(200))
+
+
+fulltext.index("ix_hypothesis_point_fts", HypothesisPoint.note)  # check-ins, for `ask`
 
 
 class HypothesisEvent(Base):

@@ -7,7 +7,7 @@ date range instead), which match any passage holding any of them, ranked by how 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from rituals.kinds import Recall
+from storage import fulltext
 
 MAX_TERMS = 8
 _WORD = re.compile(r"[^\W_]+")
@@ -72,13 +73,16 @@ def stem(term: str) -> str:
 def matching(
     session: AsyncSession, column: Any, terms: tuple[str, ...]
 ) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """A condition that ``column`` holds any of ``terms``, and a rank to order matches by."""
+    """A condition that ``column`` holds any of ``terms``, and a rank to order matches by.
+
+    On PostgreSQL ``column`` is searched as `fulltext.vector` makes it, the expression its
+    GIN index holds (`fulltext.index`), so the planner can use the index."""
     if session.bind.dialect.name == "postgresql":
         query = None
         for term in terms:
-            one = func.plainto_tsquery("english", term)
+            one = func.plainto_tsquery(fulltext.CONFIG, term)
             query = one if query is None else query.op("||")(one)
-        vector = func.to_tsvector("english", column)
+        vector = fulltext.vector(column)
         return vector.op("@@")(query), func.ts_rank(vector, query)
     lowered = func.lower(column)
     likes = [lowered.like(f"%{stem(term)}%") for term in terms]
@@ -86,3 +90,30 @@ def matching(
         (case((like, 1), else_=0) for like in likes[1:]), case((likes[0], 1), else_=0)
     )
     return or_(*likes), rank
+
+
+def bounds(query: Recall) -> tuple[datetime | None, datetime | None]:
+    """The days asked about as instants: from the first one's start (UTC) to the start of
+    the day after the last; None where the question sets no bound."""
+    start = datetime.combine(query.since, time(), UTC) if query.since else None
+    end = datetime.combine(query.until + timedelta(days=1), time(), UTC) if query.until else None
+    return start, end
+
+
+def within(instant: Any, query: Recall) -> list[ColumnElement[bool]]:
+    """Conditions keeping ``instant`` (a column) within the days asked about."""
+    start, end = bounds(query)
+    return [
+        *([instant >= start] if start else []),
+        *([instant < end] if end else []),
+    ]
+
+
+def overlapping(began: Any, ended: Any, query: Recall) -> list[ColumnElement[bool]]:
+    """Conditions that something from ``began`` to ``ended`` (null while it lasts) was
+    going on during the days asked about: a bet open all month answers "last month"."""
+    start, end = bounds(query)
+    return [
+        *([began < end] if end else []),
+        *([or_(ended.is_(None), ended >= start)] if start else []),
+    ]

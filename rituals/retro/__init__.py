@@ -13,10 +13,20 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Handoff, Kind, Recall, Recalled, Slot, Sweep, Taken, Waiting
+from rituals.kinds import Handoff, Kind, Recall, Recalled, Slot, Sweep, Taken, Waiting, Week
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
-from rituals.retro import closing, followup, handoff, items, opening, postmortem, recall, voting
+from rituals.retro import (
+    closing,
+    followup,
+    handoff,
+    items,
+    opening,
+    postmortem,
+    recall,
+    voting,
+    week,
+)
 from rituals.retro import grammar as g
 from rituals.retro.channel import existing_ritual
 from rituals.retro.forms import ADD, add_form, submit_add
@@ -181,6 +191,11 @@ class RetroKind(Kind):
         self, session: AsyncSession, channel: Channel, query: Recall, limit: int
     ) -> list[Recalled]:
         return await recall.recall(session, channel, query, limit)
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        return await week.week(session, channel, since, until)
 
     async def catch_up(self) -> int:
         return await self.cadence.catch_up()

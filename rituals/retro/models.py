@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import fulltext
 from storage.models import Base, BigId
 
 
@@ -55,6 +56,9 @@ class RetroItem(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     thread_outbox_id: Mapped[int | None] = mapped_column(BigId)
+
+
+fulltext.index("ix_retro_item_fts", RetroItem.text)  # what `ask` searches on PostgreSQL
 
 
 class RetroVoter(Base):

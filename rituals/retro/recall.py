@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.kinds import Recall, Recalled
-from rituals.llm.search import matching
+from rituals.llm.search import matching, within
 from rituals.retro import formats
 from rituals.retro.channel import display
 from rituals.retro.models import Retro, RetroItem
@@ -23,15 +23,13 @@ async def recall(
         select(RetroItem, Retro, Member, rank.label("rank"))
         .join(Retro, Retro.id == RetroItem.retro_id)
         .outerjoin(Member, Member.id == RetroItem.author_id)
-        .where(Retro.channel_id == channel.id, condition)
+        .where(Retro.channel_id == channel.id, condition, *within(Retro.opened_at, query))
         .order_by(rank.desc(), Retro.opened_at.desc(), RetroItem.id)
         .limit(limit)
     )
     found = []
     for item, retro, author, score in (await session.execute(stmt)).all():
         day = retro.opened_at.date()
-        if (query.since and day < query.since) or (query.until and day > query.until):
-            continue
         title = retro.title or f"Retro of {day.isoformat()}"
         found.append(
             Recalled(

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals.commands import Command, Grammar
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.kinds import Kind, Recall, Recalled, Slot, Sweep, Waiting
+from rituals.kinds import Kind, Recall, Recalled, Slot, Sweep, Waiting, Week
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply
 from rituals.runtime import Runtime
 from rituals.standup import forms as form
-from rituals.standup import grammar, recall
+from rituals.standup import grammar, recall, week
 from rituals.standup import settings as cfg
 from rituals.standup.answering import Found
 from rituals.standup.commands import StandupCommands
@@ -175,6 +175,11 @@ class StandupKind(Kind):
         self, session: AsyncSession, channel: Channel, query: Recall, limit: int
     ) -> list[Recalled]:
         return await recall.recall(session, channel, query, limit)
+
+    async def week(
+        self, session: AsyncSession, channel: Channel, since: datetime, until: datetime
+    ) -> list[Week]:
+        return await week.week(session, channel, since, until)
 
     async def catch_up(self) -> int:
         return await self.engine.catch_up()

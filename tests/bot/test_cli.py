@@ -59,6 +59,8 @@ async def test_demo_prints_a_standup_summary_with_blockers(tmp_path: Path) -> No
     assert "Retro summary: Sprint 12 — 3 items, 4 votes" in out
     assert "From earlier retros — done? still open?" in out
     assert "Sprint review: Sprint 13 (2026-12-11 → 2026-12-11) — goal: Ship ranker v4" in out
+    assert "Weekly digest of #ml-team, Tue 15 Dec – Mon 21 Dec 2026" in out
+    assert "• Closed validated: #1 relabelling the noisy slice — learned: clean labels" in out
 
 
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:

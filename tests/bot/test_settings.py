@@ -28,6 +28,7 @@ def test_defaults() -> None:
     assert s.microsoft_app_type == "MultiTenant"
     assert s.llm_model == "gpt-4o-mini"
     assert s.secret_key is None
+    assert s.admins == ()
     assert (s.log_level, s.log_format) == ("INFO", "console")
     assert s.misfire_grace_seconds == 3600
     assert s.misfire_grace.total_seconds() == 3600
@@ -142,6 +143,11 @@ def test_an_app_id_that_is_not_a_guid_is_named_at_start() -> None:
             "got '-5'",
         ),
         (
+            {"RITUALBOT_ADMINS": "29:alice, Alice Smith"},
+            "RITUALBOT_ADMINS: expected platform user ids separated by commas (a Teams user's "
+            "Entra object id, a Slack user id such as U0123ABCD), got 'Alice Smith'",
+        ),
+        (
             {"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"},
             "MICROSOFT_APP_TENANT_ID: expected a tenant id when MICROSOFT_APP_TYPE is SingleTenant",
         ),
@@ -149,6 +155,13 @@ def test_an_app_id_that_is_not_a_guid_is_named_at_start() -> None:
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], expected: str) -> None:
     assert error_for(env) == expected
+
+
+def test_admins_are_a_comma_separated_list_of_user_ids() -> None:
+    s = load_settings(
+        {"RITUALBOT_ADMINS": " 6f1c2a4e-0000-4000-8000-00000000a11c ,29:1abc, ,U0123ABCD,29:1abc"}
+    )
+    assert s.admins == ("6f1c2a4e-0000-4000-8000-00000000a11c", "29:1abc", "U0123ABCD")
 
 
 def test_secret_values_are_never_echoed() -> None:

@@ -24,6 +24,7 @@ def test_http_manifest_points_everything_at_the_events_endpoint() -> None:
         "/hypothesis",
         "/backlog",
         "/alerts",
+        "/digest",
         "/ask",
     ]
     assert {c["url"] for c in commands} == {url}

@@ -109,7 +109,7 @@ async def test_an_empty_history_gets_nothing_found_without_asking_the_model(
 
     reply, later = await ask(team, "what blocked the ranker?")
 
-    assert reply.startswith("Nothing found in #ml-team's stand-ups and retros")
+    assert reply.startswith("Nothing found in #ml-team's rituals about “what blocked the ranker?”")
     assert later == [] and fake_openai.bodies == []
 
 

@@ -3,6 +3,7 @@ response_url, and a retro's written summary replaces the plain one with chat.upd
 
 from __future__ import annotations
 
+from rituals.identity import Admins
 from storage.db import Database
 from tests.handlers.slack.harness import running
 from tests.rituals.llm.fake_openai import FakeOpenAI, as_json, material_of
@@ -51,3 +52,18 @@ async def test_ask_and_a_written_retro_summary_over_slack(
         (passage,) = material_of(fake_openai.bodies[-1])["passages"]
         assert passage["text"] == "To improve: Ranker blocked by flaky CI"
         assert passage["who"] == "Bob"
+
+
+async def test_a_slack_user_the_operator_named_is_an_admin_without_the_slack_role(
+    db: Database,
+) -> None:
+    async with running(db) as team:
+        team.rituals.rt.admins = Admins.of(["ubob"])  # ids compare without regard to case
+
+        assert await team.command("UALICE", "model off", "/ask") == 200
+        assert await team.command("UBOB", "model off", "/ask") == 200
+        await team.deliver()
+
+        refused, done = team.private_replies()[-2:]
+        assert refused.startswith("Only a workspace admin")
+        assert done.startswith("The model is now off for this workspace")

@@ -1,0 +1,188 @@
+"""`ask` searches PostgreSQL through GIN indexes of the very expressions its queries hold
+(revision 0015), so a long history is searched by index, not by reading every row; SQLite
+has no such index and searches by LIKE."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, inspect, select, text
+
+from bot.kinds import registry
+from rituals.backlog.models import BacklogChange, BacklogItem
+from rituals.llm.search import recall_of
+from storage.db import Database
+from storage.models import Channel, Ritual
+from tests.conftest import _truncate
+from tests.helpers import Team, person
+from tests.storage.test_migration_0004 import _to, empty_db
+
+__all__ = ["empty_db"]
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ANA = person("ana", name="Ana")
+FULLTEXT = {
+    "answer": "ix_answer_fts",
+    "retro_item": "ix_retro_item_fts",
+    "hypothesis": "ix_hypothesis_fts",
+    "hypothesis_point": "ix_hypothesis_point_fts",
+    "alert": "ix_alert_fts",
+    "backlog_item": "ix_backlog_item_fts",
+    "backlog_change": "ix_backlog_change_fts",
+}
+ITEMS = 3000
+
+
+async def fulltext_indexes(db: Database) -> dict[str, str]:
+    """Each full-text index with its definition, as the database has it."""
+    async with db.engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            found = await conn.run_sync(
+                lambda c: {
+                    i["name"]
+                    for table in inspect(c).get_table_names()
+                    for i in inspect(c).get_indexes(table)
+                }
+            )
+            return {name: "" for name in found if name and name.endswith("_fts")}
+        rows = await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'ix_%_fts'")
+        )
+        return dict(rows.tuples().all())
+
+
+async def test_postgresql_has_a_gin_index_for_every_text_ask_searches(db: Database) -> None:
+    found = await fulltext_indexes(db)
+
+    if db.engine.dialect.name == "sqlite":
+        assert found == {}
+        return
+    assert set(found) == set(FULLTEXT.values())
+    for table, name in FULLTEXT.items():
+        assert f"ON public.{table} USING gin (to_tsvector('english'::regconfig" in found[name]
+
+
+async def test_a_downgrade_drops_them_and_an_upgrade_makes_them_again(
+    empty_db: Database,
+) -> None:
+    await empty_db.upgrade()
+    await _to(empty_db, "0014", down=True)
+    assert await fulltext_indexes(empty_db) == {}
+
+    await empty_db.upgrade()
+
+    made = set(await fulltext_indexes(empty_db))
+    assert made == (set(FULLTEXT.values()) if empty_db.engine.dialect.name != "sqlite" else set())
+
+
+# --- the planner uses them -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    database = Database(postgres_url)
+    await _truncate(database)
+    yield database
+    await database.dispose()
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime | date):
+        return f"'{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def searches(db: Database, run: Callable[[], Awaitable[object]]) -> list[tuple[str, Any]]:
+    """The full-text statements ``run`` sent, with their parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if "to_tsvector" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await run()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+async def plans(db: Database, statement: str, parameters: Any) -> tuple[str, str]:
+    """The plan for these parameters, and the generic plan a prepared statement settles on
+    after its fifth run: an index on an expression whose configuration were a parameter
+    would serve the first and never the second."""
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SET enable_seqscan = off"))
+        custom = await conn.exec_driver_sql(f"EXPLAIN {statement}", tuple(parameters))
+        await conn.exec_driver_sql(f"PREPARE recall AS {statement}")
+        await conn.execute(text("SET plan_cache_mode = force_generic_plan"))
+        values = ", ".join(sql_literal(v) for v in parameters)
+        generic = await conn.exec_driver_sql(f"EXPLAIN EXECUTE recall({values})")
+        await conn.exec_driver_sql("DEALLOCATE recall")
+        return (
+            "\n".join(row[0] for row in custom.all()),
+            "\n".join(row[0] for row in generic.all()),
+        )
+
+
+async def test_the_backlog_recall_query_is_planned_on_its_fulltext_indexes(pg: Database) -> None:
+    team = Team(pg, MONDAY)
+    await team.type(ANA, "backlog add Retrain the ranker on vendor labels")
+    async with pg.session() as session:
+        ritual = (
+            await session.execute(select(Ritual).where(Ritual.kind == "backlog"))
+        ).scalar_one()
+        filler = [
+            {
+                "ritual_id": ritual.id,
+                "number": n,
+                "type": "feature",
+                "priority": 2,
+                "state": "open",
+                "phase": "open",
+                "title": f"Chore number {n} for the pipeline",
+                "description": "",
+                "link": "",
+                "created_at": MONDAY - timedelta(minutes=n),
+                "updated_at": MONDAY - timedelta(minutes=n),
+            }
+            for n in range(2, ITEMS + 2)
+        ]
+        await session.execute(insert(BacklogItem), filler)
+        ids = (await session.execute(select(BacklogItem.id))).scalars().all()
+        await session.execute(
+            insert(BacklogChange),
+            [{"item_id": i, "what": "filed", "at": MONDAY, "member_id": None} for i in ids],
+        )
+    async with pg.engine.connect() as conn:
+        await conn.execute(text("ANALYZE backlog_item"))
+        await conn.execute(text("ANALYZE backlog_change"))
+        await conn.commit()
+    backlog = registry().bind(team.runtime)["backlog"]
+    found: list[object] = []
+
+    async def ask() -> None:
+        async with pg.session() as session:
+            channel = await session.get_one(Channel, ritual.channel_id)
+            query = recall_of("what happened to the ranker last month?", MONDAY.date())
+            found.extend(await backlog.recall(session, channel, query, 12))
+
+    sent = await searches(pg, ask)
+
+    assert len(found) == 1
+    by_items, by_history = sent
+    for statement, parameters in sent:
+        for plan in await plans(pg, statement, parameters):
+            assert "Bitmap Index Scan on ix_backlog_" in plan, plan
+    assert "ix_backlog_item_fts" in (await plans(pg, *by_items))[1]
+    assert "ix_backlog_change_fts" in (await plans(pg, *by_history))[1]
