@@ -4,7 +4,6 @@ through), of the asking channel only and within the days the question names."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from rituals.llm.search import recall_of
 from storage.db import Database
 from storage.models import Channel, Workspace
 from tests.helpers import CHANNEL, PLATFORM, WORKSPACE, Team, person
+from tests.rituals.alerts.support import send
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ANA = person("ana", name="Ana")
@@ -35,7 +35,7 @@ async def alert(team: Team, who: Actor, place: Place, body: dict[str, Any]) -> N
     reply = await team.bot.command(who, place, "alerts connect")
     assert reply is not None
     token = reply.message.plain_text().split("/hooks/alerts/", 1)[1].split()[0].rstrip(".`")
-    answer = await team.bot.hook("alerts", token, json.dumps(body).encode())
+    answer = await send(team, token, body)
     assert answer.status == 200, answer.body
 
 

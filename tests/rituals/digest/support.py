@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rituals.identity import Actor, Place
 from storage.db import Database
 from tests.helpers import CHANNEL, Posted, Team, person
+from tests.rituals.alerts.support import send
 
 MONDAY = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 FRIDAY = MONDAY + timedelta(days=4, hours=8)  # 16:00 UTC
@@ -28,7 +28,7 @@ async def alert(team: Team, body: dict[str, Any]) -> None:
     reply = await team.bot.command(ANA, CHANNEL, "alerts connect")
     assert reply is not None
     token = reply.message.plain_text().split("/hooks/alerts/", 1)[1].split()[0].rstrip(".`")
-    answer = await team.bot.hook("alerts", token, json.dumps(body).encode())
+    answer = await send(team, token, body)
     assert answer.status == 200, answer.body
 
 
