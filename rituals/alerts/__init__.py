@@ -66,9 +66,11 @@ class AlertsKind(Kind):
             return await incidents.acknowledge(ctx, command.alert_id, self.peers)
         if ctx.channel is None:
             return say("Alerts commands work in the channel the alerts go to.")
+        if isinstance(command, g.AlertsList):  # reads only: takes no lock an alert waits on
+            return await incidents.listing(
+                ctx, await channel.existing_ritual(ctx.session, ctx.channel.id)
+            )
         ritual = await channel.existing_ritual(ctx.session, ctx.channel.id, lock=True)
-        if isinstance(command, g.AlertsList):
-            return await incidents.listing(ctx, ritual)
         if ritual is None:
             ritual = await channel.ritual_for(ctx.session, ctx.channel, ctx.member.tz, ctx.now)
         if not await permissions.may_change(ctx, ritual):

@@ -52,7 +52,10 @@ async def week(
         elif what == "state dropped":
             dropped[item.id] = line
             moved.pop(item.id, None)
-        elif (what in MOVES or what.startswith(MOVED_BY)) and item.id not in done:
+        elif what.startswith("state "):  # reopened: whatever it last became counts
+            done.pop(item.id, None)
+            dropped.pop(item.id, None)
+        if (what in MOVES or what.startswith(MOVED_BY)) and item.id not in done:
             how = MOVES.get(what) or one_line(what.replace("sprint ", "into sprint ", 1), 80)
             moved[item.id] = f"#{item.number} {one_line(item.title, 100)} — {how}"
     lines = [f"{len(done)} done, {len(added)} added, {len(dropped)} dropped, {len(moved)} moved"]

@@ -150,6 +150,19 @@ async def test_a_week_later_only_that_weeks_work_is_counted(db: Database) -> Non
     assert "• Still open after 11 days: blocked on GPU quota — Ana" in shown["*Stand-ups*"]
 
 
+async def test_an_item_finished_then_reopened_reads_as_reopened_not_done(db: Database) -> None:
+    team = Team(db, MONDAY)
+    await said(team, ANA, "backlog add Retrain the ranker", "backlog done 1", "backlog doing 1")
+    team.clock.set(MONDAY + timedelta(minutes=5))
+
+    await team.type(ANA, "digest now")
+    (posted,) = digests(await team.deliver())
+
+    backlog = sections(posted)["*Backlog*"]
+    assert backlog[0] == "• 0 done, 1 added, 0 dropped, 1 moved"
+    assert "• Moved: #1 Retrain the ranker — started" in backlog
+
+
 async def test_a_channel_with_no_ritual_gets_a_short_digest(db: Database) -> None:
     team = Team(db, MONDAY)
 
