@@ -73,6 +73,7 @@ class Journal:
         self._worker = leases.worker_id(self)
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._writing: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._at_door = 0
         self._door_idle = asyncio.Event()
@@ -102,10 +103,19 @@ class Journal:
             self._writer = asyncio.create_task(self._write())
         await future
 
+    async def holds(self, lane: str) -> bool:
+        """Whether a request of ``lane`` is stored or being stored and not yet handled: a
+        person's next request must then wait its turn behind it."""
+        if any(arrival.lane == lane for arrival, _ in [*self._waiting, *self._writing]):
+            return True
+        async with self.db.session() as session:
+            return await journal.holds(session, lane)
+
     async def _write(self) -> None:
         """Commit whatever arrived since the last commit, until nothing waits."""
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            self._writing = batch
             try:
                 async with self.db.session() as session:
                     await journal.append(session, [a for a, _ in batch], self.clock.now())
@@ -119,6 +129,8 @@ class Journal:
                     if not future.done():
                         future.set_result(None)
                 self._wake.set()
+            finally:
+                self._writing = []
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle stored requests until ``stop``; wakes on arrivals, polls for other

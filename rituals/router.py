@@ -100,9 +100,9 @@ class Rituals:
         return self.kinds[words[0]].bare_forms.get(words[1])
 
     def answers_at_once(self, text: str) -> bool:
-        """Whether handling ``text`` as a command changes nothing: help, a usage error, or
-        a command its kind says only reads. Such a command needs no storing before it is
-        acknowledged, so an edge may answer it inside the acknowledgement."""
+        """Whether handling ``text`` as a command changes no ritual's data: help, a usage
+        error, or a command its kind says only reads. Such a command needs no storing before
+        it is acknowledged, so an edge may answer it inside the acknowledgement."""
         parsed = self.grammar.parse(storable(text))
         if isinstance(parsed, c.Usage | c.Help):
             return True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JournalDeadLetter, JournalEntry
@@ -67,6 +67,16 @@ async def append(session: AsyncSession, arrivals: list[Arrival], now: datetime) 
             for a in arrivals
         ],
     )
+
+
+async def holds(session: AsyncSession, lane: str) -> bool:
+    """Whether a request of ``lane`` is still waiting to be handled (by any process)."""
+    query = prepared(
+        session,
+        "journal lane held",
+        lambda: select(JournalEntry.id).where(JournalEntry.lane == bindparam("lane")).limit(1),
+    )
+    return (await session.execute(query, {"lane": lane[:300]})).first() is not None
 
 
 async def claim(

@@ -8,6 +8,7 @@ response (`process_before_response`), so what it changes is committed before the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -29,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal, permanent
-from handlers.slack.door import JSON, examine
+from handlers.slack.door import JSON, Verdict, examine
 from handlers.slack.home import HomeTeam
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
@@ -58,9 +59,12 @@ DELIVERY = "ritualbot_delivery"
 STAMP = re.compile(r"[0-9]{1,12}")
 SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 WINDOW_SECONDS = 5 * 60
-# Commands that only read are answered inside the acknowledgement; past this many at once
-# the rest are stored and answered through their response_url, so none misses Slack's 3 s.
+# Commands that only read are answered inside the acknowledgement; past this many at once,
+# or past this many seconds (Slack waits 3), they are stored and answered through their
+# response_url instead.
 AT_ONCE_AT_MOST = 16
+AT_ONCE_WITHIN = 2.0
+AT_ONCE = "ritualbot_at_once"
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
 # down, or no installation); a stored request that gets it is retried, not dropped.
 AUTHORIZE_FAILED = (
@@ -78,6 +82,14 @@ def _environment_without(*names: str) -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+def _delivery(context: AsyncBoltContext, trigger: str | None) -> str | None:
+    """The id that makes a repeated command change nothing twice."""
+    delivery = context.get(DELIVERY) or (f"command:{trigger}" if trigger else None)
+    if delivery is not None and context.get(AT_ONCE):
+        return f"at-once:{delivery}"
+    return delivery
 
 
 def _unhandled(request: AsyncBoltRequest, response: BoltResponse) -> bool:
@@ -233,7 +245,10 @@ class SlackEdge:
                 return _refuse(403, "the request names another workspace than the bot's")
         journal = self.journal
         arrival = verdict.arrival
-        if arrival is None and verdict.at_once and self._answering >= AT_ONCE_AT_MOST:
+        if arrival is None and verdict.at_once and journal is not None:
+            answered = await self._answer_at_once(verdict, journal)
+            if answered is not None:
+                return answered
             arrival = verdict.stored()
         if journal is not None and arrival is not None:
             with journal.door():
@@ -243,19 +258,37 @@ class SlackEdge:
         bolt_request = AsyncBoltRequest(
             body=verdict.body, headers={"content-type": JSON}, context=context
         )
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def _answer_at_once(self, verdict: Verdict, journal: Journal) -> web.Response | None:
+        """A command that only reads, answered in its acknowledgement; None when it must be
+        stored instead: too many being answered already, an earlier request of the same
+        person still waiting in the journal (the answer must see what it changes), the
+        workspace not confirmed or the handling failed (the journal retries), or no answer
+        within Slack's time. This try records its own delivery id, apart from the stored
+        copy's: a replay is not answered twice, and the stored copy is answered once,
+        whatever became of this try."""
+        if self._answering >= AT_ONCE_AT_MOST:
+            return None
+        bolt_request = AsyncBoltRequest(
+            body=verdict.body,
+            headers={"content-type": JSON},
+            context={AT_ONCE: True, DELIVERY: verdict.delivery},
+        )
         self._answering += 1
         try:
-            with journal.door() if journal is not None else contextlib.nullcontext():
-                response = await self.app.async_dispatch(bolt_request)
+            with journal.door():
+                async with asyncio.timeout(AT_ONCE_WITHIN):
+                    if await journal.holds(verdict.lane):
+                        return None
+                    response = await self.app.async_dispatch(bolt_request)
+        except TimeoutError:
+            log.warning("a command that only reads took too long; stored instead")
+            return None
         finally:
             self._answering -= 1
-        stored = verdict.stored() if verdict.at_once else None
-        if journal is not None and stored is not None and _unhandled(bolt_request, response):
-            # Not authorized now (auth.test failed) or the handling failed: the journal
-            # retries it, and the answer comes through the response_url.
-            with journal.door():
-                await journal.append(stored)
-            return web.Response(status=200)
+        if _unhandled(bolt_request, response):
+            return None
         return await to_aiohttp_response(response)
 
     def _reads_only(self, text: str) -> bool:
@@ -334,7 +367,7 @@ class SlackEdge:
             actor,
             place,
             f"{command['command']} {words}",
-            delivery_id=context.get(DELIVERY) or (f"command:{trigger}" if trigger else None),
+            delivery_id=_delivery(context, trigger),
             reply_inline=not stored,
         )
         if reply is not None and inline(reply) and not stored:

@@ -26,7 +26,8 @@ class Command:
 
     ``mid_answer`` commands may be typed without a slash while the bot waits for an answer
     (a status check, an edit): any other line then is the answer. ``reads_only`` commands
-    change nothing, so an edge may answer them inside the platform's acknowledgement
+    change no ritual's data (only what every request records: its sender on first sight,
+    its delivery id), so an edge may answer them inside the platform's acknowledgement
     instead of storing them first.
     """
 

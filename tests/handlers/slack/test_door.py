@@ -7,11 +7,13 @@ import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from bot.kinds import registry
+from handlers.slack import app as slack_app
 from handlers.slack.app import AT_ONCE_AT_MOST, opens_form
 from handlers.slack.door import examine
 from rituals.clock import SystemClock
@@ -182,6 +184,59 @@ async def test_a_command_that_only_reads_is_answered_in_its_acknowledgement(
     assert await journal_rows(slack_team) == 0
     await slack_team.deliver()
     assert [c for c in slack_team.slack.calls if c.method == "response_url"] == []
+
+
+async def test_a_read_waits_behind_the_same_persons_change_still_in_the_journal(
+    slack_team: SlackTeam,
+) -> None:
+    add = signing.slash("/backlog", "add data p1 Clean labels", user="UALICE")
+    listing = signing.slash(
+        "/backlog", "list", user="UALICE", response_url=slack_team.slack.respond_url
+    )
+    for body in (add, listing):  # the journal's worker has not run in between
+        response = await slack_team.http.post(
+            "/slack/events", data=body, headers=signing.headers(body, FORM)
+        )
+        assert response.status == 200 and await response.read() == b""
+    await slack_team.journal.drain()
+    await slack_team.deliver()
+    (reply,) = [c.args for c in slack_team.slack.calls if c.method == "response_url"]
+    assert "Clean labels" in str(reply["blocks"])
+
+
+async def test_a_read_not_answered_within_slacks_time_is_stored_and_answered_once_later(
+    slack_team: SlackTeam, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack_app, "AT_ONCE_WITHIN", 0.2)
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    body = signing.slash(
+        "/standup", "status", user="UALICE", response_url=slack_team.slack.respond_url
+    )
+    async with slack_team.db.session() as session:  # the answer waits for the database
+        if slack_team.db.dialect == "postgresql":
+            await session.execute(text("LOCK TABLE ritual IN ACCESS EXCLUSIVE MODE"))
+        else:
+            await session.execute(text("SELECT 1"))
+        sent = asyncio.ensure_future(
+            slack_team.http.post("/slack/events", data=body, headers=signing.headers(body, FORM))
+        )
+        await asyncio.sleep(0.5)
+        assert not sent.done() or await sent.result().read() == b""
+    response = await sent
+    assert response.status == 200 and await response.read() == b""
+    await slack_team.journal.drain()
+    await slack_team.deliver()
+    assert len([r for r in slack_team.private_replies() if "Stand-up for" in r]) == 1
+
+
+async def test_a_read_answered_at_once_is_not_also_answered_from_the_journal(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    assert await slack_team.command("UALICE", "status") == 200
+    assert await slack_team.stored() == 0
+    await slack_team.deliver()
+    assert len([r for r in slack_team.private_replies() if "Stand-up for" in r]) == 1
 
 
 async def test_a_command_that_only_reads_is_stored_when_authorization_fails_and_answered_later(
