@@ -45,6 +45,7 @@ from handlers.slack.render import (
 from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals, inline
+from storage.db import BatchBroken
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
@@ -62,7 +63,7 @@ WINDOW_SECONDS = 5 * 60
 # Commands that only read are answered inside the acknowledgement; past this many at once,
 # or past this many seconds (Slack waits 3), they are stored and answered through their
 # response_url instead.
-AT_ONCE_AT_MOST = 16
+AT_ONCE_AT_MOST = 64
 AT_ONCE_WITHIN = 2.0
 AT_ONCE = "ritualbot_at_once"
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
@@ -277,13 +278,18 @@ class SlackEdge:
         )
         self._answering += 1
         try:
-            with journal.door():
-                async with asyncio.timeout(AT_ONCE_WITHIN):
-                    if await journal.holds(verdict.lane):
-                        return None
-                    response = await self.app.async_dispatch(bolt_request)
+            # Not marked as waiting at the journal's door: the worker keeps handling what
+            # is stored meanwhile, so a person's held lane frees and their next read can be
+            # answered at once again.
+            # The lane check and the handling share one unit of work: one commit, one turn.
+            async with asyncio.timeout(AT_ONCE_WITHIN), journal.db.batch():
+                if await journal.holds(verdict.lane):
+                    return None
+                response = await self.app.async_dispatch(bolt_request)
         except TimeoutError:
             log.warning("a command that only reads took too long; stored instead")
+            return None
+        except BatchBroken:  # the handling failed and was rolled back: the journal retries
             return None
         finally:
             self._answering -= 1
