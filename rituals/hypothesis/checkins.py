@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
@@ -29,7 +30,7 @@ from rituals.reply import Reply, say
 from rituals.runtime import Runtime
 from rituals.where import where_of
 from storage.models import Member
-from storage.queries import claim_unset, insert_ignoring_conflicts
+from storage.queries import claim_unset, insert_ignoring_conflicts, prepared
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,23 @@ class Pending:
     ask_id: int
     hypothesis_id: int
     number: int
+
+
+def _asks_waiting() -> Any:
+    """Asked for every direct message a person sends: built once."""
+    return (
+        select(HypothesisAsk, Hypothesis.number)
+        .join(Hypothesis, Hypothesis.id == HypothesisAsk.hypothesis_id)
+        .where(
+            HypothesisAsk.owner_id == bindparam("owner"),
+            HypothesisAsk.asked_at.is_not(None),
+            HypothesisAsk.answered_at.is_(None),
+            HypothesisAsk.missed_at.is_(None),
+        )
+        .order_by(HypothesisAsk.asked_at, HypothesisAsk.id)
+        .with_for_update(of=HypothesisAsk)
+        .execution_options(populate_existing=True)
+    )
 
 
 class Checkins:
@@ -213,20 +231,8 @@ class Checkins:
     # --- the conversation -------------------------------------------------------------
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
-        rows = await session.execute(
-            select(HypothesisAsk, Hypothesis.number)
-            .join(Hypothesis, Hypothesis.id == HypothesisAsk.hypothesis_id)
-            .where(
-                HypothesisAsk.owner_id == member.id,
-                HypothesisAsk.asked_at.is_not(None),
-                HypothesisAsk.answered_at.is_(None),
-                HypothesisAsk.missed_at.is_(None),
-            )
-            .order_by(HypothesisAsk.asked_at, HypothesisAsk.id)
-            .with_for_update(of=HypothesisAsk)
-            .execution_options(populate_existing=True)
-        )
-        found = rows.tuples().all()
+        query = prepared(session, "hypothesis asks waiting", _asks_waiting)
+        found = (await session.execute(query, {"owner": member.id})).tuples().all()
         if not found:
             return None
         asked = max(max(a.asked_at, a.reminded_at or a.asked_at) for a, _ in found)  # type: ignore[type-var]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
@@ -28,7 +29,7 @@ from rituals.runtime import Runtime
 from rituals.schedule import local_instant
 from rituals.where import where_of
 from storage.models import Member, Ritual
-from storage.queries import claim_unset
+from storage.queries import claim_unset, prepared
 
 log = structlog.get_logger(__name__)
 
@@ -116,6 +117,22 @@ async def mine(session: AsyncSession, member: Member) -> list[ActionView]:
 # --- the reminder and its conversation -------------------------------------------------
 
 
+def _unanswered() -> Any:
+    """Asked for every direct message a person sends: built once."""
+    return (
+        select(RetroAction)
+        .where(
+            RetroAction.owner_id == bindparam("owner"),
+            RetroAction.status == OPEN,
+            RetroAction.reminded_at >= bindparam("since"),
+            RetroAction.answered_at.is_(None),
+        )
+        .order_by(RetroAction.reminded_at, RetroAction.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
 class Reminders:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
@@ -173,18 +190,8 @@ class Reminders:
     async def _unanswered(
         self, session: AsyncSession, member_id: int, now: datetime
     ) -> list[RetroAction]:
-        rows = await session.execute(
-            select(RetroAction)
-            .where(
-                RetroAction.owner_id == member_id,
-                RetroAction.status == OPEN,
-                RetroAction.reminded_at >= now - ASKED_FOR,
-                RetroAction.answered_at.is_(None),
-            )
-            .order_by(RetroAction.reminded_at, RetroAction.id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        query = prepared(session, "retro unanswered", _unanswered)
+        rows = await session.execute(query, {"owner": member_id, "since": now - ASKED_FOR})
         return list(rows.scalars())
 
     async def answer(
