@@ -16,8 +16,9 @@ branch_labels = None
 depends_on = None
 
 # The documents `storage.fulltext.index` declares (the texts 0015 indexes on PostgreSQL):
-# the FTS5 table, the table searched, the columns its words are made of and the words, as
-# SQL over a row named {row}. PostgreSQL has its GIN indexes and gets none of these.
+# the FTS5 table, the table searched, the columns its words are made of (in the table's
+# order) and the words, as SQL over a row named {row}. PostgreSQL has its GIN indexes and
+# gets none of these. Written out, not read from the models: a revision does not change.
 INDEXES = (
     ("answer_fts", "answer", ("text",), "{row}.text"),
     ("retro_item_fts", "retro_item", ("text",), "{row}.text"),
@@ -31,7 +32,7 @@ INDEXES = (
     (
         "alert_fts",
         "alert",
-        ("name", "summary", "model", "metric"),
+        ("name", "model", "metric", "summary"),
         "{row}.name || ' ' || {row}.summary || ' ' || {row}.model || ' ' || {row}.metric",
     ),
     (
