@@ -80,8 +80,9 @@ def texts(rng: random.Random, count: int, words: list[str]) -> Iterator[str]:
         yield " ".join(drawn).capitalize()
 
 
-async def store(db: Database, answers: int, others: int, channels: int) -> int:
-    """The history; the id of the asking channel."""
+async def store(db: Database, answers: int, others: int, channels: int) -> tuple[int, int, int]:
+    """The history; the ids of the asking channel, of a channel with no history and of the
+    smallest other channel."""
     rng = random.Random(15)
     words = vocabulary(rng, 5000)
     now = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -93,7 +94,8 @@ async def store(db: Database, answers: int, others: int, channels: int) -> int:
             Channel(workspace_id=workspace.id, external_id=f"C{n}", name=f"team-{n}")
             for n in range(channels + 1)
         ]
-        session.add_all(places)
+        empty = Channel(workspace_id=workspace.id, external_id="C-empty", name="quiet")
+        session.add_all([*places, empty])
         people = [
             Member(workspace_id=workspace.id, external_id=f"U{n}", name=f"Person {n}")
             for n in range(PEOPLE)
@@ -101,7 +103,9 @@ async def store(db: Database, answers: int, others: int, channels: int) -> int:
         session.add_all(people)
         await session.flush()
         asking = places[0].id
-        shares = [answers] + [others // channels] * channels if channels else [answers]
+        # The other channels get 1, 2, 3… parts of their answers: the first one is small.
+        parts = channels * (channels + 1) // 2
+        shares = [answers] + [others * n // parts for n in range(1, channels + 1)]
         for place, share in zip(places, shares, strict=False):
             ritual = Ritual(
                 channel_id=place.id, kind="standup", tz="UTC", created_at=now, updated_at=now
@@ -109,7 +113,7 @@ async def store(db: Database, answers: int, others: int, channels: int) -> int:
             session.add(ritual)
             await session.flush()
             await _standups(session, ritual.id, [m.id for m in people], share, rng, words)
-    return asking
+    return asking, empty.id, places[min(1, channels)].id
 
 
 async def _standups(
@@ -239,7 +243,7 @@ async def main() -> None:
         db = Database(f"sqlite+aiosqlite:///{path}")
         await db.upgrade()
         started = time.perf_counter()
-        channel_id = await store(db, args.answers, others, args.channels)
+        channel_id, empty_id, small_id = await store(db, args.answers, others, args.channels)
         loaded = time.perf_counter() - started
         print(
             f"SQLite: {args.answers} answers in the asking channel, {others} in "
@@ -259,6 +263,21 @@ async def main() -> None:
                     f"ratio (LIKE / FTS5) x{before / after:.1f}  "
                     f"same passages {same}/{len(by_index)}"
                 )
+            label, question = ASKED[-1]
+            hits = await matches(db, small_id, question)
+            with searching_by(lambda _session, words, terms: search.like(words, terms)):
+                before, _ = await timed(db, small_id, question, args.rounds)
+            after, _ = await timed(db, small_id, question, args.rounds)
+            print(
+                f"the smallest other channel, {label}: matches={hits} "
+                f"LIKE {before * 1000:.1f} ms  FTS5 {after * 1000:.1f} ms  "
+                f"ratio (LIKE / FTS5) x{before / after:.1f}"
+            )
+            floor, _ = await timed(db, empty_id, question, args.rounds)
+            print(
+                f"floor: the same retrieval in a channel with no history {floor * 1000:.1f} ms "
+                "(every kind's queries and the unit of work, nothing to search)"
+            )
         finally:
             await db.dispose()
 

@@ -107,6 +107,9 @@ def sqlite_statements(fts: str, base: str, columns: list[str], new: str, old: st
 
 
 DECLARED: dict[str, Searched] = {}
+# By the very object `index` was given (``Answer.text``, a module's ``WORDS``), which the
+# searches pass again: found without compiling it. `DECLARED` holds it, so its id stays its.
+_GIVEN: dict[int, tuple[Any, Searched]] = {}
 _INDEX_TABLE = re.compile(r"\w+_fts(?:_(?:data|idx|docsize|config|content))?")
 _SQLITE = sqlite.dialect()
 
@@ -137,6 +140,7 @@ def index(name: str, words: Any) -> Index:
     if searched.fts in DECLARED or any(s.key == searched.key for s in DECLARED.values()):
         raise ValueError(f"{searched.fts} ({searched.key}) is declared twice")
     DECLARED[searched.fts] = searched
+    _GIVEN[id(words)] = (words, searched)
     for statement in searched.statements():
         event.listen(searched.table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
     event.listen(
@@ -148,7 +152,11 @@ def index(name: str, words: Any) -> Index:
 
 
 def searched(words: Any) -> Searched | None:
-    """The declaration of ``words``, if `index` declared it."""
+    """The declaration of ``words``, if `index` declared it (the same object, or the same
+    SQL)."""
+    given = _GIVEN.get(id(words))
+    if given is not None and given[0] is words:
+        return given[1]
     key = _key(words)
     return next((s for s in DECLARED.values() if s.key == key), None)
 
@@ -176,9 +184,10 @@ def phrase(term: str, *, prefix: bool = False) -> str:
 
 
 def match(words: Any, query: str) -> ColumnElement[bool]:
-    """On SQLite, that the row of ``words`` (declared by `index`) matches the FTS5
-    ``query``: ``<table>.id IN (SELECT rowid FROM <fts> WHERE <fts> MATCH :query)``."""
-    found = searched(words)
+    """On SQLite, that the row of ``words`` (declared by `index`, or its `Searched`)
+    matches the FTS5 ``query``: ``<table>.id IN (SELECT rowid FROM <fts> WHERE <fts> MATCH
+    :query)``."""
+    found = words if isinstance(words, Searched) else searched(words)
     if found is None:
         raise LookupError(f"no full-text index is declared for {_key(words)}")
     fts = table(found.fts, column("rowid"))

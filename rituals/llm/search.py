@@ -92,13 +92,14 @@ def matching(
             query = one if query is None else query.op("||")(one)
         vector = fulltext.vector(column)
         return vector.op("@@")(query), func.ts_rank(vector, query)
-    if fulltext.searched(column) is None:
+    index = fulltext.searched(column)
+    if index is None:
         return like(column, terms)
     phrases = [fulltext.phrase(stem(term), prefix=True) for term in terms]
-    condition = fulltext.match(column, " OR ".join(phrases))
+    condition = fulltext.match(index, " OR ".join(phrases))
     if len(phrases) == 1:
         return condition, literal(1)
-    return condition, _count(fulltext.match(column, p) for p in phrases)
+    return condition, _count(fulltext.match(index, p) for p in phrases)
 
 
 def like(column: Any, terms: tuple[str, ...]) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
