@@ -95,5 +95,6 @@ def test_recall_benchmark_times_the_index_against_the_like_scan() -> None:
     out = bench("recall.py", "--answers", "600", "--channels", "2", "--rounds", "1")
     assert "SQLite: 600 answers in the asking channel, 600 in 2 others" in out
     lines = [line for line in out.splitlines() if "LIKE " in line and " FTS5 " in line]
-    assert len(lines) == 3, out
+    assert len(lines) == 4, out
     assert all("ratio (LIKE / FTS5) x" in line for line in lines)
+    assert "floor: the same retrieval in a channel with no history " in out
