@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import DDL, Column, Index, Table, column, event, literal, select, table, text
@@ -49,7 +50,7 @@ def vector(words: Any) -> ColumnElement[Any]:
     return to_tsvector(text(f"'{CONFIG}'"), words)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Searched:
     """One declared document: ``words`` of ``table``, indexed on SQLite by ``fts``."""
 
@@ -57,8 +58,9 @@ class Searched:
     table: Table
     words: ColumnElement[Any]
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """``words`` as SQL, which tells one document from another."""
         return _key(self.words)
 
     def words_of(self, row: str) -> str:

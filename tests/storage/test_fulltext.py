@@ -18,7 +18,7 @@ from rituals.backlog.models import BacklogChange, BacklogItem
 from rituals.llm.search import recall_of
 from storage import fulltext
 from storage.db import Database
-from storage.models import Base, Channel, Ritual
+from storage.models import Answer, Base, Channel, Ritual
 from tests.conftest import _truncate
 from tests.helpers import Team, person
 from tests.storage.test_migration_0004 import _to, empty_db
@@ -134,6 +134,22 @@ def test_create_all_makes_the_same_fulltext_tables_as_the_migrations(
     finally:
         made.dispose()
         migrated.dispose()
+
+
+def test_a_declaration_names_one_table_once() -> None:
+    before = dict(fulltext.DECLARED)
+    with pytest.raises(ValueError, match="ix_<table>_fts"):
+        fulltext.index("ix_answer_words", Answer.question)
+    with pytest.raises(ValueError, match="of one table"):
+        fulltext.index("ix_mixed_fts", fulltext.document(Answer.question, Channel.name))
+    with pytest.raises(ValueError, match="declared twice"):
+        fulltext.index("ix_answer_fts", Answer.text)
+    with pytest.raises(ValueError, match="declared twice"):
+        fulltext.index("ix_answer_text_fts", Answer.text)
+    assert before == fulltext.DECLARED
+    assert fulltext.searched(Answer.text) is fulltext.DECLARED["answer_fts"]
+    assert fulltext.searched(Answer.__table__.c.text) is fulltext.DECLARED["answer_fts"]
+    assert fulltext.searched(Answer.question) is None
 
 
 async def test_a_downgrade_drops_them_and_an_upgrade_makes_them_again(

@@ -314,3 +314,24 @@ def test_terms_are_words_whatever_they_hold(
             expected[n] = count
 
     assert searched(memory, stored, tuple(terms)) == expected
+
+
+def test_a_text_no_index_is_declared_for_is_still_searched_by_like(memory: Engine) -> None:
+    with Session(memory) as session, session.begin():
+        session.execute(delete(Answer))
+        session.add(
+            Answer(
+                id=1,
+                response_id=1,
+                question_index=1,
+                question="Blockers?",
+                text="-",
+                answered_at=MONDAY,
+            )
+        )
+        session.flush()
+        condition, rank = matching(session, Answer.question, ("blocked",))  # type: ignore[arg-type]
+        statement = select(Answer.id, rank).where(condition)
+
+        assert "LIKE" in str(statement.compile(memory))
+        assert session.execute(statement).tuples().all() == [(1, 1)]
