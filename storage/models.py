@@ -197,7 +197,7 @@ class Answer(Base):
     edited_at: Mapped[datetime | None]
 
 
-fulltext.index("ix_answer_fts", Answer.text)  # what `ask` searches on PostgreSQL
+fulltext.index("ix_answer_fts", Answer.text)  # what `ask` searches
 
 
 class Blocker(Base):

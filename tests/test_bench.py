@@ -89,3 +89,12 @@ def test_llm_benchmark_reports_the_overhead_outside_the_model_call() -> None:
     out = bench("llm.py", "--sizes", "10,300", "--rounds", "1")
     assert "answers=10 calls=1 status=written " in out
     assert re.search(r"answers=300 calls=\d+ status=written .*ratio \(overhead / model call\)", out)
+
+
+def test_recall_benchmark_times_the_index_against_the_like_scan() -> None:
+    out = bench("recall.py", "--answers", "600", "--channels", "2", "--rounds", "1")
+    assert "SQLite: 600 answers in the asking channel, 600 in 2 others" in out
+    lines = [line for line in out.splitlines() if "LIKE " in line and " FTS5 " in line]
+    assert len(lines) == 4, out
+    assert all("ratio (LIKE / FTS5) x" in line for line in lines)
+    assert "floor: the same retrieval in a channel with no history " in out

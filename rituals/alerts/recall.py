@@ -26,15 +26,16 @@ async def recall(
     if ritual is None:
         return []
     condition, rank = matching(session, WORDS, query.terms)
+    ranked = rank.label("rank")
     stmt = (
-        select(Alert, Member, rank.label("rank"))
+        select(Alert, Member, ranked)
         .outerjoin(Member, Member.id == Alert.acked_by)
         .where(
             Alert.ritual_id == ritual.id,
             condition,
             *overlapping(Alert.fired_at, Alert.resolved_at, query),
         )
-        .order_by(rank.desc(), Alert.fired_at.desc(), Alert.id)
+        .order_by(ranked.desc(), Alert.fired_at.desc(), Alert.id)
         .limit(limit)
     )
     return [

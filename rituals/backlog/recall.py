@@ -31,22 +31,23 @@ async def recall(
     scores: dict[int, float] = {}
     # Items by their words, worked on at some time during the days asked about.
     condition, rank = matching(session, WORDS, query.terms)
+    ranked = rank.label("rank")
     ended = case((BacklogItem.phase == "open", null()), else_=BacklogItem.updated_at)
     rows = await session.execute(
-        select(BacklogItem.id, rank)
+        select(BacklogItem.id, ranked)
         .where(
             BacklogItem.ritual_id == ritual.id,
             condition,
             *overlapping(BacklogItem.created_at, ended, query),
         )
-        .order_by(rank.desc(), BacklogItem.updated_at.desc(), BacklogItem.id)
+        .order_by(ranked.desc(), BacklogItem.updated_at.desc(), BacklogItem.id)
         .limit(limit)
     )
     for item_id, score in rows.tuples():
         scores[item_id] = float(score)
     # Items by a step of their history taken during those days ("dropped", a sprint's name).
     condition, rank = matching(session, BacklogChange.what, query.terms)
-    best = func.max(rank)
+    best = func.max(rank).label("rank")
     rows = await session.execute(
         select(BacklogChange.item_id, best)
         .join(BacklogItem, BacklogItem.id == BacklogChange.item_id)

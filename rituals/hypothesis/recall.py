@@ -36,16 +36,17 @@ async def _bets(
 ) -> list[Recalled]:
     """Bets whose canvas or lesson match, open at some time during the days asked about."""
     condition, rank = matching(session, STATEMENT, query.terms)
+    ranked = rank.label("rank")
     owner = aliased(Member)
     stmt = (
-        select(Hypothesis, owner, rank.label("rank"))
+        select(Hypothesis, owner, ranked)
         .outerjoin(owner, owner.id == Hypothesis.owner_id)
         .where(
             Hypothesis.channel_id == channel.id,
             condition,
             *overlapping(Hypothesis.created_at, Hypothesis.closed_at, query),
         )
-        .order_by(rank.desc(), Hypothesis.created_at.desc(), Hypothesis.id)
+        .order_by(ranked.desc(), Hypothesis.created_at.desc(), Hypothesis.id)
         .limit(limit)
     )
     found = []
@@ -69,8 +70,9 @@ async def _checkins(
 ) -> list[Recalled]:
     """Check-ins whose words match, made during the days asked about, with their value."""
     condition, rank = matching(session, HypothesisPoint.note, query.terms)
+    ranked = rank.label("rank")
     stmt = (
-        select(HypothesisPoint, Hypothesis, Member, rank.label("rank"))
+        select(HypothesisPoint, Hypothesis, Member, ranked)
         .join(Hypothesis, Hypothesis.id == HypothesisPoint.hypothesis_id)
         .outerjoin(Member, Member.id == HypothesisPoint.member_id)
         .where(
@@ -78,7 +80,7 @@ async def _checkins(
             condition,
             *within(HypothesisPoint.at, query),
         )
-        .order_by(rank.desc(), HypothesisPoint.at.desc(), HypothesisPoint.id)
+        .order_by(ranked.desc(), HypothesisPoint.at.desc(), HypothesisPoint.id)
         .limit(limit)
     )
     found = []

@@ -1,4 +1,4 @@
-"""Finding passages in stored text: full-text search on PostgreSQL, word matching on SQLite.
+"""Finding passages in stored text: full-text search on PostgreSQL and on SQLite (FTS5).
 
 A question becomes a `Recall`: its content words (time words such as "last month" become a
 date range instead), which match any passage holding any of them, ranked by how many.
@@ -7,10 +7,11 @@ date range instead), which match any passage holding any of them, ranked by how 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, false, func, literal, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -75,8 +76,15 @@ def matching(
 ) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
     """A condition that ``column`` holds any of ``terms``, and a rank to order matches by.
 
-    On PostgreSQL ``column`` is searched as `fulltext.vector` makes it, the expression its
-    GIN index holds (`fulltext.index`), so the planner can use the index."""
+    ``column`` is searched through the index `fulltext.index` declares for it. On PostgreSQL
+    it is searched as `fulltext.vector` makes it, the expression its GIN index holds, so the
+    planner can use the index; ranked by ``ts_rank``. On SQLite its FTS5 table is asked for
+    the words beginning with each term's `stem` (``blocked`` finds ``blocker``), each term
+    quoted as words only (`fulltext.phrase`), so no question is read as FTS5 syntax; ranked
+    by how many of the terms a passage holds. An expression no index is declared for is
+    searched by LIKE, which reads every row."""
+    if not terms:
+        return false(), literal(0)
     if session.bind.dialect.name == "postgresql":
         query = None
         for term in terms:
@@ -84,12 +92,29 @@ def matching(
             query = one if query is None else query.op("||")(one)
         vector = fulltext.vector(column)
         return vector.op("@@")(query), func.ts_rank(vector, query)
+    index = fulltext.searched(column)
+    if index is None:
+        return like(column, terms)
+    phrases = [fulltext.phrase(stem(term), prefix=True) for term in terms]
+    condition = fulltext.match(index, " OR ".join(phrases))
+    if len(phrases) == 1:
+        return condition, literal(1)
+    return condition, _count(fulltext.match(index, p) for p in phrases)
+
+
+def like(column: Any, terms: tuple[str, ...]) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+    """`matching` without an index: ``lower(column) LIKE '%stem%'`` for each term, ranked by
+    how many match; every row of the table is read. (Kept for text no index is declared
+    for, and as the baseline `bench/recall.py` measures the index against.)"""
     lowered = func.lower(column)
     likes = [lowered.like(f"%{stem(term)}%") for term in terms]
-    rank: ColumnElement[Any] = sum(  # type: ignore[assignment]
-        (case((like, 1), else_=0) for like in likes[1:]), case((likes[0], 1), else_=0)
-    )
-    return or_(*likes), rank
+    return or_(*likes), _count(likes)
+
+
+def _count(conditions: Iterable[ColumnElement[bool]]) -> ColumnElement[Any]:
+    """How many of ``conditions`` hold."""
+    found = [case((condition, 1), else_=0) for condition in conditions]
+    return sum(found[1:], found[0])  # type: ignore[no-any-return]
 
 
 def bounds(query: Recall) -> tuple[datetime | None, datetime | None]:

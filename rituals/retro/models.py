@@ -58,7 +58,7 @@ class RetroItem(Base):
     thread_outbox_id: Mapped[int | None] = mapped_column(BigId)
 
 
-fulltext.index("ix_retro_item_fts", RetroItem.text)  # what `ask` searches on PostgreSQL
+fulltext.index("ix_retro_item_fts", RetroItem.text)  # what `ask` searches
 
 
 class RetroVoter(Base):

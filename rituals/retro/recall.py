@@ -19,12 +19,13 @@ async def recall(
     if not query.terms:
         return []
     condition, rank = matching(session, RetroItem.text, query.terms)
+    ranked = rank.label("rank")
     stmt = (
-        select(RetroItem, Retro, Member, rank.label("rank"))
+        select(RetroItem, Retro, Member, ranked)
         .join(Retro, Retro.id == RetroItem.retro_id)
         .outerjoin(Member, Member.id == RetroItem.author_id)
         .where(Retro.channel_id == channel.id, condition, *within(Retro.opened_at, query))
-        .order_by(rank.desc(), Retro.opened_at.desc(), RetroItem.id)
+        .order_by(ranked.desc(), Retro.opened_at.desc(), RetroItem.id)
         .limit(limit)
     )
     found = []

@@ -18,14 +18,15 @@ async def recall(
     if not query.terms:
         return []
     condition, rank = matching(session, Answer.text, query.terms)
+    ranked = rank.label("rank")
     stmt = (
-        select(Answer.question, Answer.text, Occurrence.local_date, Member, rank.label("rank"))
+        select(Answer.question, Answer.text, Occurrence.local_date, Member, ranked)
         .join(Response, Response.id == Answer.response_id)
         .join(Occurrence, Occurrence.id == Response.occurrence_id)
         .join(Ritual, Ritual.id == Occurrence.ritual_id)
         .join(Member, Member.id == Response.member_id)
         .where(Ritual.channel_id == channel.id, Ritual.kind == KIND, condition)
-        .order_by(rank.desc(), Occurrence.local_date.desc(), Answer.id)
+        .order_by(ranked.desc(), Occurrence.local_date.desc(), Answer.id)
         .limit(limit)
     )
     if query.since is not None:

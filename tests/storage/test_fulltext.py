@@ -1,21 +1,24 @@
-"""`ask` searches PostgreSQL through GIN indexes of the very expressions its queries hold
-(revision 0015), so a long history is searched by index, not by reading every row; SQLite
-has no such index and searches by LIKE."""
+"""`ask` searches by index, not by reading every row: PostgreSQL through GIN indexes of the
+very expressions its queries hold (revision 0015), SQLite through an FTS5 table of each of
+them kept in step by triggers (revision 0017), both from one `fulltext.index` declaration."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import create_engine, event, insert, inspect, select, text
+from sqlalchemy.engine import Connection
 
 from bot.kinds import registry
 from rituals.backlog.models import BacklogChange, BacklogItem
 from rituals.llm.search import recall_of
+from storage import fulltext
 from storage.db import Database
-from storage.models import Channel, Ritual
+from storage.models import Answer, Base, Channel, Ritual
 from tests.conftest import _truncate
 from tests.helpers import Team, person
 from tests.storage.test_migration_0004 import _to, empty_db
@@ -65,17 +68,110 @@ async def test_postgresql_has_a_gin_index_for_every_text_ask_searches(db: Databa
         assert f"ON public.{table} USING gin (to_tsvector('english'::regconfig" in found[name]
 
 
+def _normal(sql: str) -> str:
+    """DDL compared as words: SQLAlchemy parenthesizes ``a || ' ' || b``, a migration may not."""
+    return " ".join(sql.replace("(", " ").replace(")", " ").split())
+
+
+def sqlite_fulltext(conn: Connection) -> dict[str, str]:
+    """Each FTS5 table and trigger the database has (their shadow tables aside), by name."""
+    rows = conn.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%')"
+        )
+    )
+    return {name: _normal(sql) for name, sql in rows.tuples()}
+
+
+def declared() -> dict[str, str]:
+    """What `fulltext.index` declares for SQLite: each FTS5 table and its triggers."""
+    found = {}
+    for searched in fulltext.DECLARED.values():
+        for statement in searched.statements():
+            # CREATE TRIGGER <name> … or CREATE VIRTUAL TABLE <name> …
+            found[statement.split()[2 if "TRIGGER" in statement else 3]] = _normal(statement)
+    return found
+
+
+async def test_sqlite_has_an_fts5_table_and_its_triggers_for_every_text_ask_searches(
+    sqlite_db: Database,
+) -> None:
+    assert set(fulltext.DECLARED) == {name.removeprefix("ix_") for name in FULLTEXT.values()}
+    assert {s.table.name for s in fulltext.DECLARED.values()} == set(FULLTEXT)
+
+    async with sqlite_db.engine.connect() as conn:
+        found = await conn.run_sync(sqlite_fulltext)
+
+    # What the migrations made is what the models declare, statement by statement.
+    assert found == declared()
+    assert len(found) == 4 * len(FULLTEXT)
+
+
+def test_create_all_makes_the_same_fulltext_tables_as_the_migrations(
+    sqlite_template: Path,
+) -> None:
+    """Nothing in the tests builds its schema with `create_all`, but whoever does gets the
+    full-text tables and triggers the migrations make, and they work."""
+    made = create_engine("sqlite://")
+    migrated = create_engine(f"sqlite:///{sqlite_template}")
+    try:
+        with made.begin() as conn:
+            Base.metadata.create_all(conn)
+            conn.execute(text("INSERT INTO retro_item_fts(rowid, words) VALUES (7, 'x')"))
+            conn.execute(
+                text(
+                    "INSERT INTO retro_item_fts(retro_item_fts, rowid, words) "
+                    "VALUES ('delete', 7, 'x')"
+                )
+            )
+            assert sqlite_fulltext(conn) == declared()
+        with migrated.connect() as conn:
+            assert sqlite_fulltext(conn) == declared()
+        with made.begin() as conn:
+            Base.metadata.drop_all(conn)
+            assert sqlite_fulltext(conn) == {}
+    finally:
+        made.dispose()
+        migrated.dispose()
+
+
+def test_a_declaration_names_one_table_once() -> None:
+    before = dict(fulltext.DECLARED)
+    with pytest.raises(ValueError, match="ix_<table>_fts"):
+        fulltext.index("ix_answer_words", Answer.question)
+    with pytest.raises(ValueError, match="of one table"):
+        fulltext.index("ix_mixed_fts", fulltext.document(Answer.question, Channel.name))
+    with pytest.raises(ValueError, match="declared twice"):
+        fulltext.index("ix_answer_fts", Answer.text)
+    with pytest.raises(ValueError, match="declared twice"):
+        fulltext.index("ix_answer_text_fts", Answer.text)
+    assert before == fulltext.DECLARED
+    assert fulltext.searched(Answer.text) is fulltext.DECLARED["answer_fts"]
+    assert fulltext.searched(Answer.__table__.c.text) is fulltext.DECLARED["answer_fts"]
+    assert fulltext.searched(Answer.question) is None
+
+
 async def test_a_downgrade_drops_them_and_an_upgrade_makes_them_again(
     empty_db: Database,
 ) -> None:
+    sqlite = empty_db.engine.dialect.name == "sqlite"
     await empty_db.upgrade()
     await _to(empty_db, "0014", down=True)
     assert await fulltext_indexes(empty_db) == {}
+    if sqlite:
+        async with empty_db.engine.connect() as conn:
+            assert await conn.run_sync(sqlite_fulltext) == {}
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            assert not [t for t in tables if "_fts" in t]
 
     await empty_db.upgrade()
 
     made = set(await fulltext_indexes(empty_db))
-    assert made == (set(FULLTEXT.values()) if empty_db.engine.dialect.name != "sqlite" else set())
+    assert made == (set(FULLTEXT.values()) if not sqlite else set())
+    if sqlite:
+        async with empty_db.engine.connect() as conn:
+            assert await conn.run_sync(sqlite_fulltext) == declared()
 
 
 # --- the planner uses them -----------------------------------------------------------------
