@@ -82,6 +82,8 @@ class RetroKind(Kind):
                 return await opening.start(ctx, channel, command)
             case g.RetroAdd(category, text, anonymous):
                 return await items.add(ctx, channel, category, text, anonymous)
+            case g.RetroAddAlone():
+                return await items.missing_category(ctx, channel)
             case g.RetroVote(item_id):
                 return await voting.vote(ctx, channel, item_id)
             case g.RetroReveal():
