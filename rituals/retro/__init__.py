@@ -170,6 +170,9 @@ class RetroKind(Kind):
             return None
         return await postmortem.take(session, channel, handoff, now, by)
 
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        return await handoff.origin(session, channel, source)
+
     # --- private conversation ---------------------------------------------------------
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
