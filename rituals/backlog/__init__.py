@@ -36,7 +36,7 @@ class BacklogKind(Kind):
     title = "backlog"
     verbs = g.VERBS
     help = (
-        "backlog add [TYPE] [p0-p3] TITLE [@owner] (or `backlog add` alone for a form) · "
+        "backlog add [TYPE] [p0-p3] TITLE [@owner] (alone, a form on Slack and Teams) · "
         f"TYPE: {', '.join(g.TYPES)} · "
         "backlog list [mine|open|done|TYPE|pN|@user|sprint NAME]… [page N] · "
         "backlog done|doing|drop|reopen ID · backlog assign ID @user · backlog prio ID pN · "

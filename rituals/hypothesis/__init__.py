@@ -46,7 +46,7 @@ class HypothesisKind(Kind):
     help = (
         "hypothesis add We believe X will result in Y; we'll know when METRIC OP TARGET "
         "[by YYYY-MM-DD] [checkin daily|weekly [DAY]|CRON] [owner @user] [baseline N] "
-        "[model NAME] (or `hypothesis add` alone for a form) · hypothesis list [open|mine|all] · "
+        "[model NAME] (alone, a form on Slack and Teams) · hypothesis list [open|mine|all] · "
         "hypothesis show ID · hypothesis checkin ID on-track|at-risk|validated|invalidated "
         "[METRIC=VALUE] TEXT · hypothesis close ID validated|invalidated|pivot [TEXT] · "
         "hypothesis digest [DAY HH:MM | off] · hypothesis lead @user · "

@@ -46,7 +46,7 @@ class RetroKind(Kind):
     verbs = g.VERBS
     help = (
         "retro start [title] [format default|ssc|4ls|postmortem] [anon|named] [hidden] "
-        "[votes N] · retro add CATEGORY TEXT [anon] (or `retro add` alone for a form; with no "
+        "[votes N] · retro add CATEGORY TEXT [anon] (alone, a form on Slack and Teams; with no "
         "retro open the item waits for the next) · retro vote ID · retro reveal · "
         "retro close · retro actions · retro done A3 · "
         "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off · "
