@@ -18,7 +18,9 @@ from rituals.schedule import is_timezone
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="ritualbot: stand-ups, retros, hypotheses and alerts for ML teams.", no_args_is_help=True
+    help="ritualbot: stand-ups, retros, hypotheses, a backlog, alerts, a weekly digest and ask "
+    "for ML teams.",
+    no_args_is_help=True,
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)

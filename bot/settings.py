@@ -55,6 +55,9 @@ MAX_ADMIN_ID = 128  # as long as a user id any platform sends
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 LogFormat = Literal["console", "json"]
 _APP_TYPES: tuple[AppType, ...] = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+# The console's user with no login name to go by: replies name them in the third person
+# ("… is on call", "… now leads"), so a name, not "you".
+CONSOLE_USER = "operator"
 
 _only_env: ContextVar[Mapping[str, str] | None] = ContextVar("_only_env", default=None)
 
@@ -138,7 +141,9 @@ class _DerivedDefaults(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return {
-            "RITUALBOT_CONSOLE_USER": self._env.get("USER", "").strip() or "you",
+            "RITUALBOT_CONSOLE_USER": self._env.get("USER", "").strip()
+            or self._env.get("LOGNAME", "").strip()
+            or CONSOLE_USER,
             "RITUALBOT_CONSOLE_TZ": local_timezone(self._env, self._localtime),
         }
 
@@ -230,7 +235,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="RITUALBOT_LOG_LEVEL")
     log_format: LogFormat = Field("console", validation_alias="RITUALBOT_LOG_FORMAT")
     misfire_grace_seconds: int = Field(3600, validation_alias="RITUALBOT_MISFIRE_GRACE_SECONDS")
-    console_user: str = Field("you", validation_alias="RITUALBOT_CONSOLE_USER")
+    console_user: str = Field(CONSOLE_USER, validation_alias="RITUALBOT_CONSOLE_USER")
     console_channel: str = Field("team", validation_alias="RITUALBOT_CONSOLE_CHANNEL")
     console_tz: str = Field("UTC", validation_alias="RITUALBOT_CONSOLE_TZ")
 

@@ -163,6 +163,15 @@ class Peers:
             return None
         return await taker.take(session, channel, handoff, now, by)
 
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        """How a hand-off's ``source`` reads to people, said by the kind that gave it (the
+        taker stores only the reference): None when no kind of ``channel`` knows it."""
+        for kind in self._kinds.values():
+            said = await kind.origin(session, channel, source)
+            if said is not None:
+                return said
+        return None
+
     async def leads(self, session: AsyncSession, channel: Channel) -> list[int]:
         """Who leads the other kinds' rituals of ``channel`` (member ids, in the order the
         kinds were registered, each once): whom something nobody took goes to."""
@@ -284,6 +293,12 @@ class Kind:
     ) -> Taken | None:
         """Make something of another kind's hand-off, inside the giver's unit of work; the
         same ``source`` handed twice gives back what the first made."""
+        return None
+
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        """How ``source``, a reference this kind gave in a hand-off (`Handoff.source`), reads
+        to people now (``action A1 of the retro “Sprint 14”``); None when it is not one of
+        this kind's, or not of ``channel``."""
         return None
 
     async def notices(

@@ -5,9 +5,15 @@ Rituals build these; edges only translate them, so one summary looks alike every
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+# Emphasis in message text is Slack's ``*bold*``: a pair of asterisks hugging the words they
+# enclose, not touching a word outside. A lone or spaced asterisk (``2*3``, a cron's
+# ``* * 1-5``) is something a person typed, and renderers show it as it is.
+BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
 
 
 class ButtonStyle(StrEnum):

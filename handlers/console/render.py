@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rituals.messages import Message
+from rituals.messages import BOLD, Message
 
 
 def render(where: str, message: Message, *, bot: str = "ritualbot") -> str:
-    body = message.plain_text().replace("*", "")
+    body = BOLD.sub(r"\1", message.plain_text())  # bold markup only; typed asterisks stay
     lines = body.splitlines() or [""]
     out = [f"[{where}] {bot}: {lines[0]}"]
     out.extend(f"    {line}" for line in lines[1:])

@@ -61,7 +61,8 @@ def manifest(public_url: str, *, socket_mode: bool = False, oauth: bool = False)
     return {
         "display_information": {
             "name": "ritualbot",
-            "description": "Stand-ups, retros, hypotheses and alerts for ML teams",
+            "description": "Stand-ups, retros, hypotheses, a backlog, alerts, a weekly digest "
+            "and ask for ML teams",
             "background_color": "#1f2933",
         },
         "features": {

@@ -75,10 +75,16 @@ def manifest(app_id: str, public_url: str, *, version: str = "1.0.0") -> dict[st
         },
         "name": {"short": "ritualbot", "full": "ritualbot: rituals for ML teams"},
         "description": {
-            "short": "Stand-ups, retros, hypotheses and alerts for ML teams",
-            "full": "A self-hosted bot that runs asynchronous stand-ups in each person's own "
-            "time zone, keeps blockers open until they are resolved, and posts summaries to "
-            "the team's channel. Type `help` to the bot for every command.",
+            "short": "Stand-ups, retros, hypotheses, backlog, alerts, digest and ask for ML teams",
+            "full": "A self-hosted bot that runs the rituals of a machine-learning team: "
+            "asynchronous stand-ups in each person's own time zone, with blockers kept open "
+            "until they are resolved; retro boards with votes and action items; hypotheses "
+            "checked in with their owners on a cadence and closed with what was learned; a "
+            "backlog with sprints and their reviews; model alerts from Alertmanager, Grafana "
+            "or a plain webhook, acknowledged in place; a weekly digest of the channel's week "
+            "for readers outside the team; and ask, answers from the channel's own ritual "
+            "history. Summaries go to the team's channel. Type `help` to the bot for every "
+            "command.",
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),

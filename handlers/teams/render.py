@@ -9,10 +9,9 @@ errors) replaces the card in place.
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
-from rituals.messages import ButtonStyle, Form, FormField, Message
+from rituals.messages import BOLD, ButtonStyle, Form, FormField, Message
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -23,7 +22,6 @@ MAX_ACTIONS = 6
 MAX_FILE = 15000
 OPEN, SUBMIT = "open", "submit"
 
-SLACK_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
 STYLES = {ButtonStyle.primary: "positive", ButtonStyle.danger: "destructive"}
 
 
@@ -33,7 +31,7 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 def markdown(text: str) -> str:
     """The rituals' ``*bold*`` as the ``**bold**`` that Teams markdown understands."""
-    return SLACK_BOLD.sub(r"**\1**", text)
+    return BOLD.sub(r"**\1**", text)
 
 
 def _text_block(text: str, **extra: Any) -> dict[str, Any]:

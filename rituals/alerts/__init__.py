@@ -253,6 +253,9 @@ class AlertsKind(Kind):
 
     # --- what kinds give each other ------------------------------------------------------
 
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        return await incidents.origin(session, channel, source)
+
     async def notices(
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime
     ) -> list[Notice]:

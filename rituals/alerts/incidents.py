@@ -3,6 +3,7 @@ backlog or a post-mortem, and what the stand-up summary and `alerts list` show."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -26,6 +27,22 @@ from storage.queries import claim_unset
 ESCALATE_AFTER = timedelta(minutes=30)
 NOTICE_LINES = 10
 LISTED = 20
+# What an alert handed on is known by: ``alerts:7`` as a task, ``alerts:7:postmortem``.
+_SOURCE = re.compile(r"alerts:([0-9]{1,18})(?::postmortem)?")
+
+
+async def origin(session: AsyncSession, channel_of: Channel, source: str) -> str | None:
+    """``alert #7: churn auc``: the alert a hand-off of ``channel_of``'s came from."""
+    match = _SOURCE.fullmatch(source)
+    if match is None:
+        return None
+    alert = await session.get(Alert, int(match[1]))
+    if alert is None:
+        return None
+    ritual = await session.get(Ritual, alert.ritual_id)
+    if ritual is None or ritual.channel_id != channel_of.id:
+        return None
+    return f"alert #{alert.id}: {alert.name}"
 
 
 async def find(ctx: CommandContext, alert_id: int, peers: Peers) -> Alert | None:

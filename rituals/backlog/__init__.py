@@ -36,7 +36,7 @@ class BacklogKind(Kind):
     title = "backlog"
     verbs = g.VERBS
     help = (
-        "backlog add [TYPE] [p0-p3] TITLE [@owner] (or `backlog add` alone for a form) · "
+        "backlog add [TYPE] [p0-p3] TITLE [@owner] (alone, a form on Slack and Teams) · "
         f"TYPE: {', '.join(g.TYPES)} · "
         "backlog list [mine|open|done|TYPE|pN|@user|sprint NAME]… [page N] · "
         "backlog done|doing|drop|reopen ID · backlog assign ID @user · backlog prio ID pN · "
@@ -73,7 +73,7 @@ class BacklogKind(Kind):
             case g.BacklogEdit(item_id, title):
                 return await changes.edit(ctx, channel, item_id, title)
             case g.BacklogShow(item_id):
-                return await changes.show(ctx, channel, item_id)
+                return await changes.show(ctx, channel, item_id, self.peers)
             case g.BacklogList(filters, page):
                 return await listing.listing(ctx, channel, filters, page)
             case g.BacklogExport(filters):
@@ -182,6 +182,8 @@ class BacklogKind(Kind):
         kind = handoff.category if handoff.category in g.TYPES else g.DEFAULT_TYPE
         title = items.one_line(handoff.title, g.MAX_TITLE) or handoff.label or source
         description = str(handoff.details.get("description", ""))[:3000]
+        # The history says where it came from as its giver words it, not by the reference.
+        origin = await self.peers.origin(session, channel, source) or handoff.label or source
         item = await items.file(
             session,
             ritual,
@@ -192,6 +194,7 @@ class BacklogKind(Kind):
             by=by.id if by is not None else None,
             now=now,
             source=source,
+            origin=origin,
             description=description,
         )
         return Taken(f"Filed in the backlog as #{item.number}.", ref=f"#{item.number}")

@@ -13,6 +13,7 @@ from rituals.backlog.channel import existing_ritual, refs, ritual_for
 from rituals.backlog.items import ItemView, phase_of
 from rituals.backlog.models import BacklogItem
 from rituals.context import CommandContext
+from rituals.kinds import Peers
 from rituals.messages import Message, Section
 from rituals.people import display
 from rituals.reply import Reply, say
@@ -199,7 +200,7 @@ async def edit(ctx: CommandContext, channel: Channel, number: int, title: str) -
     return say(f"#{item.number} is now titled: {items.one_line(title, 300)}")
 
 
-async def show(ctx: CommandContext, channel: Channel, number: int) -> Reply:
+async def show(ctx: CommandContext, channel: Channel, number: int, peers: Peers) -> Reply:
     found = await _item(ctx, channel, number)
     if isinstance(found, Reply):
         return found
@@ -208,7 +209,9 @@ async def show(ctx: CommandContext, channel: Channel, number: int) -> Reply:
     steps = (await items.history(ctx.session, [item.id])).get(item.id, [])
     sections = _details(shown)
     if shown.source:
-        sections.append(Section(text=f"From {shown.source}"))
+        # Said by the kind that handed it over; the bare reference if none knows it now.
+        origin = await peers.origin(ctx.session, channel, shown.source)
+        sections.append(Section(text=f"From {origin or shown.source}"))
     sections.append(Section(text="*History*\n" + "\n".join(f"• {s}" for s in steps[-20:])))
     return Reply(
         Message(

@@ -100,11 +100,13 @@ async def file(
     by: int | None,
     now: datetime,
     source: str | None = None,
+    origin: str | None = None,
     description: str = "",
     link: str = "",
 ) -> BacklogItem:
     """A new item under the channel's next number; the ritual row is locked meanwhile, so
-    items filed at once take turns for their numbers."""
+    items filed at once take turns for their numbers. ``source`` is the giver's reference,
+    ``origin`` how the history says it (the reference itself when not given)."""
     await session.execute(
         select(Ritual.id).where(Ritual.id == ritual.id).with_for_update(of=Ritual)
     )
@@ -130,7 +132,8 @@ async def file(
     )
     session.add(item)
     await session.flush()
-    record(session, item, by, f"filed from {source}" if source else "filed", now)
+    came = origin or source
+    record(session, item, by, f"filed from {came}" if came else "filed", now)
     return item
 
 
@@ -191,15 +194,15 @@ async def history(session: AsyncSession, item_ids: list[int]) -> dict[int, list[
 
 
 def buttons(refs: Refs, channel: Channel, item: BacklogItem) -> list[Button]:
-    """Done and Assign to me, on an item still open."""
+    """Done on an item still open, and Assign to me while nobody owns it."""
     if item.phase != "open":
         return []
     done = refs(DONE_ACTION, channel, item.number)
-    mine = refs(MINE_ACTION, channel, item.number)
-    return [
-        Button(label="Done", action_id=DONE_ACTION, value=done, style=ButtonStyle.primary),
-        Button(label="Assign to me", action_id=MINE_ACTION, value=mine),
-    ]
+    found = [Button(label="Done", action_id=DONE_ACTION, value=done, style=ButtonStyle.primary)]
+    if item.owner_id is None:
+        mine = refs(MINE_ACTION, channel, item.number)
+        found.append(Button(label="Assign to me", action_id=MINE_ACTION, value=mine))
+    return found
 
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters for one section's text

@@ -46,7 +46,7 @@ class HypothesisKind(Kind):
     help = (
         "hypothesis add We believe X will result in Y; we'll know when METRIC OP TARGET "
         "[by YYYY-MM-DD] [checkin daily|weekly [DAY]|CRON] [owner @user] [baseline N] "
-        "[model NAME] (or `hypothesis add` alone for a form) · hypothesis list [open|mine|all] · "
+        "[model NAME] (alone, a form on Slack and Teams) · hypothesis list [open|mine|all] · "
         "hypothesis show ID · hypothesis checkin ID on-track|at-risk|validated|invalidated "
         "[METRIC=VALUE] TEXT · hypothesis close ID validated|invalidated|pivot [TEXT] · "
         "hypothesis digest [DAY HH:MM | off] · hypothesis lead @user · "
@@ -153,7 +153,7 @@ class HypothesisKind(Kind):
             Handoff(
                 "task",
                 commands.next_step_title(found),
-                source=f"hypothesis:{found.id}",
+                source=f"{g.WORD}:{found.id}",
                 label=f"hypothesis #{found.number}",
                 owner_id=found.owner_id,
                 category="experiment",
@@ -192,6 +192,17 @@ class HypothesisKind(Kind):
         if handoff.what != "metric":
             return None
         return await metrics.take(session, channel, handoff, now)
+
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        """``hypothesis #3: we believe …``, the hypothesis a next step was handed on from."""
+        word, _, row = source.partition(":")
+        if word != g.WORD or not (row.isascii() and row.isdigit() and len(row) <= 18):
+            return None
+        h = await session.get(Hypothesis, int(row))
+        if h is None or h.channel_id != channel.id:
+            return None
+        bet = views.short(f"we believe {h.belief} will result in {h.result}", 100)
+        return f"hypothesis #{h.number}: {bet}"
 
     async def notices(
         self, session: AsyncSession, channel: Channel, since: datetime | None, now: datetime

@@ -183,9 +183,11 @@ async def show(ctx: CommandContext, number: int) -> Reply:
         + (f" — {e.note}" if e.note else "")
         for e in events
     ]
+    # A closed one has no time left to count: its deadline no longer runs.
+    left = f" · {views.days_left(h, today)}" if h.state in store.OPEN_STATES else ""
     return Reply(
         Message(
-            text=f"Hypothesis #{h.number} · {h.state} · {views.days_left(h, today)}",
+            text=f"Hypothesis #{h.number} · {h.state}{left}",
             sections=[
                 Section(text=views.canvas(h, display(owner) if owner else views.NO_OWNER)),
                 Section(

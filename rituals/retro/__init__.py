@@ -46,7 +46,7 @@ class RetroKind(Kind):
     verbs = g.VERBS
     help = (
         "retro start [title] [format default|ssc|4ls|postmortem] [anon|named] [hidden] "
-        "[votes N] · retro add CATEGORY TEXT [anon] (or `retro add` alone for a form; with no "
+        "[votes N] · retro add CATEGORY TEXT [anon] (alone, a form on Slack and Teams; with no "
         "retro open the item waits for the next) · retro vote ID · retro reveal · "
         "retro close · retro actions · retro done A3 · "
         "retro schedule every N weeks on DAY at HH:MM [tz Area/City] | off · "
@@ -82,6 +82,8 @@ class RetroKind(Kind):
                 return await opening.start(ctx, channel, command)
             case g.RetroAdd(category, text, anonymous):
                 return await items.add(ctx, channel, category, text, anonymous)
+            case g.RetroAddAlone():
+                return await items.missing_category(ctx, channel)
             case g.RetroVote(item_id):
                 return await voting.vote(ctx, channel, item_id)
             case g.RetroReveal():
@@ -167,6 +169,9 @@ class RetroKind(Kind):
         if handoff.what != "postmortem":
             return None
         return await postmortem.take(session, channel, handoff, now, by)
+
+    async def origin(self, session: AsyncSession, channel: Channel, source: str) -> str | None:
+        return await handoff.origin(session, channel, source)
 
     # --- private conversation ---------------------------------------------------------
 

@@ -43,6 +43,13 @@ class RetroAdd(Command):
 
 
 @dataclass(frozen=True)
+class RetroAddAlone(Command):
+    """``retro add`` with nothing after it: a form where the platform has one (the kind's
+    ``bare_forms``), else a usage reply naming the categories of the channel's board,
+    which only the service knows."""
+
+
+@dataclass(frozen=True)
 class RetroVote(Command):
     item_id: int
 
@@ -148,7 +155,8 @@ def category_word(token: str) -> str:
 
 
 def _add(args: list[str], rest: str) -> Command:
-    t.require(args, "category (well, improve, idea or action)")
+    if not args:
+        return RetroAddAlone()
     category = category_word(args[0])
     text = t.drop(rest, 1)
     anonymous = len(args) > 1 and args[-1].lower() == "anon"

@@ -5,6 +5,10 @@ became; the retro's own prefix, not the taker's words, marks it as handed on."""
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rituals.context import CommandContext
 from rituals.kinds import Handoff, Peers, Taken
 from rituals.messages import Button
@@ -12,7 +16,7 @@ from rituals.reply import Reply, say
 from rituals.retro import actions
 from rituals.retro.actions import ActionView
 from rituals.retro.channel import existing_ritual
-from rituals.retro.models import RetroAction
+from rituals.retro.models import Retro, RetroAction
 from storage.models import Channel, Ritual
 
 ACTION = "retro.task"
@@ -22,8 +26,31 @@ HANDED = "to "
 MAX_NOTE = 16  # RetroActionNote.note
 
 
+_SOURCE = re.compile(r"retro:([0-9]{1,18}):action:([0-9]{1,18})")
+
+
 def source(action: RetroAction) -> str:
     return f"retro:{action.retro_id or 0}:action:{action.id}"
+
+
+async def origin(session: AsyncSession, channel: Channel, said: str) -> str | None:
+    """``action A1 of the retro “Sprint 14”``: what a `source` names, if it is one of
+    ``channel``'s retros' actions."""
+    match = _SOURCE.fullmatch(said)
+    if match is None:
+        return None
+    action = await session.get(RetroAction, int(match[2]))
+    if action is None:
+        return None
+    ritual = await session.get(Ritual, action.ritual_id)
+    if ritual is None or ritual.channel_id != channel.id:
+        return None
+    retro = await session.get(Retro, action.retro_id) if action.retro_id else None
+    if retro is None:
+        return f"retro action A{action.id}"
+    if retro.title:
+        return f"action A{action.id} of the retro “{retro.title}”"
+    return f"action A{action.id} of the retro of {retro.opened_at.date().isoformat()}"
 
 
 def buttons(peers: Peers, found: list[ActionView], handed: set[int]) -> list[Button]:

@@ -81,6 +81,18 @@ async def add(
     return Reply(Message(text=_reply(fmt, retro, item, anonymous)), keep=not anonymous)
 
 
+async def missing_category(ctx: CommandContext, channel: Channel) -> Reply:
+    """``retro add`` typed alone where no form opens (the console): the usage, in the
+    words of the board the item would go on."""
+    ritual = await existing_ritual(ctx.session, channel.id)
+    retro = await open_retro(ctx.session, channel.id)
+    fmt = await board_format(ctx.session, ritual, retro)
+    return say(
+        f"Sorry — missing category ({formats.words(fmt)})",
+        context=f"Try: retro add {_first(fmt)} YOUR TEXT",
+    )
+
+
 async def _show(session: AsyncSession, retro: Retro, item: RetroItem, ctx: CommandContext) -> None:
     if not retro.hidden or retro.revealed_at is not None:
         where = await where_of(session, retro.channel_id)

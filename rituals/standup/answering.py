@@ -102,13 +102,25 @@ class Answering:
         return await self._complete(session, member, response, occurrence, ritual, now)
 
     async def skip(self, session: AsyncSession, member: Member, found: Found) -> Answered:
-        """``skip``: today's remaining questions are passed, the answers so far stand."""
+        """``skip``: today's remaining questions are passed, the answers so far stand.
+
+        A passed question is stored as "(skipped)" for the record, never read as a blocker.
+        """
         now = self.rt.clock.now()
         response, occurrence, ritual = found
         questions = list(occurrence.questions)
         for index in range(response.next_question, len(questions)):
             await self._store(
-                session, member, occurrence, ritual, response, index, SKIPPED, None, now
+                session,
+                member,
+                occurrence,
+                ritual,
+                response,
+                index,
+                SKIPPED,
+                None,
+                now,
+                skipped=True,
             )
         response.next_question = len(questions)
         return await self._complete(session, member, response, occurrence, ritual, now)
@@ -171,6 +183,8 @@ class Answering:
         text: str,
         ref: str | None,
         now: datetime,
+        *,
+        skipped: bool = False,
     ) -> None:
         questions = list(occurrence.questions)
         answer = Answer(
@@ -183,7 +197,7 @@ class Answering:
         )
         session.add(answer)
         await session.flush()
-        if index == blocker_question_index(questions):
+        if not skipped and index == blocker_question_index(questions):
             await ledger.record(session, ritual.id, member, answer, occurrence.local_date, now)
 
     async def _change(

@@ -284,11 +284,11 @@ class Closer:
             .order_by(Answer.question_index)
         ):
             given.setdefault(member_id, []).append((question, text))
-        answered, missing, away = [], [], []
+        answered, missing, away, stopped = [], [], [], []
         for member in await participants(session, ritual.id):
             response = responses.get(member.id)
             if response is not None and response.cancelled_at is not None:
-                away.append(display(member))
+                stopped.append(display(member))
             elif response is not None and response.completed_at is not None:
                 answers = given.get(member.id, [])
                 answered.append(PersonAnswers(display(member), answers, late=response.late))
@@ -303,6 +303,7 @@ class Closer:
             missing=missing,
             away=away,
             blockers=await ledger.view(session, ritual.id, day),
+            stopped=stopped,
         )
 
     async def _escalate(

@@ -378,15 +378,20 @@ class StandupCommands:
         ).scalar_one_or_none()
         if latest is not None:
             rows = await ctx.session.execute(
-                select(Response.completed_at).where(Response.occurrence_id == latest.id)
-            )
-            flags = [done is not None for done in rows.scalars()]
-            state = "summary posted" if latest.status == "summarized" else "collecting answers"
-            message.sections.append(
-                Section(
-                    text=f"*Latest* ({latest.local_date:%a %d %b}): {sum(flags)}/{len(flags)} "
-                    f"answered, {state}"
+                select(Response.completed_at, Response.cancelled_at).where(
+                    Response.occurrence_id == latest.id
                 )
+            )
+            asked = answered = stopped = 0
+            for done, cancelled in rows.tuples():
+                asked += 1
+                # A cancelled run is asked and not answered, as the summary counts it.
+                stopped += cancelled is not None
+                answered += done is not None and cancelled is None
+            state = "summary posted" if latest.status == "summarized" else "collecting answers"
+            count = f"{answered}/{asked} answered" + (f" ({stopped} stopped)" if stopped else "")
+            message.sections.append(
+                Section(text=f"*Latest* ({latest.local_date:%a %d %b}): {count}, {state}")
             )
         if (waiting := await self._waiting_line(ctx)) is not None:
             message.sections.append(Section(text=waiting))

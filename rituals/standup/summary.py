@@ -40,6 +40,8 @@ class StandupDigest:
     blockers: list[OpenBlocker]
     # What other kinds add: alerts still firing, hypotheses past their deadline.
     notices: list[Notice] = field(default_factory=list)
+    # Asked, but stopped today's run with ``cancel``: counted as not answering.
+    stopped: list[str] = field(default_factory=list)
 
 
 class Summarizer(Protocol):
@@ -54,7 +56,7 @@ class PlainSummarizer:
     """Deterministic headline: who answered and how many blockers are open."""
 
     async def headline(self, digest: StandupDigest) -> str:
-        total = len(digest.answered) + len(digest.missing)
+        total = len(digest.answered) + len(digest.missing) + len(digest.stopped)
         parts = [f"{len(digest.answered)}/{total} answered"]
         if digest.blockers:
             fresh = sum(1 for b in digest.blockers if b.new_today)
@@ -110,6 +112,8 @@ def summary_message(digest: StandupDigest, headline: str, *, full: bool) -> Mess
     notes = []
     if digest.missing:
         notes.append("No answer yet: " + ", ".join(digest.missing))
+    if digest.stopped:
+        notes.append("Stopped today: " + ", ".join(digest.stopped))
     if digest.away:
         notes.append("Away: " + ", ".join(digest.away))
     if not full and digest.answered:

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from typer.testing import CliRunner
 
+from bot.cli import app
 from storage import journal
 from storage.db import Database
 from storage.models import JournalDeadLetter
@@ -49,6 +51,14 @@ async def run(*args: str, env: dict[str, str], stdin: bytes = b"") -> tuple[int,
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
     return proc.returncode or 0, out.decode(), err.decode()
+
+
+def test_help_names_every_ritual() -> None:
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    said = " ".join(result.output.split())
+    for word in ("stand-ups", "retros", "hypotheses", "backlog", "alerts", "weekly digest", "ask"):
+        assert word in said, word
 
 
 async def test_demo_prints_a_standup_summary_with_blockers(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_defaults() -> None:
     assert (s.log_level, s.log_format) == ("INFO", "console")
     assert s.misfire_grace_seconds == 3600
     assert s.misfire_grace.total_seconds() == 3600
-    assert (s.console_user, s.console_channel, s.console_tz) == ("you", "team", "UTC")
+    assert (s.console_user, s.console_channel, s.console_tz) == ("operator", "team", "UTC")
     assert s.console_enabled
     assert not (s.slack_enabled or s.teams_enabled or s.llm_enabled)
 
@@ -84,7 +84,15 @@ def test_empty_values_count_as_unset() -> None:
     s = load_settings({"PORT": "", "SLACK_BOT_TOKEN": "", "RITUALBOT_CONSOLE_USER": ""})
     assert s.port == 3000
     assert s.slack_bot_token is None
-    assert s.console_user == "you"
+    assert s.console_user == "operator"
+
+
+def test_the_console_user_is_the_login_name_else_one_that_reads_as_a_name() -> None:
+    """Replies name the console's user in the third person ("… is on call"), so the
+    fallback is a name, not "you"."""
+    assert load_settings({"USER": "ann", "LOGNAME": "bob"}).console_user == "ann"
+    assert load_settings({"LOGNAME": "bob"}).console_user == "bob"
+    assert load_settings({"USER": " "}).console_user == "operator"
 
 
 def test_an_app_id_that_is_not_a_guid_is_named_at_start() -> None:

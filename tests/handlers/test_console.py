@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 from bot.kinds import registry
 from handlers.console.port import ConsolePort
+from handlers.console.render import render
 from handlers.console.session import ConsoleSession
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
+from rituals.messages import Message, Section
 from rituals.router import Rituals
 from rituals.runtime import Runtime
 from storage.db import Database
@@ -116,3 +118,31 @@ async def test_a_question_left_waiting_is_asked_again_when_the_console_starts(
     await again.session.run()
     await again.delivery.drain()
     assert "Stand-up for #ml — question 2 of 3" in again.screen.getvalue()
+
+
+async def test_asterisks_people_type_are_printed_and_only_bold_markup_is_dropped(
+    sqlite_db: Database,
+) -> None:
+    terminal = Terminal(sqlite_db)
+    shown = await terminal.type("backlog add Fix 2*3 overflow")
+    assert "Fix 2*3 overflow" in shown
+    await terminal.type(
+        "hypothesis add We believe caching will result in speed; we'll know when p99 < 200 "
+        "checkin 0 9 * * 1-5"
+    )
+    shown = await terminal.type("hypothesis show 1")
+    assert "`0 9 * * 1-5`" in shown
+    assert "*" not in shown.replace("`0 9 * * 1-5`", "")
+
+
+def test_the_bold_of_headings_is_dropped_and_stray_asterisks_kept() -> None:
+    message = Message(
+        text="*Latest* (Mon): 1/1 answered",
+        sections=[Section(text="*Blockers*\nNone open."), Section(text="a * b, 2*3, *note")],
+    )
+    assert render("#ml", message).splitlines() == [
+        "[#ml] ritualbot: Latest (Mon): 1/1 answered",
+        "    Blockers",
+        "    None open.",
+        "    a * b, 2*3, *note",
+    ]

@@ -140,6 +140,41 @@ async def test_help_skip_and_cancel_alone_are_commands_while_a_question_waits(
     assert "nothing to skip" in await team.dm(BOB, "skip")
 
 
+async def test_skipping_the_blocker_question_opens_no_blocker(db: Database) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+    await team.dm(ALICE, "shipped the ranker")
+    await team.dm(ALICE, "skip")
+    async with db.session() as session:
+        assert (await session.execute(select(Blocker))).first() is None
+    assert "No open blockers" in await team.type(ALICE, "standup blockers")
+    summary = [p for p in await team.deliver() if p.text.startswith("Stand-up #ml-team")]
+    assert "1/1 answered, no blockers" in summary[0].text
+    assert "Resolve #" not in summary[0].text
+
+
+async def test_a_cancelled_run_counts_as_asked_and_not_answered_in_summary_and_status(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    for text in ("trained", "evaluate", "none"):
+        await team.dm(ALICE, text)
+    await team.dm(BOB, "patched the loader")
+    await team.dm(BOB, "cancel")
+    summary = next(p for p in await team.deliver() if p.text.startswith("Stand-up #ml-team"))
+    assert "1/2 answered" in summary.message.text
+    assert summary.message.context is not None
+    assert "Stopped today: Bob" in summary.message.context
+    assert "Away" not in summary.message.context
+    assert "*Latest* (Mon 23 Nov): 1/2 answered (1 stopped), summary posted" in await team.type(
+        ALICE, "standup status"
+    )
+
+
 async def test_a_malformed_command_with_nothing_asked_gets_usage_help(db: Database) -> None:
     team = Team(db, MONDAY_0700)
     assert "Sorry" in await team.dm(ALICE, "standup setup at 99:00")

@@ -40,6 +40,13 @@ def test_http_manifest_points_everything_at_the_events_endpoint() -> None:
     assert "redirect_urls" not in doc["oauth_config"]
 
 
+def test_the_apps_description_names_every_ritual() -> None:
+    description = manifest("https://bot.example.org")["display_information"]["description"]
+    assert len(description) <= 140  # Slack's limit for the short description
+    for word in ("Stand-ups", "retros", "hypotheses", "backlog", "alerts", "digest", "ask"):
+        assert word in description, word
+
+
 def test_socket_mode_manifest_has_no_urls_and_oauth_adds_the_redirect() -> None:
     doc = manifest("https://bot.example.org", socket_mode=True, oauth=True)
     assert doc["settings"]["socket_mode_enabled"] is True

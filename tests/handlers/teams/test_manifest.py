@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from handlers.teams.manifest import package
+from handlers.teams.manifest import manifest, package
 from tests.handlers.teams.harness import APP_ID
 
 RITUALBOT = str(Path(sys.executable).with_name("ritualbot"))
@@ -68,6 +68,16 @@ def test_the_package_holds_a_manifest_with_the_required_fields_and_the_bot() -> 
         assert len(listed["commands"]) <= 10
         assert all(len(c["title"]) <= 32 for c in listed["commands"])
     assert manifest["validDomains"] == ["bot.example.com"]
+
+
+def test_the_descriptions_name_every_ritual_within_teams_limits() -> None:
+    description = manifest(APP_ID, "https://bot.example.com")["description"]
+    short, full = description["short"], description["full"]
+    assert len(short) <= 80 and len(full) <= 4000
+    for word in ("Stand-ups", "retros", "hypotheses", "backlog", "alerts", "digest", "ask"):
+        assert word in short, word
+    for part in ("stand-ups", "retro", "hypotheses", "backlog", "alerts", "weekly digest", "ask"):
+        assert part in full, part
 
 
 def test_the_icons_have_the_sizes_teams_requires() -> None:

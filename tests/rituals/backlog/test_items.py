@@ -44,6 +44,18 @@ async def test_an_item_is_filed_with_defaults_and_a_number_per_channel(team: Tea
     assert any("Deduplicate the click logs — @Ben Ode" in p.text for p in filed)
 
 
+async def test_assign_to_me_is_offered_only_on_items_nobody_owns(team: Team) -> None:
+    await known(team, ANA, BEN)
+    filed = await team.type(ANA, "backlog add data p1 Deduplicate the click logs @ben")
+    assert "[Done]" in filed and "Assign to me" not in filed
+    await team.type(ANA, "backlog add Fix the loader")
+    assert "[Done]  [Assign to me]" in await team.type(CAL, "backlog show 2")
+    await team.type(CAL, "backlog assign 2 me")
+    shown = await team.type(ANA, "backlog show 2")
+    assert "[Done]" in shown and "Assign to me" not in shown
+    assert "Assign to me" not in await team.type(ANA, "backlog show 1")
+
+
 async def test_each_change_is_recorded_with_who_and_what(team: Team) -> None:
     await known(team, ANA, BEN)
     await team.type(ANA, "backlog add data p1 Deduplicate the click logs")

@@ -10,11 +10,15 @@ from sqlalchemy import select
 
 from bot.kinds import registry
 from rituals.backlog.models import BacklogItem
+from rituals.hypothesis.models import Hypothesis
 from rituals.kinds import Handoff, Registry
 from storage.db import Database
 from storage.models import Channel
+from tests.handlers.alerts.payloads import plain
 from tests.helpers import CHANNEL, Team
+from tests.rituals.alerts.support import connect, send
 from tests.rituals.backlog.support import ANA, BEN, CAL, OTHER_CHANNEL, known, press, say_in
+from tests.rituals.hypothesis.support import SENTENCE as HYPOTHESIS
 
 
 async def closed_retro(team: Team) -> list[tuple[str, str]]:
@@ -39,7 +43,9 @@ async def test_an_action_item_goes_to_the_backlog_once_by_its_button(team: Team)
     assert item.source == "retro:1:action:1"
     assert item.owner_id is not None and item.type == "feature"
     shown = await team.type(ANA, "backlog show 1")
-    assert "From retro:1:action:1" in shown and "Cal: filed from retro:1:action:1" in shown
+    assert "From action A1 of the retro “Sprint 14”" in shown
+    assert "Cal: filed from action A1 of the retro “Sprint 14”" in shown
+    assert "retro:1" not in shown
 
     listed = await team.bot.command(ANA, CHANNEL, "retro actions")
     assert listed is not None
@@ -79,3 +85,37 @@ async def test_without_a_kind_that_takes_tasks_the_retro_shows_no_button(db: Dat
     team = Team(db, datetime(2030, 1, 7, 9, 0, tzinfo=UTC), kinds)
     assert await closed_retro(team) == []
     assert "Nothing here takes tasks" in await press(team, ANA, "retro.task", "1")
+
+
+async def test_an_acknowledged_alerts_item_says_which_alert_it_came_from(team: Team) -> None:
+    token = await connect(team, ANA)
+    await send(team, token, plain(value=0.6, threshold=0.7, severity="critical"))
+    await known(team, BEN)
+    await team.type(BEN, "alerts ack 1")
+    assert "Filed in the backlog as #1" in await press(team, BEN, "alerts.task", "1")
+    shown = await team.type(ANA, "backlog show 1")
+    assert "From alert #1: churn auc" in shown and "filed from alert #1: churn auc" in shown
+    assert "alerts:1" not in shown
+
+
+async def test_a_hypothesis_next_step_says_which_hypothesis_it_came_from(team: Team) -> None:
+    await team.type(ANA, HYPOTHESIS)
+    await team.type(ANA, "hypothesis close 1 validated dedup pays off")
+    async with team.runtime.db.session() as session:
+        (row,) = (await session.execute(select(Hypothesis.id))).scalars()
+    assert "Filed in the backlog as #1" in await press(team, ANA, "hypothesis.next", str(row))
+    shown = await team.type(ANA, "backlog show 1")
+    assert "From hypothesis #1: we believe dedup will result in cleaner labels" in shown, shown
+    assert "hypothesis:" not in shown
+
+
+async def test_a_source_no_kind_knows_is_shown_as_it_is(db: Database) -> None:
+    team = Team(db, datetime(2030, 1, 7, 9, 0, tzinfo=UTC))
+    await team.type(ANA, "backlog add Kick-off")
+    backlog = team.bot.kinds["backlog"]
+    handoff = Handoff("task", "Relabel", "elsewhere:7", label="ticket 7")
+    async with db.session() as session:
+        channel = (await session.execute(select(Channel))).scalar_one()
+        await backlog.take(session, channel, handoff, team.clock.now(), None)
+    shown = await team.type(ANA, "backlog show 2")
+    assert "From elsewhere:7" in shown and "someone: filed from ticket 7" in shown

@@ -73,6 +73,18 @@ async def test_list_show_and_the_history_of_a_hypothesis(team: Team) -> None:
     assert "2030-01-07 invalidated — no lift" in closed
 
 
+async def test_a_closed_hypothesis_shows_no_time_left(team: Team) -> None:
+    await team.type(ANA, SENTENCE + " by 2033-08-01")
+    await team.type(ANA, SENTENCE.replace("dedup", "a bigger model"))
+    await team.type(ANA, "hypothesis close 1 validated dedup pays off")
+    await team.type(ANA, "hypothesis close 2 pivot")
+
+    for number, state in ((1, "validated"), (2, "pivoted")):
+        shown = await team.type(ANA, f"hypothesis show {number}")
+        assert shown.splitlines()[0] == f"Hypothesis #{number} · {state}"
+        assert "left" not in shown and "deadline" not in shown.splitlines()[0]
+
+
 async def test_closing_posts_the_outcome_and_what_was_learned(team: Team) -> None:
     await team.type(ANA, SENTENCE)
     await team.type(ANA, "hypothesis checkin 1 at-risk precision=0.8 slow")

@@ -13,6 +13,7 @@ from tests.rituals.retro.support import (
     CAL,
     OTHER_CHANNEL,
     boards,
+    item_ids,
     known,
     latest_board,
     retros,
@@ -184,6 +185,30 @@ async def test_add_alone_opens_the_form(team: Team) -> None:
     assert [c.value for c in category.choices] == ["start", "stop", "continue", "action"]
     assert text.multiline and not text.choices
     assert anonymous.toggle and anonymous.key == "anonymous"
+
+
+async def test_add_typed_alone_where_there_is_no_form_names_the_open_boards_categories(
+    team: Team,
+) -> None:
+    await team.type(ANA, "retro start Sprint 14 format ssc")
+    reply = await team.type(BEN, "retro add")
+    assert "missing category (start, stop, continue or action)" in reply
+    assert "Try: retro add start" in reply
+    assert "well" not in reply
+
+
+async def test_add_typed_alone_names_the_post_mortems_categories(team: Team) -> None:
+    await team.type(ANA, "retro start Outage format postmortem")
+    reply = await team.type(BEN, "retro add")
+    assert "missing category (happened, impact, cause or change)" in reply
+    assert "Try: retro add happened" in reply
+    assert await item_ids(team.runtime.db) == []
+
+
+async def test_add_typed_alone_with_no_board_names_the_default_categories(team: Team) -> None:
+    reply = await team.type(BEN, "retro add")
+    assert "missing category (well, improve, idea or action)" in reply
+    assert await retros(team.runtime.db) == []
 
 
 async def test_a_named_retros_form_has_no_anonymous_toggle(team: Team) -> None:
