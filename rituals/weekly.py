@@ -9,13 +9,17 @@ recorded as missed (with a log line) after it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals.kinds import Slot
+from rituals.runtime import Runtime
 from rituals.schedule import Schedule, local_date, previous_run
 from storage.models import Ritual
 from storage.queries import insert_ignoring_conflicts
@@ -100,3 +104,60 @@ async def claim(
         )
         return None
     return Claimed(run_id, due)
+
+
+class WeeklyPosts:
+    """What the scheduler asks a kind with a weekly post for: its rituals' versions, each
+    one's slot, and each week's post, claimed once. A kind names its ritual ``kind``, the
+    ``option`` its setting is kept under and its ``runs`` table, and says how to `post`."""
+
+    kind: ClassVar[str]
+    option: ClassVar[str]
+    runs: ClassVar[Any]
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def post(
+        self, session: AsyncSession, ritual: Ritual, claimed: Claimed, now: datetime
+    ) -> None:
+        """Queue this week's post, in the unit of work that claimed it."""
+        raise NotImplementedError
+
+    async def versions(
+        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
+    ) -> dict[int, Hashable]:
+        query = select(Ritual).where(Ritual.kind == self.kind)
+        if ritual_ids is not None:
+            query = query.where(Ritual.id.in_(list(ritual_ids)))
+        rituals = (await session.execute(query)).scalars().all()
+        return {r.id: (r.version, r.tz) for r in rituals if Weekly.of(r, self.option) is not None}
+
+    async def slots(self, ritual_id: int) -> list[Slot]:
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+        found = Weekly.of(ritual, self.option) if ritual is not None and not ritual.paused else None
+        if ritual is None or found is None:
+            return []
+        run: Callable[..., Awaitable[object]] = self.post_due
+        return [Slot("digest", found.schedule(ritual.tz), run, (ritual_id,))]
+
+    async def catch_up(self) -> int:
+        async with self.rt.db.session() as session:
+            ritual_ids = list((await self.versions(session)).keys())
+        return sum([await self.post_due(ritual_id) for ritual_id in ritual_ids])
+
+    async def post_due(self, ritual_id: int) -> int:
+        """Post the week's post last due, once; late past the grace period, record it missed."""
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as session:
+            ritual = await session.get(Ritual, ritual_id)
+            found = Weekly.of(ritual, self.option) if ritual is not None else None
+            if ritual is None or found is None or ritual.paused:
+                return 0
+            claimed = await claim(session, ritual, found, self.runs, now, self.rt.grace)
+            if claimed is None:
+                return 0
+            await self.post(session, ritual, claimed, now)
+        self.rt.sent_later()
+        return 1

@@ -8,22 +8,21 @@ digest's zone) to the minute it goes out, so Friday's at 16:00 covers Saturday t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Hashable
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.digest import message, written
 from rituals.digest.grammar import WORD
 from rituals.digest.models import DigestRun
-from rituals.kinds import Peers, Slot
+from rituals.kinds import Peers
 from rituals.llm import summaries
 from rituals.runtime import Runtime
 from rituals.schedule import local_date, local_instant
-from rituals.weekly import Weekly, claim
+from rituals.weekly import Claimed, Weekly, WeeklyPosts
 from rituals.where import where_of
 from storage.models import Channel, Ritual
 
@@ -84,55 +83,26 @@ async def post(
     return outbox_id
 
 
-class Digests:
-    """What the scheduler asks the digest kind for: versions, slots, and the runs."""
+class Digests(WeeklyPosts):
+    """The digest kind's weekly post: every kind's week, written for readers outside."""
+
+    kind = KIND
+    option = OPTION
+    runs = DigestRun
 
     def __init__(self, runtime: Runtime, peers: Callable[[], Peers]) -> None:
-        self.rt = runtime
+        super().__init__(runtime)
         self._peers = peers
 
-    async def versions(
-        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
-    ) -> dict[int, Hashable]:
-        query = select(Ritual).where(Ritual.kind == KIND)
-        if ritual_ids is not None:
-            query = query.where(Ritual.id.in_(list(ritual_ids)))
-        rituals = (await session.execute(query)).scalars().all()
-        return {r.id: (r.version, r.tz) for r in rituals if setting(r) is not None}
-
-    async def slots(self, ritual_id: int) -> list[Slot]:
-        async with self.rt.db.session() as session:
-            ritual = await session.get(Ritual, ritual_id)
-        found = setting(ritual) if ritual is not None and not ritual.paused else None
-        if ritual is None or found is None:
-            return []
-        run: Callable[..., Awaitable[object]] = self.post_due
-        return [Slot("digest", found.schedule(ritual.tz), run, (ritual_id,))]
-
-    async def catch_up(self) -> int:
-        async with self.rt.db.session() as session:
-            ritual_ids = list((await self.versions(session)).keys())
-        return sum([await self.post_due(ritual_id) for ritual_id in ritual_ids])
-
-    async def post_due(self, ritual_id: int) -> int:
-        """Post the digest last due, once; late past the grace period, record it missed."""
-        now = self.rt.clock.now()
-        async with self.rt.db.session() as session:
-            ritual = await session.get(Ritual, ritual_id)
-            found = setting(ritual) if ritual is not None else None
-            if ritual is None or found is None or ritual.paused:
-                return 0
-            claimed = await claim(session, ritual, found, DigestRun, now, self.rt.grace)
-            if claimed is None:
-                return 0
-            await post(
-                self.rt,
-                self._peers(),
-                session,
-                ritual,
-                claimed.due,
-                now,
-                dedup_key=f"digest:{claimed.run_id}",
-            )
-        self.rt.sent_later()
-        return 1
+    async def post(
+        self, session: AsyncSession, ritual: Ritual, claimed: Claimed, now: datetime
+    ) -> None:
+        await post(
+            self.rt,
+            self._peers(),
+            session,
+            ritual,
+            claimed.due,
+            now,
+            dedup_key=f"digest:{claimed.run_id}",
+        )

@@ -9,8 +9,7 @@ processes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Hashable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +19,10 @@ from rituals.context import CommandContext
 from rituals.hypothesis import store, views
 from rituals.hypothesis.grammar import HypothesisDigest
 from rituals.hypothesis.models import Hypothesis, HypothesisDigestRun
-from rituals.kinds import Slot
 from rituals.messages import Message, Section
 from rituals.reply import Reply, say
-from rituals.runtime import Runtime
-from rituals.schedule import Schedule, local_date
-from rituals.weekly import DAY_NAMES, Weekly, claim, set_on
+from rituals.schedule import local_date
+from rituals.weekly import DAY_NAMES, Claimed, Weekly, WeeklyPosts, set_on
 from rituals.where import where_of
 from storage.models import Channel, Ritual
 
@@ -33,16 +30,6 @@ STALE_AFTER = timedelta(days=8)
 SECTION_CHARS = 2800
 MAX_LINES = 100  # overdue and stale first; a chat message holds no more
 OPTION = "digest"  # where the day and time are kept on the ritual row
-
-
-def settings(ritual: Ritual) -> tuple[int, time] | None:
-    found = Weekly.of(ritual, OPTION)
-    return None if found is None else (found.weekday, found.at)
-
-
-def weekly(ritual: Ritual) -> Schedule | None:
-    found = Weekly.of(ritual, OPTION)
-    return None if found is None else found.schedule(ritual.tz)
 
 
 async def command(ctx: CommandContext, channel: Channel, command: HypothesisDigest) -> Reply:
@@ -126,52 +113,20 @@ def _chunks(lines: list[str]) -> list[str]:
     return chunks
 
 
-class Digests:
-    """What the scheduler asks the hypothesis kind for: versions, slots, and the runs."""
+class Digests(WeeklyPosts):
+    """The hypothesis kind's weekly digest of its open bets."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
+    kind = store.KIND
+    option = OPTION
+    runs = HypothesisDigestRun
 
-    async def versions(
-        self, session: AsyncSession, ritual_ids: Collection[int] | None = None
-    ) -> dict[int, Hashable]:
-        query = select(Ritual).where(Ritual.kind == store.KIND)
-        if ritual_ids is not None:
-            query = query.where(Ritual.id.in_(list(ritual_ids)))
-        rituals = (await session.execute(query)).scalars().all()
-        return {r.id: (r.version, r.tz) for r in rituals if settings(r) is not None}
-
-    async def slots(self, ritual_id: int) -> list[Slot]:
-        async with self.rt.db.session() as session:
-            ritual = await session.get(Ritual, ritual_id)
-        schedule = weekly(ritual) if ritual is not None and not ritual.paused else None
-        if schedule is None:
-            return []
-        run: Callable[..., Awaitable[object]] = self.post_due
-        return [Slot("digest", schedule, run, (ritual_id,))]
-
-    async def catch_up(self) -> int:
-        async with self.rt.db.session() as session:
-            ritual_ids = list((await self.versions(session)).keys())
-        return sum([await self.post_due(ritual_id) for ritual_id in ritual_ids])
-
-    async def post_due(self, ritual_id: int) -> int:
-        """Post the digest last due, once; late past the grace period, record it missed."""
-        now = self.rt.clock.now()
-        async with self.rt.db.session() as session:
-            ritual = await session.get(Ritual, ritual_id)
-            setting = Weekly.of(ritual, OPTION) if ritual is not None else None
-            if ritual is None or setting is None or ritual.paused:
-                return 0
-            claimed = await claim(session, ritual, setting, HypothesisDigestRun, now, self.rt.grace)
-            if claimed is None:
-                return 0
-            where = await where_of(session, ritual.channel_id)
-            await outbound.queue(
-                session,
-                where.post(dedup_key=f"hypothesis-digest:{claimed.run_id}"),
-                await render(session, ritual, now),
-                now,
-            )
-        self.rt.sent_later()
-        return 1
+    async def post(
+        self, session: AsyncSession, ritual: Ritual, claimed: Claimed, now: datetime
+    ) -> None:
+        where = await where_of(session, ritual.channel_id)
+        await outbound.queue(
+            session,
+            where.post(dedup_key=f"hypothesis-digest:{claimed.run_id}"),
+            await render(session, ritual, now),
+            now,
+        )
