@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.kinds import Recall, Recalled
 from rituals.llm.search import matching
+from rituals.standup.answering import SKIPPED
 from rituals.standup.roster import KIND, display
 from rituals.standup.summary import short_label
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
@@ -25,7 +26,12 @@ async def recall(
         .join(Occurrence, Occurrence.id == Response.occurrence_id)
         .join(Ritual, Ritual.id == Occurrence.ritual_id)
         .join(Member, Member.id == Response.member_id)
-        .where(Ritual.channel_id == channel.id, Ritual.kind == KIND, condition)
+        .where(
+            Ritual.channel_id == channel.id,
+            Ritual.kind == KIND,
+            Answer.text != SKIPPED,  # a question passed over said nothing to draw on
+            condition,
+        )
         .order_by(ranked.desc(), Occurrence.local_date.desc(), Answer.id)
         .limit(limit)
     )

@@ -124,6 +124,18 @@ async def test_a_question_matching_nothing_stored_gets_nothing_found(
     assert fake_openai.bodies == []
 
 
+async def test_a_question_passed_over_with_skip_is_no_passage(db: Database) -> None:
+    team = Team(db, MONDAY)
+    await team.type(ANA, "standup setup at 09:30 days mon-fri tz UTC summary 18:00")
+    await team.type(ANA, "standup now")
+    await team.dm(ANA, "trained the ranker v3")
+    await team.dm(ANA, "skip")
+
+    reply, _ = await ask(team, "what was skipped?")
+
+    assert reply.startswith("Nothing found"), reply
+
+
 async def test_without_a_model_the_passages_themselves_answer(db: Database) -> None:
     team = await history(db, None)
 
