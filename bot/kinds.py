@@ -30,4 +30,4 @@ def hook_readers() -> dict[str, BodyReader]:
     senders post (plain JSON, Alertmanager, Grafana) into what the kind takes."""
     from handlers.hooks import alerts
 
-    return {alerts.WORD: alerts.read}
+    return {"alerts": alerts.read}

@@ -1,5 +1,5 @@
 """The alert webhook's reader: the three bodies senders post to ``/hooks/alerts/{token}``,
-told apart by their shape, validated, and turned into the alerts kind's neutral `Batch`:
+told apart by their shape, validated, and turned into the neutral `rituals.signals.Batch`:
 
 - a plain alert or raw value: ``{"model", "metric", "value", "threshold", "severity",
   "message"}`` (``status`` and ``labels`` optional; with only a value, the channel's rules
@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from handlers.hooks.bodies import BadBody, json_body
-from rituals.alerts.events import (
+from rituals.signals import (
     FIRING,
     AlertEvent,
     Batch,
@@ -26,9 +26,8 @@ from rituals.alerts.events import (
     digest,
     plain_identity,
 )
-from rituals.alerts.grammar import WORD  # the kind whose webhook posts these bodies
 
-__all__ = ["WORD", "parse", "read"]
+__all__ = ["parse", "read"]
 
 MAX_ALERTS = 1000
 MAX_LABELS = 64

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals import permissions
 from rituals.alerts import channel, incidents, keys, recall, week
 from rituals.alerts import grammar as g
-from rituals.alerts.events import Batch
 from rituals.alerts.intake import OPS, Intake
 from rituals.alerts.models import AlertHook, AlertRule
 from rituals.commands import Command
@@ -25,6 +24,7 @@ from rituals.kinds import HookReply, Kind, Notice, Recall, Recalled, Sweep, Week
 from rituals.messages import Message
 from rituals.people import display, find
 from rituals.reply import Reply, say
+from rituals.signals import Batch
 from rituals.signing import signing_key
 from storage.models import Channel, Ritual
 

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound, permissions
 from rituals.alerts import cards, channel
-from rituals.alerts.events import FIRING, RESOLVED
 from rituals.alerts.models import Alert, AlertGroup, AlertRule
 from rituals.alerts.post import publish
 from rituals.context import CommandContext
@@ -19,6 +18,7 @@ from rituals.kinds import Handoff, Notice, Peers
 from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.people import display
 from rituals.reply import Reply, say
+from rituals.signals import FIRING, RESOLVED
 from rituals.telemetry import ALERTS_ESCALATED
 from rituals.where import where_of
 from storage.models import Channel, Member, Ritual

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.alerts import cards, channel
-from rituals.alerts.events import FIRING, RESOLVED, AlertEvent, Batch, MetricValue, digest
 from rituals.alerts.models import Alert, AlertGroup, AlertRule
 from rituals.alerts.post import publish
 from rituals.kinds import Handoff, Peers
 from rituals.messages import Button, Message
+from rituals.signals import FIRING, RESOLVED, AlertEvent, Batch, MetricValue, digest
 from rituals.telemetry import ALERTS_DEDUPLICATED, ALERTS_RECEIVED
 from rituals.where import where_of
 from storage.models import Ritual

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from handlers.hooks import BadBody
 from handlers.hooks.alerts import read
-from rituals.alerts.events import FIRING, RESOLVED, Batch
+from rituals.signals import FIRING, RESOLVED, Batch
 from tests.handlers.alerts.payloads import alertmanager, am_alert, grafana, plain
 from tests.handlers.alerts.shapes import JSON_VALUES, reshaped
 

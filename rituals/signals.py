@@ -1,5 +1,6 @@
-"""What an alert webhook delivers, as the domain sees it: whichever sender posted it (a
-plain JSON alert, Alertmanager, Grafana), the edge turns it into these.
+"""Monitoring signals, the domain's neutral model of what an alert webhook delivers: the
+edge turns whatever a sender posted (a plain JSON alert, Alertmanager, Grafana) into these,
+as it turns chat payloads into messages, so no edge needs a ritual kind's package.
 """
 
 from __future__ import annotations
