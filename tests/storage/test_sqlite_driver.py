@@ -1,0 +1,89 @@
+"""SQLite statements through the one-trip driver: the same results SQLAlchemy's own aiosqlite
+adapter gives, in one hand-off to the connection's thread per statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from storage.db import Database
+from storage.models import Workspace
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every hand-off to aiosqlite's thread, by what it ran."""
+    seen: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    yield seen
+
+
+def _workspace(n: int) -> dict[str, Any]:
+    return {"platform": "slack", "external_id": f"T{n}", "created_at": NOW}
+
+
+async def test_a_select_is_one_trip_to_the_thread(sqlite_db: Database, trips: list[str]) -> None:
+    async with sqlite_db.session() as session:
+        session.add(Workspace(**_workspace(1)))
+    async with sqlite_db.engine.connect() as connection:
+        trips.clear()
+        rows = (await connection.execute(select(Workspace.external_id))).all()
+        assert len(trips) == 1
+    assert rows == [("T1",)]
+
+
+async def test_rows_counts_and_new_ids_come_back_as_sqlalchemy_expects(
+    sqlite_db: Database,
+) -> None:
+    async with sqlite_db.engine.begin() as connection:
+        many = await connection.execute(insert(Workspace), [_workspace(n) for n in range(5)])
+        assert many.rowcount == 5
+        one = await connection.execute(insert(Workspace).values(**_workspace(9)))
+        assert one.inserted_primary_key is not None and one.inserted_primary_key[0] == 6
+        changed = await connection.execute(
+            update(Workspace).where(Workspace.id > 3).values(name="late")
+        )
+        assert changed.rowcount == 3
+        assert await connection.scalar(select(func.count()).select_from(Workspace)) == 6
+        nothing = await connection.execute(select(Workspace).where(Workspace.id < 0))
+        assert nothing.all() == []
+
+
+async def test_a_failing_statement_raises_sqlalchemys_error_and_writes_nothing(
+    sqlite_db: Database,
+) -> None:
+    async with sqlite_db.engine.begin() as connection:
+        await connection.execute(insert(Workspace).values(**_workspace(1)))
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.engine.begin() as connection:
+            await connection.execute(insert(Workspace).values(**_workspace(2)))
+            await connection.execute(insert(Workspace).values(**_workspace(1)))
+    with pytest.raises(OperationalError, match="no such table"):
+        async with sqlite_db.engine.connect() as connection:
+            await connection.execute(text("SELECT * FROM no_such_table"))
+    async with sqlite_db.engine.connect() as connection:
+        names = (await connection.scalars(select(Workspace.external_id))).all()
+    assert names == ["T1"]
+
+
+async def test_server_side_results_still_stream(sqlite_db: Database) -> None:
+    async with sqlite_db.engine.begin() as connection:
+        await connection.execute(insert(Workspace), [_workspace(n) for n in range(300)])
+    async with sqlite_db.engine.connect() as connection:
+        stream = await connection.stream(select(Workspace.id).order_by(Workspace.id))
+        seen = [row.id async for row in stream]
+    assert seen == list(range(1, 301))
