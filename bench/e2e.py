@@ -17,7 +17,8 @@ Each runs on SQLite and, when PostgreSQL answers at BENCH_PG_DSN (default the ma
 fresh PostgreSQL database.
 
 Run: `.venv/bin/python bench/e2e.py [--requests N] [--concurrency C] [--members M]
-[--scenarios status,writes,burst] [--databases sqlite,postgresql]`; BENCH_PROFILE=FILE leaves
+[--scenarios status,writes,burst] [--databases sqlite,postgresql] [--workers N]`, where
+``--workers`` is ritualbot's RITUALBOT_WORKERS on PostgreSQL; BENCH_PROFILE=FILE leaves
 ritualbot's CPU profile in FILE.PID.
 """
 
@@ -138,23 +139,52 @@ async def fake_slack(fake: FakeSlack) -> AsyncIterator[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time a process has used so far (Linux): steadier than wall time on a busy machine."""
+    """CPU time a process and its workers have used so far (Linux): steadier than wall time
+    on a busy machine."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(OSError):
+            for child in (task / "children").read_text().split():
+                with suppress(OSError):
+                    used += cpu_seconds(int(child))
+    return used
+
+
+async def all_workers_up(port: int, workers: int) -> None:
+    """Until each of ``workers`` answers on the port: connections made before one is up would
+    all stay with the others."""
+    seen: set[int] = set()
+    for _ in range(600):
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            for _ in range(8):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    seen.add((await response.json()).get("worker", 0))
+        if len(seen) >= workers:
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"only workers {sorted(seen)} of {workers} came up")
 
 
 CPU: dict[str, int] = {}
+# ritualbot's RITUALBOT_WORKERS on PostgreSQL (SQLite always runs one).
+WORKERS = {"postgresql": 1}
 
 
 @asynccontextmanager
 async def server(kind: str, api_port: int, database: str) -> AsyncIterator[str]:
     """ritualbot or the bare app in a process of its own; yields its events URL."""
     port = free_port()
+    workers = WORKERS["postgresql"] if kind == "ours" and "postgresql" in database else 1
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
     args += ["--api-port", str(api_port), "--database", database or "none"]
+    args += ["--workers", str(workers)]
     process = await asyncio.create_subprocess_exec(*args, cwd=ROOT)
     try:
         await wait_until_up(port)
+        if workers > 1:
+            await all_workers_up(port, workers)
         CPU["pid"] = process.pid
         path = "/api/messages" if kind.startswith("teams") else "/slack/events"
         yield f"http://127.0.0.1:{port}{path}"
@@ -439,7 +469,11 @@ async def databases(tmp: Path, which: set[str]) -> AsyncIterator[tuple[str, str]
     base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield "PostgreSQL", f"{base}/{name}"
+        workers = WORKERS["postgresql"]
+        yield (
+            ("PostgreSQL" if workers == 1 else f"PostgreSQL ({workers} workers)"),
+            f"{base}/{name}",
+        )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -534,6 +568,7 @@ async def serve(args: argparse.Namespace) -> None:
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=api,
         RITUALBOT_LOG_LEVEL="WARNING",
+        RITUALBOT_WORKERS=str(args.workers),
     )
 
 
@@ -546,12 +581,17 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--watch", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="ritualbot's RITUALBOT_WORKERS on PostgreSQL"
+    )
     servers = ["ours", "bare", "teams-ours", "teams-bare"]
     parser.add_argument("--serve", choices=servers, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.serve:
+        WORKERS["postgresql"] = args.workers
     asyncio.run(serve(args) if args.serve else measure(args))
 
 

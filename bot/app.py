@@ -20,6 +20,7 @@ from bot.logging import configure_logging
 from bot.scheduler import RitualScheduler
 from bot.settings import Settings
 from bot.web import init_app, serve
+from bot.workers import Workers
 from handlers.console.port import ConsolePort
 from handlers.console.session import ConsoleSession
 from handlers.journal import Journal
@@ -224,9 +225,12 @@ def model(settings: Settings) -> Model:
     ).warm()
 
 
-def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]]:
+def lifetimes(
+    bot: Bot, *, first: bool = True
+) -> list[Callable[[web.Application], AsyncIterator[None]]]:
     """Start-up and shut-down in order: the database, outbound HTTP pools, delivery, the
-    journal's worker (which queues replies for delivery), the scheduler, inbound sockets."""
+    journal's worker (which queues replies for delivery), the scheduler, inbound sockets.
+    Of several workers only the ``first`` runs the scheduler and holds Socket Mode."""
 
     async def database(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -249,6 +253,8 @@ def lifetimes(bot: Bot) -> list[Callable[[web.Application], AsyncIterator[None]]
         await bot.scheduler.shutdown()
 
     held = [console_role(bot)] if bot.console is not None else []
+    if not first:
+        return [database, *bot.clients, delivery, journal]
     return [database, *held, *bot.clients, delivery, journal, scheduler, *bot.connections]
 
 
@@ -346,27 +352,61 @@ async def prepare_database(db: Database) -> None:
         raise StartupError(f"DATABASE_URL: cannot use the database: {_first_line(exc)}") from exc
 
 
-async def run(settings: Settings, *, console: bool | None = None, **kwargs: object) -> int:
-    """Serve until a signal arrives or the console session ends."""
-    console_on = settings.console_enabled and (sys.stdin.isatty() if console is None else console)
+def _check_workers(settings: Settings, console_on: bool) -> None:
+    if settings.workers == 1:
+        return
+    if settings.database_url.startswith("sqlite"):
+        raise StartupError(
+            "RITUALBOT_WORKERS: SQLite takes one writer at a time, so more workers would "
+            "only wait for each other; set it to 1, or use PostgreSQL"
+        )
+    if console_on:
+        raise StartupError(
+            "RITUALBOT_WORKERS: the console is one terminal in one process; set it to 1, "
+            "or run with --no-console"
+        )
+
+
+async def run(
+    settings: Settings, *, console: bool | None = None, worker: int = 0, **kwargs: object
+) -> int:
+    """Serve until a signal arrives or the console session ends; with RITUALBOT_WORKERS above
+    1, the first worker (0) starts and watches the others, which skip the scheduler."""
+    console_on = (
+        worker == 0
+        and settings.console_enabled
+        and (sys.stdin.isatty() if console is None else console)
+    )
     quiet = console_on and "log_level" not in settings.model_fields_set
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
+    _check_workers(settings, console_on)
+    if settings.workers > 1:
+        structlog.contextvars.bind_contextvars(worker=worker)
     bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
     await prepare_database(bot.db)
     if bot.console is not None:
         await claim_console(bot)
-    app = init_app(db=bot.db, lifetimes=lifetimes(bot), extra_routes=bot.add_routes)
+    app = init_app(
+        db=bot.db,
+        lifetimes=lifetimes(bot, first=worker == 0),
+        extra_routes=bot.add_routes,
+        worker=worker if settings.workers > 1 else None,
+    )
     # Everything loaded so far lives as long as the process: keep the collector from
     # scanning it again, which would otherwise pause the server for tens of milliseconds.
     gc.collect()
     gc.freeze()
     try:
-        runner = await serve(app, settings.host, settings.port)
+        runner = await serve(app, settings.host, settings.port, shared=settings.workers > 1)
     except OSError as exc:
         await bot.db.dispose()
         where = f"{settings.host}:{settings.port}"
         raise StartupError(f"HOST/PORT: cannot listen on {where}: {exc.strerror or exc}") from exc
-    if settings.console_enabled and not console_on:
+    others = None
+    if worker == 0 and settings.workers > 1:
+        others = Workers(settings, settings.workers)
+        others.start()
+    if settings.console_enabled and not console_on and worker == 0:
         log.warning(
             "no platform credentials and no terminal: serving HTTP only"
             + (", with the Emulator's /api/messages" if "teams" in bot.platforms else "")
@@ -389,5 +429,8 @@ async def run(settings: Settings, *, console: bool | None = None, **kwargs: obje
     await bot.stop.wait()
     if console_task is not None and not console_task.done():
         console_task.cancel()
-    await runner.cleanup()
+    if others is not None:
+        await asyncio.gather(others.stop(), runner.cleanup())
+    else:
+        await runner.cleanup()
     return 0

@@ -51,6 +51,7 @@ _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 _LOCALTIME = Path("/etc/localtime")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_ADMIN_ID = 128  # as long as a user id any platform sends
+MAX_WORKERS = 64
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 LogFormat = Literal["console", "json"]
@@ -235,6 +236,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="RITUALBOT_LOG_LEVEL")
     log_format: LogFormat = Field("console", validation_alias="RITUALBOT_LOG_FORMAT")
     misfire_grace_seconds: int = Field(3600, validation_alias="RITUALBOT_MISFIRE_GRACE_SECONDS")
+    # Processes serving the one port (PostgreSQL only): one per core the host can spare.
+    workers: int = Field(1, validation_alias="RITUALBOT_WORKERS")
     console_user: str = Field(CONSOLE_USER, validation_alias="RITUALBOT_CONSOLE_USER")
     console_channel: str = Field("team", validation_alias="RITUALBOT_CONSOLE_CHANNEL")
     console_tz: str = Field("UTC", validation_alias="RITUALBOT_CONSOLE_TZ")
@@ -418,6 +421,14 @@ class Settings(BaseSettings):
         text = str(_text(value))
         if isinstance(value, bool) or not _is_number(text):
             raise ValueError(f"expected a whole number of seconds (0 or more), got {text!r}")
+        return int(text)
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> int:
+        text = str(_text(value))
+        if isinstance(value, bool) or not _is_number(text) or not 1 <= int(text) <= MAX_WORKERS:
+            raise ValueError(f"expected a whole number from 1 to {MAX_WORKERS}, got {text!r}")
         return int(text)
 
     @field_validator("console_tz", mode="before")

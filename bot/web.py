@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 DB_KEY: web.AppKey[Database] = web.AppKey("db", Database)
+WORKER_KEY: web.AppKey[int | None] = web.AppKey("worker")
 HEALTH_TIMEOUT_SECONDS = 2.0
 MAX_BODY_BYTES = 1024 * 1024
 _QUIET_PATHS = frozenset({"/healthz", "/metrics"})
@@ -82,9 +83,10 @@ async def _healthz(request: web.Request) -> web.Response:
         problem = type(exc).__name__
         log.warning("database health check failed", error=str(exc).splitlines()[0][:300])
     else:
-        return web.json_response(
-            {"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"}
-        )
+        healthy: dict[str, object] = {"status": "ok", "database": "ok"}
+        if request.app[WORKER_KEY] is not None:
+            healthy["worker"] = request.app[WORKER_KEY]
+        return web.json_response(healthy, headers={"Cache-Control": "no-store"})
     return web.json_response(
         {"status": "unavailable", "database": problem},
         status=503,
@@ -101,10 +103,12 @@ def init_app(
     db: Database,
     lifetimes: Sequence[Lifetime] = (),
     extra_routes: Callable[[web.Application], None] | None = None,
+    worker: int | None = None,
 ) -> web.Application:
     """Build the application; `lifetimes` run in order at start-up and in reverse at shutdown.
 
     The app carries its own access and server loggers, so a test server logs as `serve` does.
+    With several workers, ``worker`` says in health answers which one answered.
     """
     app = web.Application(
         middlewares=[_errors],
@@ -112,6 +116,7 @@ def init_app(
         handler_args={"access_log_class": _AccessLogger, "logger": _ServerLog()},
     )
     app[DB_KEY] = db
+    app[WORKER_KEY] = worker
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.extend(lifetimes)
@@ -165,12 +170,15 @@ class _AccessLogger(AbstractAccessLogger):
             log.info("request", **fields)
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start listening and hand back the runner; the caller owns `await runner.cleanup()`."""
+async def serve(
+    app: web.Application, host: str, port: int, *, shared: bool = False
+) -> web.AppRunner:
+    """Start listening and hand back the runner; the caller owns `await runner.cleanup()`.
+    A ``shared`` port is bound with SO_REUSEPORT, for several workers to take turns on."""
     runner = web.AppRunner(app)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=shared or None).start()
     except BaseException:
         await runner.cleanup()
         raise

@@ -32,6 +32,7 @@ def test_defaults() -> None:
     assert (s.log_level, s.log_format) == ("INFO", "console")
     assert s.misfire_grace_seconds == 3600
     assert s.misfire_grace.total_seconds() == 3600
+    assert s.workers == 1
     assert (s.console_user, s.console_channel, s.console_tz) == ("operator", "team", "UTC")
     assert s.console_enabled
     assert not (s.slack_enabled or s.teams_enabled or s.llm_enabled)
@@ -149,6 +150,14 @@ def test_an_app_id_that_is_not_a_guid_is_named_at_start() -> None:
             {"RITUALBOT_MISFIRE_GRACE_SECONDS": "-5"},
             "RITUALBOT_MISFIRE_GRACE_SECONDS: expected a whole number of seconds (0 or more), "
             "got '-5'",
+        ),
+        (
+            {"RITUALBOT_WORKERS": "0"},
+            "RITUALBOT_WORKERS: expected a whole number from 1 to 64, got '0'",
+        ),
+        (
+            {"RITUALBOT_WORKERS": "two"},
+            "RITUALBOT_WORKERS: expected a whole number from 1 to 64, got 'two'",
         ),
         (
             {"RITUALBOT_ADMINS": "29:alice, Alice Smith"},
