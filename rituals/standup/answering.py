@@ -73,13 +73,12 @@ class Answering:
                 {"id": response_id},
             )
         ).scalar_one()
-        occurrence = (
+        occurrence, ritual = (
             await session.execute(
                 prepared(session, "standup occurrence locked", _occurrence_locked),
                 {"id": occurrence_id},
             )
-        ).scalar_one()
-        ritual = await session.get_one(Ritual, occurrence.ritual_id)
+        ).one()
         return response, occurrence, ritual
 
     async def answer_pending(
@@ -376,9 +375,11 @@ def _response_locked() -> Any:
 
 
 def _occurrence_locked() -> Any:
+    """The occurrence, shared-locked, with its ritual in the same statement."""
     return (
-        select(Occurrence)
+        select(Occurrence, Ritual)
+        .join(Ritual, Ritual.id == Occurrence.ritual_id)
         .where(Occurrence.id == bindparam("id"))
-        .with_for_update(read=True)
+        .with_for_update(read=True, of=Occurrence)
         .execution_options(populate_existing=True)
     )
