@@ -87,7 +87,6 @@ _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -125,7 +124,7 @@ class Database:
         """A unit of work: committed when the block ends, rolled back if it raises.
 
         On SQLite, one file takes one writer at a time and a writer that finds it busy
-        sleeps in steps of up to 100 ms; units of work in this process therefore take turns
+        waits in steps of up to 100 ms; units of work in this process therefore take turns
         (in arrival order) before they touch the file. A unit of work opened inside another
         one of the same task goes ahead: it already holds the turn.
         """

@@ -1,14 +1,25 @@
-"""aiosqlite as SQLAlchemy drives it, with one trip to the connection's thread per statement.
+"""aiosqlite as SQLAlchemy drives it, with statements run where they are cheapest.
 
-SQLAlchemy's aiosqlite adapter makes four trips for each statement (open a cursor, execute,
-fetch, close), each a queue hand-off to aiosqlite's thread and a wake-up of the event loop
-back; on a request that runs a handful of statements those trips cost more CPU than SQLite
-itself. Here the cursor's whole life runs in the thread as one call.
+SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's thread for each statement
+(open a cursor, execute, fetch, close), each a queue hand-off and a wake-up of the event loop
+back; on a request that runs a handful of indexed statements those trips cost several times
+what SQLite itself does. Here a statement runs in the event loop's own thread, which is
+cheapest for the small ones a request runs, and goes to the connection's thread as one call
+when it would hold the loop up:
+
+- when the file is locked by another process (it is tried without waiting first; the thread
+  then waits up to ``BUSY_WAIT_MS`` for the lock, as SQLite's busy timeout would);
+- when the same SQL once took longer than ``INLINE_AT_MOST`` seconds (a big fan-out or a
+  search), from then on.
+
+Commits and rollbacks stay in the thread: a commit may checkpoint the write-ahead log, which
+writes the database file.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import deque
 from typing import Any
 
@@ -19,7 +30,16 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 
-__all__ = ["one_trip_dbapi"]
+__all__ = ["BUSY_WAIT_MS", "INLINE_AT_MOST", "one_trip_dbapi"]
+
+# How long a statement may wait for another process's lock on the file (in the thread).
+BUSY_WAIT_MS = 10_000
+# A statement that took longer than this in the loop's thread runs in the connection's from
+# then on: the loop answers every other request meanwhile.
+INLINE_AT_MOST = 0.002
+_SLOW: set[str] = set()
+_SLOW_AT_MOST = 1_000  # kinds of slow SQL remembered; a bounded set, past it all go inline
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 # What one statement leaves behind: description, rows, lastrowid, rowcount.
 _Outcome = tuple[Any, list[Any], int | None, int]
@@ -41,15 +61,47 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
+def _waiting(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """The statement in the connection's thread, waiting for the file's lock if need be."""
+    connection.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+    try:
+        return _run(connection, operation, parameters, many)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+def _locked_out(error: sqlite3.OperationalError) -> bool:
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _BUSY
+
+
+async def _here_or_there(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """A coroutine even when it runs here: SQLAlchemy's greenlet bridge expects one."""
+    raw = connection._conn
+    if operation not in _SLOW:
+        started = time.perf_counter()
+        try:
+            outcome = _run(raw, operation, parameters, many)
+        except sqlite3.OperationalError as error:
+            if not _locked_out(error):
+                raise
+        else:
+            if time.perf_counter() - started > INLINE_AT_MOST and len(_SLOW) < _SLOW_AT_MOST:
+                _SLOW.add(operation)
+            return outcome
+    return await connection._execute(_waiting, raw, operation, parameters, many)
+
+
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         try:
-            outcome = self.await_(
-                connection._execute(_run, connection._conn, operation, parameters, many)
-            )
+            outcome = self.await_(_here_or_there(connection, operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self.description, rows, self.lastrowid, self.rowcount = outcome
@@ -71,6 +123,8 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
 class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        # Used from the loop's thread too, and never left sleeping there on a lock.
+        kw.update(check_same_thread=False, timeout=0)
         adapted = super().connect(*arg, **kw)
         if type(adapted) is not AsyncAdapt_aiosqlite_connection:
             return adapted  # the sync fallback some tools use keeps SQLAlchemy's own cursor
@@ -78,5 +132,7 @@ class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
 
 
 def one_trip_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
-    """The DBAPI module to hand `create_async_engine(..., module=...)` for aiosqlite URLs."""
+    """The DBAPI module to hand `create_async_engine(..., module=...)` for aiosqlite URLs.
+    Its connections keep SQLite's busy timeout at 0 (leave `PRAGMA busy_timeout` alone): a
+    statement tried in the loop's thread must never sleep there waiting for a lock."""
     return _OneTripDbapi(aiosqlite, sqlite3)

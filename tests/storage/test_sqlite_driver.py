@@ -1,8 +1,10 @@
-"""SQLite statements through the one-trip driver: the same results SQLAlchemy's own aiosqlite
-adapter gives, in one hand-off to the connection's thread per statement."""
+"""SQLite statements through our driver: the same results SQLAlchemy's own aiosqlite adapter
+gives, run in the event loop's thread unless they would hold it up."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from storage import sqlite_driver
 from storage.db import Database
 from storage.models import Workspace
 
@@ -36,14 +39,57 @@ def _workspace(n: int) -> dict[str, Any]:
     return {"platform": "slack", "external_id": f"T{n}", "created_at": NOW}
 
 
-async def test_a_select_is_one_trip_to_the_thread(sqlite_db: Database, trips: list[str]) -> None:
+async def test_a_small_select_runs_in_the_loops_own_thread(
+    sqlite_db: Database, trips: list[str]
+) -> None:
     async with sqlite_db.session() as session:
         session.add(Workspace(**_workspace(1)))
     async with sqlite_db.engine.connect() as connection:
         trips.clear()
         rows = (await connection.execute(select(Workspace.external_id))).all()
-        assert len(trips) == 1
+        assert trips == []
     assert rows == [("T1",)]
+
+
+async def test_a_statement_locked_out_by_another_process_waits_in_the_thread_not_the_loop(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    other = sqlite3.connect(sqlite_db.engine.url.database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write, holding the file's lock
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+    try:
+        async with sqlite_db.engine.begin() as connection:
+            await connection.execute(insert(Workspace).values(**_workspace(1)))
+    finally:
+        ticker.cancel()
+        other.close()
+    assert "_waiting" in trips
+    assert ticks >= 10  # the loop went on while the statement waited
+    async with sqlite_db.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Workspace)) == 1
+
+
+async def test_sql_that_once_ran_long_goes_to_the_thread_from_then_on(
+    sqlite_db: Database, trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "_SLOW", set())
+    monkeypatch.setattr(sqlite_driver, "INLINE_AT_MOST", -1.0)
+    query = select(Workspace.id).where(Workspace.external_id == "T1")
+    async with sqlite_db.engine.connect() as connection:
+        trips.clear()
+        await connection.execute(query)
+        assert trips == []
+        await connection.execute(query)
+        assert trips == ["_waiting"]
 
 
 async def test_rows_counts_and_new_ids_come_back_as_sqlalchemy_expects(
