@@ -20,7 +20,7 @@ from bot.logging import configure_logging
 from bot.scheduler import RitualScheduler
 from bot.settings import Settings
 from bot.web import init_app, serve
-from bot.workers import Workers
+from bot.workers import Workers, port_free
 from handlers.console.port import ConsolePort
 from handlers.console.session import ConsoleSession
 from handlers.journal import Journal
@@ -32,6 +32,7 @@ from rituals.llm.model import Model, ModelConfig
 from rituals.port import ChatPort
 from rituals.router import Rituals
 from rituals.runtime import Runtime
+from storage import notices
 from storage.app_settings import hold, let_go, secret_key
 from storage.db import Database
 
@@ -282,6 +283,36 @@ def _worker(
     return lifetime
 
 
+def schedule_word(bot: Bot, *, first: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """With several workers the first runs the scheduler: the others tell it when a command
+    they handled changed a ritual's schedule, so it need not wait for its next resync."""
+    told: set[asyncio.Task[None]] = set()
+
+    def tell(ritual_id: int) -> None:
+        task = asyncio.create_task(notices.tell(bot.db, notices.SCHEDULE, str(ritual_id)))
+        told.add(task)
+        task.add_done_callback(told.discard)
+
+    def heard(payload: str) -> None:
+        if payload.isdigit():
+            bot.scheduler.changed(int(payload))
+
+    if not first:
+        bot.runtime.schedule_changed = lambda ritual_id: bot.db.after_commit(
+            lambda: tell(ritual_id)
+        )
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        if not first:
+            yield
+            await asyncio.gather(*told, return_exceptions=True)
+            return
+        async with notices.listening(bot.db, notices.SCHEDULE, heard):
+            yield
+
+    return lifetime
+
+
 CONSOLE_ROLE = "console"
 CONSOLE_STALE = timedelta(seconds=30)
 
@@ -380,31 +411,42 @@ async def run(
     quiet = console_on and "log_level" not in settings.model_fields_set
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     _check_workers(settings, console_on)
-    if settings.workers > 1:
+    several = settings.workers > 1
+    if several:
         structlog.contextvars.bind_contextvars(worker=worker)
+        if worker == 0 and not port_free(settings.host, settings.port):
+            raise StartupError(
+                f"HOST/PORT: cannot listen on {settings.host}:{settings.port}: "
+                "something is already listening there"
+            )
     bot = build(settings, console=console_on, **kwargs)  # type: ignore[arg-type]
     await prepare_database(bot.db)
     if bot.console is not None:
         await claim_console(bot)
+    steps = lifetimes(bot, first=worker == 0)
+    if several:
+        steps.append(schedule_word(bot, first=worker == 0))
     app = init_app(
         db=bot.db,
-        lifetimes=lifetimes(bot, first=worker == 0),
+        lifetimes=steps,
         extra_routes=bot.add_routes,
-        worker=worker if settings.workers > 1 else None,
+        worker=worker if several else None,
     )
     # Everything loaded so far lives as long as the process: keep the collector from
     # scanning it again, which would otherwise pause the server for tens of milliseconds.
     gc.collect()
     gc.freeze()
     try:
-        runner = await serve(app, settings.host, settings.port, shared=settings.workers > 1)
+        runner = await serve(app, settings.host, settings.port, shared=several)
     except OSError as exc:
         await bot.db.dispose()
         where = f"{settings.host}:{settings.port}"
         raise StartupError(f"HOST/PORT: cannot listen on {where}: {exc.strerror or exc}") from exc
     others = None
-    if worker == 0 and settings.workers > 1:
-        others = Workers(settings, settings.workers)
+    if worker == 0 and several:
+        # The others join the port this one got (PORT=0 asks the system for one).
+        port = runner.addresses[0][1]
+        others = Workers(settings.model_copy(update={"port": port}), settings.workers)
         others.start()
     if settings.console_enabled and not console_on and worker == 0:
         log.warning(

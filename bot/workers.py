@@ -3,9 +3,10 @@
 Each worker binds the port with SO_REUSEPORT, so the kernel hands each new connection to one
 of them. Every worker handles what it receives, drains the shared journal and delivers from
 the shared outbox, which claim rows across processes; only the first (the process the
-operator started) runs the scheduler and Slack's Socket Mode connection. The first also
-watches the others: one that dies is started again, after a pause that grows while it keeps
-dying, and all of them stop with it.
+operator started) runs the scheduler and Slack's Socket Mode connection, and hears from the
+others when a command changed a schedule. The first also watches the others: one that dies
+is started again, after a pause that grows while it keeps dying, and all of them stop with
+it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,10 +38,24 @@ STOP_SECONDS = 10.0
 PARENT_CHECK_SECONDS = 1.0
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on the port, SO_REUSEPORT groups included: the first worker
+    must not join another deployment's group and split its requests with it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _serve(settings: Settings, index: int, first: int) -> None:
-    """A worker's whole life, in a process of its own."""
+    """A worker's whole life, in a process of its own. Ctrl-C reaches every process of the
+    terminal; a worker leaves stopping to the first, which tells it with SIGTERM."""
     from bot.app import StartupError, run
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_leave_with, args=(first,), daemon=True).start()
     try:
         raise SystemExit(asyncio.run(run(settings, console=False, worker=index)))
@@ -54,6 +70,23 @@ def _leave_with(first: int) -> None:
     while os.getppid() == first:
         time.sleep(PARENT_CHECK_SECONDS)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _ended(process: BaseProcess, within: float | None = None) -> bool:
+    """Wait until ``process`` ends (at most ``within`` seconds): its sentinel becomes
+    readable, which the loop watches without holding a thread."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.add_reader(process.sentinel, lambda: done.done() or done.set_result(None))
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(done), within)
+    finally:
+        loop.remove_reader(process.sentinel)
+    if done.done():
+        process.join()
+        return True
+    return False
 
 
 @dataclass
@@ -84,40 +117,38 @@ class Workers:
     async def _keep(self, index: int) -> None:
         pause = FIRST_PAUSE_SECONDS
         while not self._stopping:
-            process = self._spawn(index)
             started = time.monotonic()
-            await asyncio.to_thread(process.join)
-            if self._stopping:
-                return
+            try:
+                process = self._spawn(index)
+            except OSError as exc:  # out of processes or files: try again later
+                log.error("could not start a worker", of=index, error=str(exc))
+            else:
+                await _ended(process)
+                if self._stopping:
+                    return
+                log.warning("worker stopped", of=index, exit_code=process.exitcode)
             if time.monotonic() - started >= STEADY_SECONDS:
                 pause = FIRST_PAUSE_SECONDS
-            log.warning(
-                "worker stopped; starting it again",
-                worker=index,
-                exit_code=process.exitcode,
-                in_seconds=pause,
-            )
+            log.warning("starting a worker again", of=index, in_seconds=pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
     async def stop(self) -> None:
         """Ask every worker to stop as a signal would, and wait; kill one that lingers."""
         self._stopping = True
-        for process in self._processes.values():
-            if process.is_alive():
-                process.terminate()
-        deadline = time.monotonic() + STOP_SECONDS
-        for process in self._processes.values():
-            await asyncio.to_thread(process.join, max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                log.warning("worker did not stop in time; killed", pid=process.pid)
-                process.kill()
-                await asyncio.to_thread(process.join)
         for task in self._watching:
             task.cancel()
+        for task in self._watching:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self._processes.values() if p.pid is not None and p.is_alive()]
+        for process in self._processes.values():
+            if process.exitcode is None:
+                process.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for index, process in self._processes.items():
+            if process.exitcode is not None:
+                continue
+            if not await _ended(process, max(0.0, deadline - time.monotonic())):
+                log.warning("worker did not stop in time; killed", of=index, pid=process.pid)
+                process.kill()
+                await _ended(process)

@@ -54,7 +54,7 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
             cursor.execute(operation)
         else:
             cursor.execute(operation, parameters)
-        if cursor.description:
+        if cursor.description and not many:
             return cursor.description, cursor.fetchall(), -1, -1
         return None, [], cursor.lastrowid, cursor.rowcount
     finally:

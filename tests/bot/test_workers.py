@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -147,7 +148,7 @@ async def test_workers_share_the_port_answer_every_command_and_stop_together(
             log = (tmp_path / "run.log").read_text()
             assert proc.returncode == 0, log[-2000:]
             assert not any(alive(pid) for pid in restarted)
-            assert "worker stopped; starting it again" in log
+            assert "worker stopped" in log and "starting a worker again" in log
     finally:
         await slack.close()
 
@@ -158,3 +159,20 @@ async def test_several_workers_on_sqlite_stop_start_up_with_one_line(tmp_path: P
     assert code == 2
     assert err.strip().count("\n") == 0
     assert err.startswith("error: RITUALBOT_WORKERS: SQLite takes one writer at a time")
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+async def test_a_port_another_deployments_workers_share_is_refused_in_one_line(
+    db: Database, tmp_path: Path
+) -> None:
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = clean_env(tmp_path, DATABASE_URL=db.url, PORT=str(port), RITUALBOT_WORKERS="2")
+        code, _out, err = await run("run", "--no-console", env=env)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"error: HOST/PORT: cannot listen on 127.0.0.1:{port}: something is already listening there"
+    )
