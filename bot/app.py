@@ -307,8 +307,11 @@ def schedule_word(bot: Bot, *, first: bool) -> Callable[[web.Application], Async
             yield
             await asyncio.gather(*told, return_exceptions=True)
             return
-        async with notices.listening(bot.db, notices.SCHEDULE, heard):
-            yield
+        stop = asyncio.Event()
+        task = asyncio.create_task(notices.keep_listening(bot.db, notices.SCHEDULE, heard, stop))
+        yield
+        stop.set()
+        await task
 
     return lifetime
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import multiprocessing
 import os
 import signal
@@ -40,13 +41,23 @@ PARENT_CHECK_SECONDS = 1.0
 
 def port_free(host: str, port: int) -> bool:
     """Whether nothing listens on the port, SO_REUSEPORT groups included: the first worker
-    must not join another deployment's group and split its requests with it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
+    must not join another deployment's group and split its requests with it. Only "address
+    in use" says no; any other trouble is left for the real bind to report."""
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError:
+        return True
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # As servers bind: a closed connection still in TIME_WAIT is no listener.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return False
     return True
 
 

@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from sqlalchemy import text
 
 from storage.db import Database
 
 SCHEDULE = "ritualbot_schedule"
+
+log = structlog.get_logger(__name__)
 
 
 async def tell(db: Database, channel: str, payload: str) -> None:
@@ -27,19 +30,49 @@ async def tell(db: Database, channel: str, payload: str) -> None:
 @asynccontextmanager
 async def listening(
     db: Database, channel: str, heard: Callable[[str], object]
-) -> AsyncIterator[None]:
+) -> AsyncIterator[asyncio.Event]:
     """Call ``heard`` with each payload notified on ``channel`` while the block runs, on one
-    connection of the pool kept for it."""
+    connection of the pool kept for it; the event it yields is set if that connection is
+    lost (the server restarted), after which nothing more is heard."""
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
+        lost = asyncio.Event()
 
         def notified(_connection: object, _pid: int, _channel: str, payload: str) -> None:
             heard(payload)
 
+        driver.add_termination_listener(lambda _connection: lost.set())
         await driver.add_listener(channel, notified)
         try:
-            yield
+            yield lost
         finally:
             with contextlib.suppress(Exception):  # a connection lost meanwhile: nothing to undo
                 await asyncio.shield(driver.remove_listener(channel, notified))
+
+
+async def keep_listening(
+    db: Database,
+    channel: str,
+    heard: Callable[[str], object],
+    stop: asyncio.Event,
+    *,
+    again_after: float = 1.0,
+) -> None:
+    """`listening` until ``stop``, on a new connection whenever one is lost. What was
+    notified meanwhile is missed: the listener must also look for itself now and then."""
+    while not stop.is_set():
+        try:
+            async with listening(db, channel, heard) as lost:
+                waits = [asyncio.ensure_future(e.wait()) for e in (lost, stop)]
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for wait in waits:
+                        wait.cancel()
+        except Exception as exc:  # the server is away: try again shortly
+            log.warning("cannot listen for notices", channel=channel, error=str(exc)[:200])
+        if stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), again_after)

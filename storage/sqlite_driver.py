@@ -9,18 +9,23 @@ when it would hold the loop up:
 
 - when the file is locked by another process (it is tried without waiting first; the thread
   then waits up to ``BUSY_WAIT_MS`` for the lock, as SQLite's busy timeout would);
-- when the same SQL once took longer than ``INLINE_AT_MOST`` seconds (a big fan-out or a
-  search), from then on.
+- when it is known to take long: a full-text search (``MATCH``), an ``executemany`` of more
+  than ``FAN_OUT_ROWS`` rows, or SQL that took longer than ``INLINE_AT_MOST`` seconds twice.
 
-Commits and rollbacks stay in the thread: a commit may checkpoint the write-ahead log, which
-writes the database file.
+Commits and rollbacks stay in the thread, waiting for the lock like the statements there: a
+commit may checkpoint the write-ahead log, which writes the database file. Ending a unit of
+work that changed nothing (every connection handed back to the pool is rolled back) makes no
+trip at all.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiosqlite
@@ -38,8 +43,12 @@ BUSY_WAIT_MS = 10_000
 # then on: the loop answers every other request meanwhile.
 INLINE_AT_MOST = 0.002
 _SLOW: set[str] = set()
+_LONG_ONCE: set[str] = set()
 _SLOW_AT_MOST = 1_000  # kinds of slow SQL remembered; a bounded set, past it all go inline
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_IN_LIST = re.compile(r"\(\?(?:, \?)+\)")
+# An executemany of more rows than this runs in the thread from the start.
+FAN_OUT_ROWS = 100
 
 # What one statement leaves behind: description, rows, lastrowid, rowcount.
 _Outcome = tuple[Any, list[Any], int | None, int]
@@ -65,11 +74,36 @@ def _waiting(
     connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
 ) -> _Outcome:
     """The statement in the connection's thread, waiting for the file's lock if need be."""
+    with _patient(connection):
+        return _run(connection, operation, parameters, many)
+
+
+@contextmanager
+def _patient(connection: sqlite3.Connection) -> Iterator[None]:
+    """SQLite's busy timeout for the block, in the connection's thread only."""
     connection.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
     try:
-        return _run(connection, operation, parameters, many)
+        yield
     finally:
         connection.execute("PRAGMA busy_timeout=0")
+
+
+def _end(connection: sqlite3.Connection, commit: bool) -> None:
+    with _patient(connection):
+        if commit:
+            connection.commit()
+        else:
+            connection.rollback()
+
+
+def _ran_long(operation: str) -> None:
+    """The second time the same SQL runs long it is slow, not just new: a statement's first
+    run on a connection includes SQLite preparing it."""
+    if operation in _LONG_ONCE:
+        if len(_SLOW) < _SLOW_AT_MOST:
+            _SLOW.add(operation)
+    elif len(_LONG_ONCE) < _SLOW_AT_MOST:
+        _LONG_ONCE.add(operation)
 
 
 def _locked_out(error: sqlite3.OperationalError) -> bool:
@@ -81,7 +115,8 @@ async def _here_or_there(
 ) -> _Outcome:
     """A coroutine even when it runs here: SQLAlchemy's greenlet bridge expects one."""
     raw = connection._conn
-    if operation not in _SLOW:
+    key = _key(operation)
+    if not _off_loop(key, parameters, many):
         started = time.perf_counter()
         try:
             outcome = _run(raw, operation, parameters, many)
@@ -89,10 +124,24 @@ async def _here_or_there(
             if not _locked_out(error):
                 raise
         else:
-            if time.perf_counter() - started > INLINE_AT_MOST and len(_SLOW) < _SLOW_AT_MOST:
-                _SLOW.add(operation)
+            if time.perf_counter() - started > INLINE_AT_MOST:
+                _ran_long(key)
             return outcome
     return await connection._execute(_waiting, raw, operation, parameters, many)
+
+
+def _key(operation: str) -> str:
+    """The SQL without the length of its expanded IN lists (one ``?`` per item), so one
+    statement stays one entry whatever the list's length."""
+    return _IN_LIST.sub("(?…)", operation) if ", ?" in operation else operation
+
+
+def _off_loop(key: str, parameters: Any, many: bool) -> bool:
+    """Known before it runs to be too long for the loop: a full-text search, a fan-out of
+    many rows, or SQL seen running long."""
+    if many and len(parameters) > FAN_OUT_ROWS:
+        return True
+    return key in _SLOW or " MATCH " in key
 
 
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -117,14 +166,39 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
+    def _idle(self) -> bool:
+        """No transaction is open (sqlite3 opens one only before a change): ending it is
+        nothing to do, and not worth a trip to the thread."""
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        try:
+            return not connection._conn.in_transaction
+        except ValueError:  # closed: let SQLAlchemy's path say so
+            return False
+
+    def commit(self) -> None:
+        if not self._idle():
+            self._end(commit=True)
+
+    def rollback(self) -> None:
+        if not self._idle():
+            self._end(commit=False)
+
+    def _end(self, *, commit: bool) -> None:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        try:
+            self.await_(connection._execute(_end, connection._conn, commit))
+        except Exception as error:
+            self._handle_exception(error)
+
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         return super().cursor(True) if server_side else _OneTripCursor(self)
 
 
 class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        # Used from the loop's thread too, and never left sleeping there on a lock.
-        kw.update(check_same_thread=False, timeout=0)
+        if not kw.get("async_fallback"):
+            # Used from the loop's thread too, and never left sleeping there on a lock.
+            kw.update(check_same_thread=False, timeout=0)
         adapted = super().connect(*arg, **kw)
         if type(adapted) is not AsyncAdapt_aiosqlite_connection:
             return adapted  # the sync fallback some tools use keeps SQLAlchemy's own cursor

@@ -78,14 +78,16 @@ async def test_a_statement_locked_out_by_another_process_waits_in_the_thread_not
         assert await connection.scalar(select(func.count()).select_from(Workspace)) == 1
 
 
-async def test_sql_that_once_ran_long_goes_to_the_thread_from_then_on(
+async def test_sql_that_ran_long_twice_goes_to_the_thread_from_then_on(
     sqlite_db: Database, trips: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_driver, "_SLOW", set())
+    monkeypatch.setattr(sqlite_driver, "_LONG_ONCE", set())
     monkeypatch.setattr(sqlite_driver, "INLINE_AT_MOST", -1.0)
     query = select(Workspace.id).where(Workspace.external_id == "T1")
     async with sqlite_db.engine.connect() as connection:
         trips.clear()
+        await connection.execute(query)
         await connection.execute(query)
         assert trips == []
         await connection.execute(query)
@@ -133,3 +135,47 @@ async def test_server_side_results_still_stream(sqlite_db: Database) -> None:
         stream = await connection.stream(select(Workspace.id).order_by(Workspace.id))
         seen = [row.id async for row in stream]
     assert seen == list(range(1, 301))
+
+
+async def test_a_unit_of_work_that_only_read_ends_without_a_trip(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    async with sqlite_db.session() as session:  # the pool's connection, opened once
+        await session.execute(select(Workspace.id))
+    trips.clear()
+    async with sqlite_db.session() as session:
+        await session.execute(select(Workspace.id))
+    assert trips == []
+    async with sqlite_db.session() as session:
+        session.add(Workspace(**_workspace(1)))
+    assert trips == ["_end"]
+    async with sqlite_db.session() as session:
+        assert (await session.execute(select(Workspace.external_id))).scalars().all() == ["T1"]
+
+
+async def test_searches_and_fan_outs_go_to_the_thread_before_they_ever_run_long(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    rows = [_workspace(n) for n in range(sqlite_driver.FAN_OUT_ROWS + 1)]
+    async with sqlite_db.engine.begin() as connection:
+        trips.clear()
+        await connection.execute(insert(Workspace), rows[:2])
+        assert trips == []
+        await connection.execute(insert(Workspace).prefix_with("OR IGNORE"), rows)
+        assert trips == ["_waiting"]
+        trips.clear()
+        await connection.exec_driver_sql("CREATE VIRTUAL TABLE notes USING fts5(body)")
+        await connection.exec_driver_sql("INSERT INTO notes (body) VALUES ('drift in ranker')")
+        assert trips == []
+        found = await connection.exec_driver_sql(
+            "SELECT body FROM notes WHERE notes MATCH 'ranker'"
+        )
+        assert found.all() == [("drift in ranker",)]
+        assert trips == ["_waiting"]
+
+
+def test_in_lists_of_any_length_are_one_statement_to_remember() -> None:
+    three = "SELECT t.id FROM t WHERE t.id IN (?, ?, ?) AND t.b = ?"
+    two = "SELECT t.id FROM t WHERE t.id IN (?, ?) AND t.b = ?"
+    assert sqlite_driver._key(three) == sqlite_driver._key(two)
+    assert sqlite_driver._key(two) != sqlite_driver._key("SELECT t.id FROM u WHERE u.id IN (?, ?)")
