@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal, permanent
+from handlers.slack.at_once import AtOnce
 from handlers.slack.door import JSON, Verdict, examine
 from handlers.slack.home import HomeTeam
 from handlers.slack.people import People
@@ -45,7 +46,6 @@ from handlers.slack.render import (
 from rituals.identity import Actor, Place
 from rituals.messages import Form
 from rituals.router import Rituals, inline
-from storage.db import BatchBroken
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
@@ -139,13 +139,14 @@ class SlackEdge:
         # 3 s of the click: those are handled on arrival, not stored for later.
         self.opens_form = opens_form(rituals)
         self.people = People(clients)
-        self._answering = 0
         self._clients = clients
         self._secret = signing_secret.encode() if signing_secret.strip() else None
         self.home = home
         self.journal = journal
+        self._at_once: AtOnce | None = None
         if journal is not None:
             journal.handles(PLATFORM, self.from_journal)
+            self._at_once = AtOnce(lambda request: self.app.async_dispatch(request), journal)
         # bolt reads these itself: OAuth would switch on, and a token beside our client
         # draws a warning at every start.
         hidden = (
@@ -269,31 +270,23 @@ class SlackEdge:
         within Slack's time. This try records its own delivery id, apart from the stored
         copy's: a replay is not answered twice, and the stored copy is answered once,
         whatever became of this try."""
-        if self._answering >= AT_ONCE_AT_MOST:
+        if self._at_once is None or self._at_once.waiting >= AT_ONCE_AT_MOST:
             return None
         bolt_request = AsyncBoltRequest(
             body=verdict.body,
             headers={"content-type": JSON},
             context={AT_ONCE: True, DELIVERY: verdict.delivery},
         )
-        self._answering += 1
+        # Not marked as waiting at the journal's door: the worker keeps handling what is
+        # stored meanwhile, so a person's held lane frees and their next read can be
+        # answered at once again.
         try:
-            # Not marked as waiting at the journal's door: the worker keeps handling what
-            # is stored meanwhile, so a person's held lane frees and their next read can be
-            # answered at once again.
-            # The lane check and the handling share one unit of work: one commit, one turn.
-            async with asyncio.timeout(AT_ONCE_WITHIN), journal.db.batch():
-                if await journal.holds(verdict.lane):
-                    return None
-                response = await self.app.async_dispatch(bolt_request)
+            async with asyncio.timeout(AT_ONCE_WITHIN):
+                response = await self._at_once.answer(verdict.lane, bolt_request)
         except TimeoutError:
             log.warning("a command that only reads took too long; stored instead")
             return None
-        except BatchBroken:  # the handling failed and was rolled back: the journal retries
-            return None
-        finally:
-            self._answering -= 1
-        if _unhandled(bolt_request, response):
+        if response is None or _unhandled(bolt_request, response):
             return None
         return await to_aiohttp_response(response)
 

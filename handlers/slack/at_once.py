@@ -1,0 +1,74 @@
+"""Commands that only read, answered inside Slack's acknowledgement a batch at a time.
+
+Reads that arrive while a batch is being answered wait for the next one. Each batch is one
+unit of work (one commit, and on SQLite one turn at the writer), as the journal's worker
+handles what is stored, and no answer leaves before its batch has committed the delivery ids
+that keep a replay from being answered twice. If any read of a batch fails, the batch rolls
+back whole and each of its reads is stored instead, to be answered like the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from handlers.journal import Journal
+
+log = structlog.get_logger(__name__)
+
+Dispatch = Callable[[AsyncBoltRequest], Awaitable[BoltResponse]]
+
+
+@dataclass
+class _Asked:
+    lane: str
+    request: AsyncBoltRequest
+    answer: asyncio.Future[BoltResponse | None]
+
+
+class AtOnce:
+    def __init__(self, dispatch: Dispatch, journal: Journal, *, together: int = 32) -> None:
+        self._dispatch = dispatch
+        self._journal = journal
+        self._together = together
+        self._queue: list[_Asked] = []
+        self._runner: asyncio.Task[None] | None = None
+        self.waiting = 0
+
+    async def answer(self, lane: str, request: AsyncBoltRequest) -> BoltResponse | None:
+        """Bolt's answer to ``request``; None when it must be stored instead: an earlier
+        request of its lane still waits in the journal, or its batch failed."""
+        asked = _Asked(lane, request, asyncio.get_running_loop().create_future())
+        self._queue.append(asked)
+        if self._runner is None or self._runner.done():
+            # Its own context: the batches outlive the request that happened to start them.
+            self._runner = asyncio.create_task(self._run(), context=contextvars.Context())
+        self.waiting += 1
+        try:
+            return await asyncio.shield(asked.answer)
+        finally:
+            self.waiting -= 1
+            asked.answer.cancel()  # gone before its batch came: the batch skips it
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._together], self._queue[self._together :]
+            answers: dict[int, BoltResponse] = {}
+            try:
+                async with self._journal.db.batch():
+                    for n, asked in enumerate(batch):
+                        if asked.answer.done() or await self._journal.holds(asked.lane):
+                            continue
+                        answers[n] = await self._dispatch(asked.request)
+            except Exception as exc:  # rolled back: every read of the batch is stored
+                log.warning("reads answered at once failed; stored instead", error=str(exc)[:300])
+                answers = {}
+            for n, asked in enumerate(batch):
+                if not asked.answer.done():
+                    asked.answer.set_result(answers.get(n))
