@@ -103,13 +103,14 @@ class Journal:
             self._writer = asyncio.create_task(self._write())
         await future
 
-    async def holds(self, lane: str) -> bool:
-        """Whether a request of ``lane`` is stored or being stored and not yet handled: a
-        person's next request must then wait its turn behind it."""
-        if any(arrival.lane == lane for arrival, _ in [*self._waiting, *self._writing]):
-            return True
+    async def held(self, lanes: set[str]) -> set[str]:
+        """Which of ``lanes`` have a request stored or being stored and not yet handled: a
+        person's next request must then wait its turn behind it. One look at the database
+        answers for them all."""
+        stored = {arrival.lane for arrival, _ in [*self._waiting, *self._writing]}
+        found = lanes & stored
         async with self.db.session() as session:
-            return await journal.holds(session, lane)
+            return found | await journal.held(session, lanes - found)
 
     async def _write(self) -> None:
         """Commit whatever arrived since the last commit, until nothing waits."""

@@ -69,14 +69,22 @@ async def append(session: AsyncSession, arrivals: list[Arrival], now: datetime) 
     )
 
 
-async def holds(session: AsyncSession, lane: str) -> bool:
-    """Whether a request of ``lane`` is still waiting to be handled (by any process)."""
+async def held(session: AsyncSession, lanes: set[str]) -> set[str]:
+    """Which of ``lanes`` have a request waiting to be handled (by any process)."""
+    if not lanes:
+        return set()
     query = prepared(
         session,
-        "journal lane held",
-        lambda: select(JournalEntry.id).where(JournalEntry.lane == bindparam("lane")).limit(1),
+        "journal lanes held",
+        lambda: (
+            select(JournalEntry.lane)
+            .where(JournalEntry.lane.in_(bindparam("lanes", expanding=True)))
+            .distinct()
+        ),
     )
-    return (await session.execute(query, {"lane": lane[:300]})).first() is not None
+    rows = await session.execute(query, {"lanes": sorted({lane[:300] for lane in lanes})})
+    found = set(rows.scalars())
+    return {lane for lane in lanes if lane[:300] in found}
 
 
 async def claim(

@@ -292,3 +292,16 @@ async def test_a_request_for_a_platform_not_running_here_is_never_dropped(db: Da
         clock.advance(timedelta(minutes=6))
         await journal.drain()
     assert await stored(db) == ["activity:t:c:1"]
+
+
+async def test_the_lanes_still_holding_requests_are_known_in_one_look(db: Database) -> None:
+    journal = Journal(db, FakeClock(NOW))
+    journal.handles("p", Handled())
+    long_lane = "p:T1:" + "U" * 400  # stored cut to the column's length, still known
+    await journal.append(arrival("d1", lane="p:T1:U1"))
+    await journal.append(arrival("d2", lane=long_lane))
+    asked = {"p:T1:U1", "p:T1:U2", long_lane}
+    assert await journal.held(asked) == {"p:T1:U1", long_lane}
+    await journal.drain()
+    assert await journal.held(asked) == set()
+    assert await journal.held(set()) == set()
