@@ -33,6 +33,8 @@ class _Asked:
 
 
 class AtOnce:
+    """The reads one Slack edge answers at once, and the task that answers them in batches."""
+
     def __init__(self, dispatch: Dispatch, journal: Journal, *, together: int = 32) -> None:
         self._dispatch = dispatch
         self._journal = journal
