@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_driver import one_trip_dbapi
+from storage.sqlite_driver import sqlite_dbapi
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -104,7 +104,7 @@ class Database:
         if url.startswith("postgresql"):
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         elif url.startswith("sqlite+aiosqlite"):
-            kwargs["module"] = one_trip_dbapi()
+            kwargs["module"] = sqlite_dbapi()
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

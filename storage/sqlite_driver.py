@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 
-__all__ = ["BUSY_WAIT_MS", "INLINE_AT_MOST", "one_trip_dbapi"]
+__all__ = ["BUSY_WAIT_MS", "INLINE_AT_MOST", "sqlite_dbapi"]
 
 # How long a statement may wait for another process's lock on the file (in the thread).
 BUSY_WAIT_MS = 10_000
@@ -115,8 +115,7 @@ async def _here_or_there(
 ) -> _Outcome:
     """A coroutine even when it runs here: SQLAlchemy's greenlet bridge expects one."""
     raw = connection._conn
-    key = _key(operation)
-    if not _off_loop(key, parameters, many):
+    if not _off_loop(operation, parameters, many):
         started = time.perf_counter()
         try:
             outcome = _run(raw, operation, parameters, many)
@@ -125,7 +124,7 @@ async def _here_or_there(
                 raise
         else:
             if time.perf_counter() - started > INLINE_AT_MOST:
-                _ran_long(key)
+                _ran_long(_key(operation))
             return outcome
     return await connection._execute(_waiting, raw, operation, parameters, many)
 
@@ -136,15 +135,16 @@ def _key(operation: str) -> str:
     return _IN_LIST.sub("(?…)", operation) if ", ?" in operation else operation
 
 
-def _off_loop(key: str, parameters: Any, many: bool) -> bool:
+def _off_loop(operation: str, parameters: Any, many: bool) -> bool:
     """Known before it runs to be too long for the loop: a full-text search, a fan-out of
-    many rows, or SQL seen running long."""
+    many rows, or SQL seen running long (looked up only once there is any: the key's
+    pattern costs more than the small statements it would be asked about)."""
     if many and len(parameters) > FAN_OUT_ROWS:
         return True
-    return key in _SLOW or " MATCH " in key
+    return " MATCH " in operation or (bool(_SLOW) and _key(operation) in _SLOW)
 
 
-class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
@@ -163,7 +163,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._trip(operation, seq_of_parameters, many=True)
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
     def _idle(self) -> bool:
@@ -191,10 +191,10 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
-        return super().cursor(True) if server_side else _OneTripCursor(self)
+        return super().cursor(True) if server_side else _Cursor(self)
 
 
-class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
+class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         if not kw.get("async_fallback"):
             # Used from the loop's thread too, and never left sleeping there on a lock.
@@ -202,11 +202,11 @@ class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
         adapted = super().connect(*arg, **kw)
         if type(adapted) is not AsyncAdapt_aiosqlite_connection:
             return adapted  # the sync fallback some tools use keeps SQLAlchemy's own cursor
-        return _OneTripConnection(self, adapted._connection)
+        return _Connection(self, adapted._connection)
 
 
-def one_trip_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+def sqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DBAPI module to hand `create_async_engine(..., module=...)` for aiosqlite URLs.
     Its connections keep SQLite's busy timeout at 0 (leave `PRAGMA busy_timeout` alone): a
     statement tried in the loop's thread must never sleep there waiting for a lock."""
-    return _OneTripDbapi(aiosqlite, sqlite3)
+    return _Dbapi(aiosqlite, sqlite3)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.kinds import registry
 from bot.web import init_app
@@ -95,6 +97,24 @@ class SlackTeam:
         """Requests waiting in the journal."""
         async with self.db.session() as session:
             return (await session.execute(select(func.count(JournalEntry.id)))).scalar_one()
+
+    async def post_while_busy(self, bodies: list[str]) -> list[ClientResponse]:
+        """POST ``bodies`` together while another unit of work holds the database (on
+        PostgreSQL the ritual table, on SQLite the writer's turn), so that their handling
+        waits and they queue up; the responses once it lets go."""
+        async with self.db.session() as session:
+            if self.db.dialect == "postgresql":
+                await session.execute(text("LOCK TABLE ritual IN ACCESS EXCLUSIVE MODE"))
+            else:
+                await session.execute(text("SELECT 1"))
+            sent = [
+                asyncio.ensure_future(
+                    self.http.post("/slack/events", data=body, headers=signing.headers(body, FORM))
+                )
+                for body in bodies
+            ]
+            await asyncio.sleep(0.3)
+        return list(await asyncio.gather(*sent))
 
     def calls_to_slack(self) -> list[str]:
         """Web API methods called for requests (auth.test at start-up aside)."""

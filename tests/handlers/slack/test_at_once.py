@@ -3,15 +3,13 @@ arrived beside them."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
 
 from tests.handlers.slack import signing
-from tests.handlers.slack.harness import FORM, SlackTeam
+from tests.handlers.slack.harness import SlackTeam
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -30,16 +28,7 @@ async def test_reads_arriving_together_are_answered_at_once_with_one_commit_a_ba
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     # One person, known already: a first sight asks Slack who it is, which commits early.
     bodies = [signing.slash("/standup", "status", user="UALICE") for _ in range(12)]
-    async with slack_team.db.session() as session:  # the first batch waits for its turn
-        await session.execute(text("SELECT 1"))
-        sent = [
-            asyncio.ensure_future(
-                slack_team.http.post("/slack/events", data=b, headers=signing.headers(b, FORM))
-            )
-            for b in bodies
-        ]
-        await asyncio.sleep(0.3)
-    responses = await asyncio.gather(*sent)
+    responses = await slack_team.post_while_busy(bodies)  # the first batch waits its turn
     answers = [(await r.json())["text"] for r in responses]
     assert all("stand-up" in answer.lower() for answer in answers)
     assert await slack_team.stored() == 0
