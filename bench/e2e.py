@@ -6,7 +6,8 @@ slack-bolt app) in a process of its own pointed at it. It reports:
 
 - the bare bolt app's acknowledgement rate for the same signed commands (its ceiling);
 - ritualbot's end-to-end rate for read-only commands (`/standup status`) and writing ones
-  (`/standup join` and `leave`): commands over the time from the first request until the last
+  (`/standup away until ...` and `back`), from 50 people of a channel whose stand-up is set
+  up with them in it: commands over the time from the first request until the last
   reply arrived, at its `response_url` or, for a command that only reads, inside the
   acknowledgement itself (the bare app's acknowledgement carries no reply);
 - a stand-up burst: `standup now` asks every member of a large channel, and each answers its
@@ -53,8 +54,12 @@ from bench.slack_ack import SECRET, serve_bare  # noqa: E402
 QUESTION = re.compile(r"question (\d+) of (\d+)")
 COMMANDS: dict[str, tuple[str, str | list[str]]] = {
     "status": ("standup status", "status"),
-    "writes": ("join/leave", ["join", "leave"]),
+    # Personal writes with a private reply; join and leave announce themselves in the channel,
+    # which Slack lets a bot do about once a second, so their pace would be Slack's.
+    "writes": ("away/back", ["away until 2030-08-15", "back"]),
 }
+# The people of channel C1, whose stand-up the read and write scenarios use.
+PEOPLE = 50
 # A person takes a moment to read a question and type the answer; without it the bench would
 # measure Slack's pace of about one message a second per conversation, which we keep to.
 THINK = 1.0
@@ -65,7 +70,8 @@ INLINE = {"share": 0.0}
 
 @dataclass
 class FakeSlack:
-    """The Web API both apps talk to; it notes when each reply arrives, and for whom."""
+    """The Web API both apps talk to; it notes when each reply arrives, and for whom: at
+    ``response_url`` or in the channel (``responses``), or as a direct message."""
 
     members: list[str] = field(default_factory=list)
     responses: list[float] = field(default_factory=list)
@@ -96,6 +102,9 @@ class FakeSlack:
                 self.arrived.set()
                 if self.on_direct is not None:
                     self.on_direct(channel, str(body.get("text", "")))
+            else:  # a public reply goes to the channel
+                self.responses.append(time.perf_counter())
+                self.arrived.set()
             return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
         return web.json_response({"ok": True, "channel": "C1", "ts": "1.1", "message_ts": "1.1"})
 
@@ -199,14 +208,18 @@ def signed(body: str, content_type: str) -> dict[str, str]:
     return headers(body, content_type, secret=SECRET)
 
 
-def commands(text: str | list[str], count: int, api_port: int, people: int = 50) -> list[str]:
+def commands(
+    text: str | list[str], count: int, api_port: int, people: int = PEOPLE
+) -> list[str]:
+    """``count`` commands from ``people`` in turn; with several texts each person goes
+    through them in order (away, then back), so every command changes something."""
     from tests.handlers.slack.signing import slash
 
     texts = [text] if isinstance(text, str) else text
     return [
         slash(
             "/standup",
-            texts[n % len(texts)],
+            texts[(n // people) % len(texts)],
             user=f"U{n % people:04d}",
             channel="C1",
             response_url=f"http://127.0.0.1:{api_port}/respond",
@@ -236,6 +249,26 @@ async def acknowledged(url: str, bodies: list[str], concurrency: int) -> float:
     form = "application/x-www-form-urlencoded"
     run = await load(bodies, concurrency, lambda http, body: post(http, url, body, form))
     return run.rate
+
+
+async def with_standup(fake: FakeSlack, url: str, api_port: int) -> None:
+    """Channel C1's stand-up, set up by its lead with the channel's people in it, as the
+    commands measured find it in use."""
+    fake.members = [f"U{n:04d}" for n in range(PEOPLE)]
+    form = "application/x-www-form-urlencoded"
+    # Asked by each person in turn, so no ask waits in the journal behind the one before.
+    asks = commands("status", PEOPLE, api_port)[1:]
+    async with aiohttp.ClientSession() as http:
+        await post(http, url, commands("setup at 09:30 tz UTC", 1, api_port)[0], form)
+        for status in asks:
+            await asyncio.sleep(0.2)
+            async with http.post(url, data=status, headers=signed(status, form)) as response:
+                if f"U{PEOPLE - 1:04d}" in await response.text():
+                    break
+        else:
+            raise SystemExit("the stand-up of the measured commands was never set up")
+        await fake.until(lambda: len(fake.responses) >= asks.index(status))
+    fake.responses.clear()
 
 
 async def end_to_end(
@@ -493,11 +526,15 @@ async def measure(args: argparse.Namespace) -> None:
             async for name, database in databases(Path(tmp), set(args.databases.split(","))):
                 index += 1
                 db = database.replace("e2e.db", f"e2e{index}.db")
+                prepared = False
                 for scenario in args.scenarios.split(","):
                     if scenario not in COMMANDS:
                         continue
                     label, text = COMMANDS[scenario]
                     async with server("ours", api_port, db) as url:
+                        if not prepared:
+                            await with_standup(fake, url, api_port)
+                            prepared = True
                         rate, ack, cpu = await end_to_end(fake, url, commands(text, n, api_port), c)
                     print(
                         f"{name:10s} {label:15s} end to end {rate:7,.0f} commands/s "

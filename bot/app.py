@@ -91,7 +91,7 @@ def build(
         admins=Admins.of(settings.admins),
     )
     rituals = Rituals(runtime, registry())
-    journal = Journal(db, runtime.clock)
+    journal = Journal(db, runtime.clock, workers=settings.workers)
     ports: dict[str, ChatPort] = {}
     session = None
     if settings.console_enabled and console:

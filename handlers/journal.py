@@ -61,15 +61,18 @@ class Journal:
         poll: float = 5.0,
         handle_timeout: float = 60.0,
         together: int = 32,
+        workers: int = 1,
     ) -> None:
         """``handle_timeout`` abandons (and retries) a request whose handling hangs; the
         ``lease`` is renewed meanwhile, so no other worker takes the request, while a process
-        that dies gives its claims up within one lease."""
+        that dies gives its claims up within one lease. ``workers`` is how many processes
+        share the journal: each claims only its share of the lanes waiting."""
         self.db, self.clock = db, clock
         self._handlers: dict[str, Handler] = {}
         self._batch, self._lease, self._poll = batch, lease, poll
         self._handle_timeout = handle_timeout
         self._together = together
+        self._workers = workers
         self._worker = leases.worker_id(self)
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -177,6 +180,7 @@ class Journal:
                 platforms=sorted(self._handlers),
                 limit=self._batch,
                 lease=self._lease,
+                workers=self._workers,
             )
         finished: list[int] = []
         settled: set[int] = set()

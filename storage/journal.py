@@ -95,11 +95,19 @@ async def claim(
     platforms: list[str],
     limit: int,
     lease: timedelta,
+    workers: int = 1,
 ) -> list[JournalEntry]:
-    """Take up to ``limit`` rows of ``platforms``, each the oldest of its lane; another
-    platform's rows wait for a process that handles it."""
+    """Take up to ``limit`` rows of ``platforms``, each the oldest of its lane, leaving the
+    other ``workers`` their share; another platform's rows wait for a process that handles it."""
     return await claim_lane_heads(
-        session, JournalEntry, worker, now, platforms=platforms, limit=limit, lease=lease
+        session,
+        JournalEntry,
+        worker,
+        now,
+        platforms=platforms,
+        limit=limit,
+        lease=lease,
+        workers=workers,
     )
 
 

@@ -122,12 +122,15 @@ async def claim_lane_heads(
     limit: int,
     lease: timedelta,
     waiting: Sequence[ColumnElement[bool]] = (),
+    workers: int = 1,
 ) -> list[Leased]:
     """Lease up to ``limit`` rows, each the oldest ``waiting`` row of its lane, to ``worker``.
 
     The queues (outbox, inbound journal) keep a lane in order this way even when several
     processes share them: on PostgreSQL ``SKIP LOCKED`` lets them claim side by side without
-    waiting on, or taking, each other's rows; a lease that runs out frees the row again.
+    waiting on, or taking, each other's rows; a lease that runs out frees the row again. Of
+    the free lane heads found, one of ``workers`` processes takes only its fair share, so a
+    few busy lanes are handled side by side rather than all by whoever claimed first.
     """
     table: Any = model
     free = or_(table.claimed_until.is_(None), table.claimed_until < now)
@@ -147,6 +150,7 @@ async def claim_lane_heads(
     ids = list((await session.execute(candidates)).scalars())
     if not ids:
         return []
+    ids = ids[: -(-len(ids) // max(1, workers))]
     claimed = await session.execute(
         update(table)
         .where(table.id.in_(ids), *waiting, free)
