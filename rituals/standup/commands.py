@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, case, delete, func, select
 
 from rituals import permissions
 from rituals.commands import Command
@@ -18,9 +19,9 @@ from rituals.standup import ledger
 from rituals.standup import settings as cfg
 from rituals.standup.engine import StandupEngine
 from rituals.standup.reports import export_csv, participation
-from rituals.standup.roster import KIND, display, participants
+from rituals.standup.roster import KIND, display, names_and_zones
 from rituals.standup.summary import age_label, blocker_line
-from storage.models import Blocker, Member, Occurrence, Participant, Response, Ritual
+from storage.models import Blocker, Occurrence, Participant, Response, Ritual
 from storage.queries import prepared
 
 NO_STANDUP = "There is no stand-up in this channel yet."
@@ -130,7 +131,7 @@ class StandupCommands:
             return say("Set up a stand-up from the channel it is for, not in a direct message.")
         ritual = await self._ritual(ctx)
         if ritual is not None and cmd.is_empty:
-            return Reply(self.describe(ritual, await participants(ctx.session, ritual.id), ctx))
+            return Reply(self.describe(ritual, await names_and_zones(ctx.session, ritual.id), ctx))
         if ritual is not None and not await permissions.may_change(ctx, ritual):
             return await self._refuse(ctx, ritual)
         current = cfg.of(ritual) if ritual is not None else None
@@ -196,14 +197,16 @@ class StandupCommands:
         ctx.ritual_changed(ritual)
         await ctx.session.refresh(ritual, ["channel"])
         verb = "is set up" if created else "is updated"
-        people = await participants(ctx.session, ritual.id)
-        message = self.describe(ritual, people, ctx)
+        message = self.describe(ritual, await names_and_zones(ctx.session, ritual.id), ctx)
         message.text = f"The stand-up for #{ctx.channel.name or ctx.channel.external_id} {verb}."
         if created:
             message.context = "Others join with `standup join`. " + message.context
         return Reply(message, public=True)
 
-    def describe(self, ritual: Ritual, people: list[Member], ctx: CommandContext) -> Message:
+    def describe(
+        self, ritual: Ritual, people: list[tuple[str, str]], ctx: CommandContext
+    ) -> Message:
+        """What a stand-up is set up to do; ``people`` are its participants' names and zones."""
         schedule = cfg.schedule_of(ritual)
         options = cfg.of(ritual)
         upcoming = next_run(schedule, ctx.now)
@@ -229,7 +232,7 @@ class StandupCommands:
             ),
             Section(
                 text="*Participants*: "
-                + (", ".join(f"{display(m)} ({m.tz})" for m in people) or "nobody yet")
+                + (", ".join(f"{name} ({tz})" for name, tz in people) or "nobody yet")
             ),
         ]
         if options.skip_dates:
@@ -367,35 +370,27 @@ class StandupCommands:
         ritual = await self._ritual(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
-        message = self.describe(ritual, await participants(ctx.session, ritual.id), ctx)
-        latest = (
-            await ctx.session.execute(
-                select(Occurrence)
-                .where(Occurrence.ritual_id == ritual.id, Occurrence.status != "missed")
-                .order_by(Occurrence.scheduled_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if latest is not None:
-            rows = await ctx.session.execute(
-                select(Response.completed_at, Response.cancelled_at).where(
-                    Response.occurrence_id == latest.id
-                )
-            )
-            asked = answered = stopped = 0
-            for done, cancelled in rows.tuples():
-                asked += 1
-                # A cancelled run is asked and not answered, as the summary counts it.
-                stopped += cancelled is not None
-                answered += done is not None and cancelled is None
-            state = "summary posted" if latest.status == "summarized" else "collecting answers"
-            count = f"{answered}/{asked} answered" + (f" ({stopped} stopped)" if stopped else "")
-            message.sections.append(
-                Section(text=f"*Latest* ({latest.local_date:%a %d %b}): {count}, {state}")
-            )
+        message = self.describe(ritual, await names_and_zones(ctx.session, ritual.id), ctx)
+        if (latest := await self._latest_run(ctx, ritual)) is not None:
+            message.sections.append(Section(text=latest))
         if (waiting := await self._waiting_line(ctx)) is not None:
             message.sections.append(Section(text=waiting))
         return Reply(message)
+
+    async def _latest_run(self, ctx: CommandContext, ritual: Ritual) -> str | None:
+        """How the latest run that was not missed went, counted in the database."""
+        query = prepared(
+            ctx.session,
+            "standup latest run",
+            lambda: _latest_run_counts(bindparam("ritual")),
+        )
+        row = (await ctx.session.execute(query, {"ritual": ritual.id})).one_or_none()
+        if row is None:
+            return None
+        local_date, status, asked, stopped, answered = row
+        state = "summary posted" if status == "summarized" else "collecting answers"
+        count = f"{answered}/{asked} answered" + (f" ({stopped} stopped)" if stopped else "")
+        return f"*Latest* ({local_date:%a %d %b}): {count}, {state}"
 
     async def _waiting_line(self, ctx: CommandContext) -> str | None:
         """The question this person still owes an answer to, so it is never lost from view."""
@@ -572,3 +567,29 @@ class StandupCommands:
 
     async def coleads(self, ctx: CommandContext, cmd: c.StandupColeads, ritual: Ritual) -> Reply:
         return await permissions.name_coleads(ctx, ritual, cmd.users, "stand-up")
+
+
+def _latest_run_counts(ritual: Any) -> Any:
+    """The latest run's day and state with how many were asked, stopped and answered; a
+    cancelled run is asked and not answered, as the summary counts it."""
+    latest = (
+        select(Occurrence.id)
+        .where(Occurrence.ritual_id == ritual, Occurrence.status != "missed")
+        .order_by(Occurrence.scheduled_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    cancelled = Response.cancelled_at.is_not(None)
+    answered = and_(Response.completed_at.is_not(None), Response.cancelled_at.is_(None))
+    return (
+        select(
+            Occurrence.local_date,
+            Occurrence.status,
+            func.count(Response.id),
+            func.count(case((cancelled, 1))),
+            func.count(case((answered, 1))),
+        )
+        .outerjoin(Response, Response.occurrence_id == Occurrence.id)
+        .where(Occurrence.id == latest)
+        .group_by(Occurrence.id, Occurrence.local_date, Occurrence.status)
+    )

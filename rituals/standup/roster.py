@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
@@ -27,6 +27,23 @@ async def participants(session: AsyncSession, ritual_id: int) -> list[Member]:
     )
     rows = await session.execute(query, {"ritual": ritual_id})
     return sorted(rows.scalars(), key=lambda m: (m.name or m.external_id).lower())
+
+
+async def names_and_zones(session: AsyncSession, ritual_id: int) -> list[tuple[str, str]]:
+    """Each participant's name and time zone, in the order ``participants`` gives: what a
+    stand-up's description lists, read as plain columns (a status is asked far more often
+    than anything else, and fifty loaded members cost more than the rest of it)."""
+    query = prepared(
+        session,
+        "standup participant names",
+        lambda: (
+            select(func.coalesce(func.nullif(Member.name, ""), Member.external_id), Member.tz)
+            .join(Participant, Participant.member_id == Member.id)
+            .where(Participant.ritual_id == bindparam("ritual"))
+        ),
+    )
+    rows = await session.execute(query, {"ritual": ritual_id})
+    return sorted(rows.tuples(), key=lambda row: row[0].lower())
 
 
 def display(member: Member) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -258,6 +259,18 @@ async def test_the_export_csv_reads_back_every_answer(db: Database) -> None:
 
     empty = await team.bot.command(ALICE, CHANNEL, "standup export 2027-01-01 2027-01-31")
     assert empty.message.attachment.content.count("\n") == 1
+
+
+async def test_status_lists_participants_by_name_with_their_zones(db: Database) -> None:
+    nameless = replace(person("U0zed", "Asia/Tokyo"), name="")
+    team = await team_with_standup(db, BOB, person("carol", "UTC", name="carol"), nameless)
+
+    status = await team.type(ALICE, "standup status")
+
+    assert (
+        "*Participants*: Alice (Europe/Berlin), Bob (America/New_York), carol (UTC), "
+        "U0zed (Asia/Tokyo)"
+    ) in status
 
 
 async def test_skip_pause_and_status_change_what_runs(db: Database) -> None:
