@@ -208,9 +208,7 @@ def signed(body: str, content_type: str) -> dict[str, str]:
     return headers(body, content_type, secret=SECRET)
 
 
-def commands(
-    text: str | list[str], count: int, api_port: int, people: int = PEOPLE
-) -> list[str]:
+def commands(text: str | list[str], count: int, api_port: int, people: int = PEOPLE) -> list[str]:
     """``count`` commands from ``people`` in turn; with several texts each person goes
     through them in order (away, then back), so every command changes something."""
     from tests.handlers.slack.signing import slash

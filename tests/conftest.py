@@ -123,6 +123,16 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 
 @pytest.fixture
+async def pg_db(postgres_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty PostgreSQL database, for what only it allows (several processes
+    sharing one database, its planner)."""
+    database = Database(postgres_url)
+    await _truncate(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(sqlite_copy(sqlite_template, tmp_path))
     yield database

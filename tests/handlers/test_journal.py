@@ -192,6 +192,41 @@ async def test_an_entry_claimed_by_a_live_worker_is_not_handled_twice(db: Databa
     assert bodies == ["once"]
 
 
+async def test_workers_sharing_a_journal_each_claim_their_share_of_the_lanes(
+    pg_db: Database,
+) -> None:
+    """Several workers are for PostgreSQL: one of them claiming every waiting lane would
+    leave the others idle while a few busy lanes wait behind it."""
+    db = pg_db
+    clock = FakeClock(NOW)
+    first, second = Journal(db, clock, workers=2), Journal(db, clock, workers=2)
+    held: dict[str, list[str]] = {"first": [], "second": []}
+    first_busy, second_busy, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    def holding(name: str, busy: asyncio.Event):
+        async def handle(entry: JournalEntry) -> None:
+            held[name].append(entry.body)
+            busy.set()
+            await release.wait()
+
+        return handle
+
+    first.handles("p", holding("first", first_busy))
+    second.handles("p", holding("second", second_busy))
+    for n in range(6):
+        await first.append(arrival(f"lane{n}", f"p:T1:U{n}"))
+    one = asyncio.create_task(first.handle_some())
+    await asyncio.wait_for(first_busy.wait(), 5)
+    two = asyncio.create_task(second.handle_some())
+    await asyncio.wait_for(second_busy.wait(), 5)
+    release.set()
+
+    assert await asyncio.gather(one, two) == [3, 2]
+    assert await first.handle_some() == 1
+    assert sorted(held["first"] + held["second"]) == [f"lane{n}" for n in range(6)]
+    assert await stored(db) == []
+
+
 async def test_the_worker_wakes_on_arrival(db: Database) -> None:
     journal = Journal(db, FakeClock(NOW), poll=60)
     handled = Handled()

@@ -4,7 +4,7 @@ them kept in step by triggers (revision 0017), both from one `fulltext.index` de
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from rituals.llm.search import recall_of
 from storage import fulltext
 from storage.db import Database
 from storage.models import Answer, Base, Channel, Ritual
-from tests.conftest import _truncate
 from tests.helpers import Team, person
 from tests.storage.test_migration_0004 import _to, empty_db
 
@@ -177,14 +176,6 @@ async def test_a_downgrade_drops_them_and_an_upgrade_makes_them_again(
 # --- the planner uses them -----------------------------------------------------------------
 
 
-@pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[Database]:
-    database = Database(postgres_url)
-    await _truncate(database)
-    yield database
-    await database.dispose()
-
-
 def sql_literal(value: Any) -> str:
     if value is None:
         return "NULL"
@@ -231,7 +222,8 @@ async def plans(db: Database, statement: str, parameters: Any) -> tuple[str, str
         )
 
 
-async def test_the_backlog_recall_query_is_planned_on_its_fulltext_indexes(pg: Database) -> None:
+async def test_the_backlog_recall_query_is_planned_on_its_fulltext_indexes(pg_db: Database) -> None:
+    pg = pg_db
     team = Team(pg, MONDAY)
     await team.type(ANA, "backlog add Retrain the ranker on vendor labels")
     async with pg.session() as session:
