@@ -42,6 +42,19 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """Whether a kind may wait for a person's answer, asked of every kind in one statement.
+
+    ``build`` makes, once, a select of the kind's rows that `Kind.waiting` would find,
+    its bind parameters named after the kind (``standup_member``); ``values`` binds them
+    for a member's id and a moment. When the select finds nothing, ``waiting`` is not asked.
+    """
+
+    build: Callable[[], Any]
+    values: Callable[[int, datetime], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Slot:
     """One scheduled job of one ritual: ``run(*args)`` at each time ``schedule`` names."""
 
@@ -350,6 +363,11 @@ class Kind:
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
         """The question this kind waits for this person to answer, if any (locked while
         the answer is recorded, where the database can)."""
+        return None
+
+    def waiting_probe(self) -> Probe | None:
+        """How to tell cheaply that ``waiting`` would find nothing: every direct message asks
+        all kinds, in one statement for those that give a probe. None: always ask."""
         return None
 
     async def answer(

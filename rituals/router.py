@@ -8,14 +8,14 @@ an event means is up to the ritual kinds in the registry; nothing here knows any
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import String, delete, exists, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import commands as c
 from rituals import outbound
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.kinds import HookReply, Kind, Registry, Waiting
+from rituals.kinds import HookReply, Kind, Probe, Registry, Waiting
 from rituals.messages import Button, ButtonStyle, Form, Message, Section
 from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
@@ -80,6 +80,11 @@ class Rituals:
         self.grammar = registry.grammar
         self.kinds: dict[str, Kind] = registry.bind(runtime)
         self._seen = directory.Seen()
+        self._probes: dict[str, Probe] = {
+            word: probe
+            for word, kind in self.kinds.items()
+            if (probe := kind.waiting_probe()) is not None
+        }
 
     # --- what edges ask about the registered kinds ------------------------------------
 
@@ -232,14 +237,33 @@ class Rituals:
 
     async def _waiting(self, ctx: CommandContext, *kinds: str) -> list[Waiting]:
         """What each kind (of ``kinds``, or all) waits for this person to answer."""
+        asked = [word for word in self.kinds if not kinds or word in kinds]
+        maybe = await self._may_wait(ctx, asked)
         found = []
-        for word, kind in self.kinds.items():
-            if kinds and word not in kinds:
+        for word in asked:
+            if word not in maybe:
                 continue
-            waiting = await kind.waiting(ctx.session, ctx.member, ctx.now)
+            waiting = await self.kinds[word].waiting(ctx.session, ctx.member, ctx.now)
             if waiting is not None:
                 found.append(waiting)
         return found
+
+    async def _may_wait(self, ctx: CommandContext, words: list[str]) -> set[str]:
+        """Of ``words``, the kinds whose probes find something, with those that have none:
+        one statement instead of one per kind, whatever the number of kinds."""
+        probed = [word for word in words if word in self._probes]
+        if len(probed) < 2:
+            return set(words)
+        query = prepared(
+            ctx.session,
+            ("kinds waiting", tuple(probed)),
+            lambda: _probing({word: self._probes[word] for word in probed}),
+        )
+        values: dict[str, object] = {}
+        for word in probed:
+            values.update(self._probes[word].values(ctx.member.id, ctx.now))
+        rows = await ctx.session.execute(query, values)
+        return set(rows.scalars()) | {word for word in words if word not in self._probes}
 
     async def _answer(
         self,
@@ -613,3 +637,13 @@ class Rituals:
 
 
 __all__ = ["Message", "Rituals"]
+
+
+def _probing(probes: dict[str, Probe]) -> object:
+    """One select naming each kind whose probe finds a row."""
+    return union_all(
+        *(
+            select(literal(word, String).label("kind")).where(exists(probe.build()))
+            for word, probe in probes.items()
+        )
+    )

@@ -18,12 +18,14 @@ from rituals.context import CommandContext
 from rituals.hypothesis import commands, digest, metrics, recall, store, views, week
 from rituals.hypothesis import forms as form
 from rituals.hypothesis import grammar as g
+from rituals.hypothesis.checkins import PROBE as CHECKIN_PROBE
 from rituals.hypothesis.checkins import Checkins
 from rituals.hypothesis.models import Hypothesis
 from rituals.kinds import (
     Handoff,
     Kind,
     Notice,
+    Probe,
     Recall,
     Recalled,
     Slot,
@@ -223,6 +225,9 @@ class HypothesisKind(Kind):
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
         return await self.checkins.waiting(session, member, now)
+
+    def waiting_probe(self) -> Probe:
+        return CHECKIN_PROBE
 
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None

@@ -24,7 +24,7 @@ from rituals.context import CommandContext
 from rituals.hypothesis import commands, store, views
 from rituals.hypothesis.cadence import next_checkin
 from rituals.hypothesis.models import Hypothesis, HypothesisAsk
-from rituals.kinds import Waiting
+from rituals.kinds import Probe, Waiting
 from rituals.messages import Button, Message, Section
 from rituals.reply import Reply, say
 from rituals.runtime import Runtime
@@ -63,21 +63,32 @@ class Pending:
     number: int
 
 
+def _open_asks(prefix: str = "") -> list[Any]:
+    """Check-ins asked of their owner (``owner``) and neither answered nor missed yet."""
+    return [
+        HypothesisAsk.owner_id == bindparam(f"{prefix}owner"),
+        HypothesisAsk.asked_at.is_not(None),
+        HypothesisAsk.answered_at.is_(None),
+        HypothesisAsk.missed_at.is_(None),
+    ]
+
+
 def _asks_waiting() -> Any:
     """Asked for every direct message a person sends: built once."""
     return (
         select(HypothesisAsk, Hypothesis.number)
         .join(Hypothesis, Hypothesis.id == HypothesisAsk.hypothesis_id)
-        .where(
-            HypothesisAsk.owner_id == bindparam("owner"),
-            HypothesisAsk.asked_at.is_not(None),
-            HypothesisAsk.answered_at.is_(None),
-            HypothesisAsk.missed_at.is_(None),
-        )
+        .where(*_open_asks())
         .order_by(HypothesisAsk.asked_at, HypothesisAsk.id)
         .with_for_update(of=HypothesisAsk)
         .execution_options(populate_existing=True)
     )
+
+
+PROBE = Probe(
+    lambda: select(HypothesisAsk.id).where(*_open_asks("hypothesis_")),
+    lambda owner, _now: {"hypothesis_owner": owner},
+)
 
 
 class Checkins:

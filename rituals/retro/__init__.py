@@ -13,7 +13,18 @@ from rituals import permissions
 from rituals.commands import Command, Grammar
 from rituals.commands.tokens import MAX_ID
 from rituals.context import CommandContext
-from rituals.kinds import Handoff, Kind, Recall, Recalled, Slot, Sweep, Taken, Waiting, Week
+from rituals.kinds import (
+    Handoff,
+    Kind,
+    Probe,
+    Recall,
+    Recalled,
+    Slot,
+    Sweep,
+    Taken,
+    Waiting,
+    Week,
+)
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply, say
 from rituals.retro import (
@@ -177,6 +188,9 @@ class RetroKind(Kind):
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
         return await self.reminders.waiting(session, member, now)
+
+    def waiting_probe(self) -> Probe:
+        return followup.PROBE
 
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None

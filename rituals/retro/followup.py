@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
 from rituals.context import CommandContext
-from rituals.kinds import Peers, Waiting
+from rituals.kinds import Peers, Probe, Waiting
 from rituals.messages import Button, ButtonStyle, Message, Section
 from rituals.reply import Reply, say
 from rituals.retro import actions, board, handoff
@@ -117,20 +117,31 @@ async def mine(session: AsyncSession, member: Member) -> list[ActionView]:
 # --- the reminder and its conversation -------------------------------------------------
 
 
+def _reminded(prefix: str = "") -> list[Any]:
+    """Open actions whose owner (``owner``) was reminded ``since`` and has not answered."""
+    return [
+        RetroAction.owner_id == bindparam(f"{prefix}owner"),
+        RetroAction.status == OPEN,
+        RetroAction.reminded_at >= bindparam(f"{prefix}since"),
+        RetroAction.answered_at.is_(None),
+    ]
+
+
 def _unanswered() -> Any:
     """Asked for every direct message a person sends: built once."""
     return (
         select(RetroAction)
-        .where(
-            RetroAction.owner_id == bindparam("owner"),
-            RetroAction.status == OPEN,
-            RetroAction.reminded_at >= bindparam("since"),
-            RetroAction.answered_at.is_(None),
-        )
+        .where(*_reminded())
         .order_by(RetroAction.reminded_at, RetroAction.id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
+
+
+PROBE = Probe(
+    lambda: select(RetroAction.id).where(*_reminded("retro_")),
+    lambda owner, now: {"retro_owner": owner, "retro_since": now - ASKED_FOR},
+)
 
 
 class Reminders:

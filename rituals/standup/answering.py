@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rituals.kinds import Probe
 from rituals.messages import Message, Section
 from rituals.runtime import Runtime
 from rituals.schedule import when_label
@@ -52,8 +53,7 @@ class Answering:
         """The stand-up this person is answering: the oldest they have not finished."""
         for _ in range(3):
             query = prepared(session, "standup pending", _pending)
-            values = {"member": member.id, "since": now - LOOKBACK, "late": now - LATE}
-            row = (await session.execute(query, values)).first()
+            row = (await session.execute(query, _owed_by(member.id, now))).first()
             if row is None:
                 return None
             found = await self._locked(session, row.id, row.occurrence_id)
@@ -348,21 +348,39 @@ def _too_long(text: str) -> Message | None:
     )
 
 
-def _pending() -> Any:
-    """The oldest stand-up a person still owes answers to (``member``, prompted ``since``,
-    summarized no earlier than ``late``)."""
+def _owed(prefix: str = "") -> Any:
+    """Responses a person (``member``) still owes answers to: prompted ``since``, of a run
+    summarized no earlier than ``late``."""
     return (
         select(Response.id, Response.occurrence_id)
         .join(Occurrence, Occurrence.id == Response.occurrence_id)
         .where(
-            Response.member_id == bindparam("member"),
+            Response.member_id == bindparam(f"{prefix}member"),
             Response.completed_at.is_(None),
-            Response.prompted_at >= bindparam("since"),
-            answerable_after(bindparam("late")),
+            Response.prompted_at >= bindparam(f"{prefix}since"),
+            answerable_after(bindparam(f"{prefix}late")),
         )
-        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
-        .limit(1)
     )
+
+
+def _owed_by(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
+    return {
+        f"{prefix}member": member_id,
+        f"{prefix}since": now - LOOKBACK,
+        f"{prefix}late": now - LATE,
+    }
+
+
+def _pending() -> Any:
+    """The oldest stand-up a person still owes answers to."""
+    return (
+        _owed().order_by((Occurrence.status != "open"), Response.prompted_at, Response.id).limit(1)
+    )
+
+
+PROBE = Probe(
+    lambda: _owed("standup_"), lambda member_id, now: _owed_by(member_id, now, "standup_")
+)
 
 
 def _response_locked() -> Any:

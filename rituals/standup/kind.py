@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rituals.commands import Command, Grammar
 from rituals.context import CommandContext
 from rituals.identity import Actor, Place
-from rituals.kinds import Kind, Recall, Recalled, Slot, Sweep, Waiting, Week
+from rituals.kinds import Kind, Probe, Recall, Recalled, Slot, Sweep, Waiting, Week
 from rituals.messages import Form, Message, Section
 from rituals.reply import Reply
 from rituals.runtime import Runtime
+from rituals.standup import answering, grammar, recall, week
 from rituals.standup import forms as form
-from rituals.standup import grammar, recall, week
 from rituals.standup import settings as cfg
 from rituals.standup.answering import Found
 from rituals.standup.commands import StandupCommands
@@ -131,6 +131,9 @@ class StandupKind(Kind):
             return None
         response = found[0]
         return Waiting(self.word, response.asked_at or response.prompted_at, found)
+
+    def waiting_probe(self) -> Probe:
+        return answering.PROBE
 
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kinds import KINDS, registry
@@ -160,6 +160,30 @@ async def test_a_stand_up_asked_after_a_check_in_takes_the_next_answer(
     assert await stored_answers(db) == ["shipped the ranker"]
     assert LOG.answers == []
     assert "question 2 of 3" in reply
+
+
+async def test_a_direct_message_asks_every_kind_with_a_probe_in_one_statement(
+    db: Database,
+) -> None:
+    team = Team(db, T0)
+    await team.type(ALICE, "standup setup at 09:30 tz UTC")
+    await team.type(ALICE, "standup now")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, sql: str, *_args) -> None:
+        statements.append(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        reply = await team.dm(ALICE, "wrote the eval harness")
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+
+    assert "question 2 of 3" in reply
+    probes = [sql for sql in statements if "retro_action" in sql or "hypothesis_ask" in sql]
+    assert len(probes) == 1
+    assert "retro_action" in probes[0] and "hypothesis_ask" in probes[0]
+    assert "response" in probes[0]
 
 
 async def test_buttons_and_forms_reach_only_the_kind_their_id_names(
