@@ -60,6 +60,8 @@ COMMANDS: dict[str, tuple[str, str | list[str]]] = {
 }
 # The people of channel C1, whose stand-up the read and write scenarios use.
 PEOPLE = 50
+# The large channel of the stand-up burst, a stand-up of its own.
+BURST = "C2"
 # A person takes a moment to read a question and type the answer; without it the bench would
 # measure Slack's pace of about one message a second per conversation, which we keep to.
 THINK = 1.0
@@ -73,7 +75,7 @@ class FakeSlack:
     """The Web API both apps talk to; it notes when each reply arrives, and for whom: at
     ``response_url`` or in the channel (``responses``), or as a direct message."""
 
-    members: list[str] = field(default_factory=list)
+    members: dict[str, list[str]] = field(default_factory=dict)
     responses: list[float] = field(default_factory=list)
     direct: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -90,8 +92,9 @@ class FakeSlack:
             return web.json_response({"ok": True, "user": profile})
         if method == "conversations.members":
             cursor = int(body.get("cursor") or request.query.get("cursor") or 0)
-            page = self.members[cursor : cursor + 200]
-            more = str(cursor + 200) if cursor + 200 < len(self.members) else ""
+            members = self.members.get(body.get("channel") or request.query.get("channel"), [])
+            page = members[cursor : cursor + 200]
+            more = str(cursor + 200) if cursor + 200 < len(members) else ""
             return web.json_response(
                 {"ok": True, "members": page, "response_metadata": {"next_cursor": more}}
             )
@@ -208,7 +211,9 @@ def signed(body: str, content_type: str) -> dict[str, str]:
     return headers(body, content_type, secret=SECRET)
 
 
-def commands(text: str | list[str], count: int, api_port: int, people: int = PEOPLE) -> list[str]:
+def commands(
+    text: str | list[str], count: int, api_port: int, people: int = PEOPLE, channel: str = "C1"
+) -> list[str]:
     """``count`` commands from ``people`` in turn; with several texts each person goes
     through them in order (away, then back), so every command changes something."""
     from tests.handlers.slack.signing import slash
@@ -219,7 +224,7 @@ def commands(text: str | list[str], count: int, api_port: int, people: int = PEO
             "/standup",
             texts[(n // people) % len(texts)],
             user=f"U{n % people:04d}",
-            channel="C1",
+            channel=channel,
             response_url=f"http://127.0.0.1:{api_port}/respond",
         )
         for n in range(count)
@@ -252,7 +257,7 @@ async def acknowledged(url: str, bodies: list[str], concurrency: int) -> float:
 async def with_standup(fake: FakeSlack, url: str, api_port: int) -> None:
     """Channel C1's stand-up, set up by its lead with the channel's people in it, as the
     commands measured find it in use."""
-    fake.members = [f"U{n:04d}" for n in range(PEOPLE)]
+    fake.members["C1"] = [f"U{n:04d}" for n in range(PEOPLE)]
     form = "application/x-www-form-urlencoded"
     # Asked by each person in turn, so no ask waits in the journal behind the one before.
     asks = commands("status", PEOPLE, api_port)[1:]
@@ -297,7 +302,7 @@ async def burst(fake: FakeSlack, url: str, members: int, concurrency: int) -> li
     answer's acknowledgement to the bot's next direct message."""
     from tests.handlers.slack.signing import event
 
-    fake.members = [f"U{n:05d}" for n in range(members)]
+    fake.members[BURST] = [f"U{n:05d}" for n in range(members)]
     form = "application/x-www-form-urlencoded"
     acked: dict[str, float] = {}
     delays: list[float] = []
@@ -339,9 +344,9 @@ async def burst(fake: FakeSlack, url: str, members: int, concurrency: int) -> li
             task.add_done_callback(tasks.discard)
 
         fake.on_direct = on_direct
-        lead = commands("setup at 09:30 tz UTC", 1, 0, people=1)[0]
+        lead = commands("setup at 09:30 tz UTC", 1, 0, people=1, channel=BURST)[0]
         await post(http, url, lead, form)
-        await post(http, url, commands("now", 1, 0, people=1)[0], form)
+        await post(http, url, commands("now", 1, 0, people=1, channel=BURST)[0], form)
         await fake.until(lambda: len(finished) >= members, limit=900)
         fake.on_direct = None
     return delays
