@@ -135,22 +135,23 @@ async def claim_lane_heads(
     table: Any = model
     free = or_(table.claimed_until.is_(None), table.claimed_until < now)
     lane_heads = select(func.min(table.id)).where(*waiting).group_by(table.lane)
-    candidates = (
-        select(table.id)
-        .where(
-            table.id.in_(lane_heads),
-            table.platform.in_(platforms),
-            table.next_attempt_at <= now,
-            free,
-        )
-        .order_by(table.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=table)
+    ready = select(table.id).where(
+        table.id.in_(lane_heads),
+        table.platform.in_(platforms),
+        table.next_attempt_at <= now,
+        free,
     )
+    if workers > 1:
+        # Counted without locking: a share locked and then partly dropped would still keep
+        # a worker claiming at the same moment from the rest.
+        heads = (await session.execute(select(func.count()).select_from(ready.subquery()))).scalar()
+        if not heads:
+            return []
+        limit = min(limit, -(-heads // workers))
+    candidates = ready.order_by(table.id).limit(limit).with_for_update(skip_locked=True, of=table)
     ids = list((await session.execute(candidates)).scalars())
     if not ids:
         return []
-    ids = ids[: -(-len(ids) // max(1, workers))]
     claimed = await session.execute(
         update(table)
         .where(table.id.in_(ids), *waiting, free)

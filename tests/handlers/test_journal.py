@@ -227,6 +227,20 @@ async def test_workers_sharing_a_journal_each_claim_their_share_of_the_lanes(
     assert await stored(db) == []
 
 
+async def test_workers_claiming_at_the_same_moment_each_get_their_share(pg_db: Database) -> None:
+    for n in range(6):
+        await Journal(pg_db, FakeClock(NOW)).append(arrival(f"lane{n}", f"p:T1:U{n}"))
+    claim = {"platforms": ["p"], "limit": 50, "lease": timedelta(seconds=20), "workers": 2}
+
+    async with pg_db.session() as one:
+        first = await journal.claim(one, "first", NOW, **claim)
+        async with pg_db.session() as other:
+            second = await journal.claim(other, "second", NOW, **claim)
+
+    assert [e.body for e in first] == ["lane0", "lane1", "lane2"]
+    assert [e.body for e in second] == ["lane3", "lane4", "lane5"]
+
+
 async def test_the_worker_wakes_on_arrival(db: Database) -> None:
     journal = Journal(db, FakeClock(NOW), poll=60)
     handled = Handled()
