@@ -636,9 +636,6 @@ class Rituals:
         await outbound.queue(session, envelope, reply.message, now)
 
 
-__all__ = ["Message", "Rituals"]
-
-
 def _probing(probes: dict[str, Probe]) -> object:
     """One select naming each kind whose probe finds a row."""
     return union_all(
@@ -647,3 +644,6 @@ def _probing(probes: dict[str, Probe]) -> object:
             for word, probe in probes.items()
         )
     )
+
+
+__all__ = ["Message", "Rituals"]
