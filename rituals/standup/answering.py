@@ -53,12 +53,12 @@ class Answering:
         """The stand-up this person is answering: the oldest they have not finished."""
         for _ in range(3):
             query = prepared(session, "standup pending", _pending)
-            row = (await session.execute(query, _owed_by(member.id, now))).first()
-            if row is None:
+            response = (await session.execute(query, _owed_by(member.id, now))).scalar()
+            if response is None:
                 return None
-            found = await self._locked(session, row.id, row.occurrence_id)
-            if found[0].completed_at is None:
-                return found
+            if response.completed_at is None:
+                occurrence, ritual = await self._occurrence(session, response.occurrence_id)
+                return response, occurrence, ritual
         return None
 
     async def _locked(self, session: AsyncSession, response_id: int, occurrence_id: int) -> Found:
@@ -73,13 +73,19 @@ class Answering:
                 {"id": response_id},
             )
         ).scalar_one()
-        occurrence, ritual = (
-            await session.execute(
-                prepared(session, "standup occurrence locked", _occurrence_locked),
-                {"id": occurrence_id},
-            )
-        ).one()
+        occurrence, ritual = await self._occurrence(session, occurrence_id)
         return response, occurrence, ritual
+
+    async def _occurrence(
+        self, session: AsyncSession, occurrence_id: int
+    ) -> tuple[Occurrence, Ritual]:
+        """The occurrence shared-locked, with its ritual: taken after the response's lock."""
+        row = await session.execute(
+            prepared(session, "standup occurrence locked", _occurrence_locked),
+            {"id": occurrence_id},
+        )
+        occurrence, ritual = row.one()
+        return occurrence, ritual
 
     async def answer_pending(
         self, session: AsyncSession, member: Member, found: Found, text: str, ref: str | None
@@ -348,11 +354,11 @@ def _too_long(text: str) -> Message | None:
     )
 
 
-def _owed(prefix: str = "") -> Any:
+def _owed(prefix: str = "", *of: Any) -> Any:
     """Responses a person (``member``) still owes answers to: prompted ``since``, of a run
-    summarized no earlier than ``late``."""
+    summarized no earlier than ``late``; ``of`` what to select (their ids by default)."""
     return (
-        select(Response.id, Response.occurrence_id)
+        select(*(of or (Response.id,)))
         .join(Occurrence, Occurrence.id == Response.occurrence_id)
         .where(
             Response.member_id == bindparam(f"{prefix}member"),
@@ -372,9 +378,14 @@ def _owed_by(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
 
 
 def _pending() -> Any:
-    """The oldest stand-up a person still owes answers to."""
+    """The oldest stand-up a person still owes answers to, its response locked as it is
+    read (exclusive, before its occurrence is shared-locked, as `_locked` takes them)."""
     return (
-        _owed().order_by((Occurrence.status != "open"), Response.prompted_at, Response.id).limit(1)
+        _owed("", Response)
+        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
+        .limit(1)
+        .with_for_update(of=Response)
+        .execution_options(populate_existing=True)
     )
 
 
