@@ -27,6 +27,8 @@ class CommandContext:
     after: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     # RITUALBOT_SECRET_KEY when set (`Runtime.secret_key`); empty, the stored key signs.
     secret_key: str = ""
+    # `outbound.stored()` when the context was made: delivery is woken only if it moved.
+    stored_before: int = 0
 
     async def signing_key(self) -> str:
         """The key what a command hands out is signed with (a button's value), the same

@@ -26,6 +26,12 @@ async def queue(
     return await outbox.enqueue(session, envelope, payload(message), now)
 
 
+def stored() -> int:
+    """A reading of how many messages this process has queued: two readings that differ
+    mean delivery has something new to send."""
+    return outbox.stored()
+
+
 async def queue_many(
     session: AsyncSession, items: list[tuple[Envelope, Message]], now: datetime
 ) -> None:

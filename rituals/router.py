@@ -506,12 +506,14 @@ class Rituals:
     # --- plumbing ---------------------------------------------------------------------
 
     async def _after(self, ctx: CommandContext) -> None:
-        """What a committed unit of work set in motion: follow-ups, job rebuilds, delivery."""
+        """What a committed unit of work set in motion: follow-ups, job rebuilds, and
+        delivery when anything was queued (a read answered in place queued nothing)."""
         for step in ctx.after:
             await step()
         for ritual_id in ctx.changed_rituals:
             self.rt.schedule_changed(ritual_id)
-        self.rt.sent_later()
+        if outbound.stored() != ctx.stored_before:
+            self.rt.sent_later()
 
     async def _first_delivery(
         self, session: AsyncSession, platform: str, delivery_id: str | None
@@ -568,7 +570,15 @@ class Rituals:
             now,
         )
         return CommandContext(
-            session, actor, place, workspace, member, channel, now, secret_key=self.rt.secret_key
+            session,
+            actor,
+            place,
+            workspace,
+            member,
+            channel,
+            now,
+            secret_key=self.rt.secret_key,
+            stored_before=outbound.stored(),
         )
 
     def welcome(self) -> Message:

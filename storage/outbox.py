@@ -17,6 +17,14 @@ from storage.models import OutboxMessage
 from storage.queries import claim_lane_heads, inserting_once, prepared
 
 OUTBOX = OutboxMessage.__table__
+# Messages stored by this process so far: a request that stored none need not wake delivery.
+_stored = 0
+
+
+def stored() -> int:
+    """How many messages this process has stored: compare two readings to learn whether
+    anything was queued in between."""
+    return _stored
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,8 @@ async def enqueue(
     session: AsyncSession, envelope: Envelope, payload: Payload, now: datetime
 ) -> int | None:
     """Store one message; returns its id, or ``None`` when its dedup key was already used."""
+    global _stored
+    _stored += 1
     row_values = _row(envelope, payload, now, _one_lane(session))
     if envelope.dedup_key is None:
         stmt = prepared(session, "outbox insert", _insert)
@@ -111,6 +121,8 @@ async def enqueue_many(
     session: AsyncSession, items: list[tuple[Envelope, Payload]], now: datetime
 ) -> None:
     """Store many messages in one statement: the fan-out path."""
+    global _stored
+    _stored += len(items)
     if items:
         one_lane = _one_lane(session)
         stmt = prepared(session, "outbox insert many", lambda: _insert_once(session))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.kinds import Probe
@@ -25,7 +25,7 @@ from rituals.standup.closing import Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import where_of
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
-from storage.queries import prepared
+from storage.queries import plain, prepared
 
 Found = tuple[Response, Occurrence, Ritual]
 MAX_ANSWER = 3000  # what one Slack section shows whole
@@ -60,6 +60,19 @@ class Answering:
                 occurrence, ritual = await self._occurrence(session, response.occurrence_id)
                 return response, occurrence, ritual
         return None
+
+    async def owed(
+        self, session: AsyncSession, member: Member, now: datetime
+    ) -> tuple[str, int, list[str]] | None:
+        """What :meth:`pending` would find, only read, for showing: the channel's name, the
+        index of the question owed next and the run's questions. Takes no lock, so a status
+        asked while the person answers waits for nothing."""
+        query = prepared(session, "standup owed", _owed_question)
+        rows = await plain(session, query, _owed_by(member.id, now))
+        if not rows:
+            return None
+        name, index, questions = rows[0]
+        return name, index, list(questions)
 
     async def _locked(self, session: AsyncSession, response_id: int, occurrence_id: int) -> Found:
         """Re-read under lock: the response exclusive first, then the occurrence shared.
@@ -386,6 +399,23 @@ def _pending() -> Any:
         .limit(1)
         .with_for_update(of=Response)
         .execution_options(populate_existing=True)
+    )
+
+
+def _owed_question() -> Any:
+    """The oldest stand-up owed, as `_pending` orders them: its channel's name, the next
+    question's index and the questions, as plain columns."""
+    return (
+        _owed(
+            "",
+            func.coalesce(func.nullif(Channel.name, ""), Channel.external_id),
+            Response.next_question,
+            Occurrence.questions,
+        )
+        .join(Ritual, Ritual.id == Occurrence.ritual_id)
+        .join(Channel, Channel.id == Ritual.channel_id)
+        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
+        .limit(1)
     )
 
 

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, select
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rituals import permissions
 from rituals.commands import Command
@@ -22,7 +24,7 @@ from rituals.standup.reports import export_csv, participation
 from rituals.standup.roster import KIND, display, names_and_zones
 from rituals.standup.summary import age_label, blocker_line
 from storage.models import Blocker, Occurrence, Participant, Response, Ritual
-from storage.queries import prepared
+from storage.queries import plain, prepared
 
 NO_STANDUP = "There is no stand-up in this channel yet."
 SETUP_HINT = "Start one with `standup setup at 09:30 days mon-fri`."
@@ -105,17 +107,24 @@ class StandupCommands:
         )
 
     async def _ritual(self, ctx: CommandContext) -> Ritual | None:
+        """The channel's stand-up; its channel is the one already in hand, not joined
+        again (every command in a channel asks for its stand-up first)."""
         if ctx.channel is None:
             return None
         query = prepared(
             ctx.session,
             "standup of channel",
-            lambda: select(Ritual).where(
-                Ritual.channel_id == bindparam("channel"), Ritual.kind == KIND
+            lambda: (
+                select(Ritual)
+                .where(Ritual.channel_id == bindparam("channel"), Ritual.kind == KIND)
+                .options(lazyload(Ritual.channel))
             ),
         )
         row = await ctx.session.execute(query, {"channel": ctx.channel.id})
-        return row.scalar_one_or_none()
+        ritual = row.scalar_one_or_none()
+        if ritual is not None and "channel" not in ritual.__dict__:
+            set_committed_value(ritual, "channel", ctx.channel)
+        return ritual
 
     def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:
         """Remember who left, so a channel roster does not add them back."""
@@ -384,25 +393,23 @@ class StandupCommands:
             "standup latest run",
             lambda: _latest_run_counts(bindparam("ritual")),
         )
-        row = (await ctx.session.execute(query, {"ritual": ritual.id})).one_or_none()
-        if row is None:
+        rows = await plain(ctx.session, query, {"ritual": ritual.id})
+        if not rows:
             return None
-        local_date, status, asked, stopped, answered = row
+        local_date, status, asked, stopped, answered = rows[0]
         state = "summary posted" if status == "summarized" else "collecting answers"
         count = f"{answered}/{asked} answered" + (f" ({stopped} stopped)" if stopped else "")
         return f"*Latest* ({local_date:%a %d %b}): {count}, {state}"
 
     async def _waiting_line(self, ctx: CommandContext) -> str | None:
         """The question this person still owes an answer to, so it is never lost from view."""
-        found = await self.engine.answering.pending(ctx.session, ctx.member, ctx.now)
-        if found is None:
+        owed = await self.engine.answering.owed(ctx.session, ctx.member, ctx.now)
+        if owed is None:
             return None
-        response, occurrence, ritual = found
-        name = ritual.channel.name or ritual.channel.external_id
-        questions = occurrence.questions
+        name, index, questions = owed
         return (
-            f"*Waiting for your answer* (#{name}, question {response.next_question + 1} of "
-            f"{len(questions)}): {questions[response.next_question]}"
+            f"*Waiting for your answer* (#{name}, question {index + 1} of "
+            f"{len(questions)}): {questions[index]}"
         )
 
     async def _my_standups(self, ctx: CommandContext) -> Reply:

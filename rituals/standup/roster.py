@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
 from storage.models import Member, Participant
-from storage.queries import prepared
+from storage.queries import plain, prepared
 
 KIND = "standup"
 LOOKBACK = timedelta(hours=36)  # how far back a run still takes prompts and answers
@@ -42,8 +42,8 @@ async def names_and_zones(session: AsyncSession, ritual_id: int) -> list[tuple[s
             .where(Participant.ritual_id == bindparam("ritual"))
         ),
     )
-    rows = await session.execute(query, {"ritual": ritual_id})
-    return sorted(rows.tuples(), key=lambda row: row[0].lower())
+    rows = await plain(session, query, {"ritual": ritual_id})
+    return sorted(((name, tz) for name, tz in rows), key=lambda row: row[0].lower())
 
 
 def display(member: Member) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from rituals.identity import Place
 from storage.db import Database
-from storage.models import Answer, Blocker, Occurrence, OutboxMessage, Ritual
+from storage.models import Answer, Blocker, Occurrence, OutboxMessage, Response, Ritual
 from tests.helpers import CHANNEL, Team, person
 
 MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -378,3 +378,16 @@ async def test_a_cut_off_on_another_day_says_which_day(db: Database) -> None:
     for text in ("a", "b"):
         await team.dm(ALICE, text)
     assert "until the summary (~tomorrow 10:04, your time)" in await team.dm(ALICE, "none")
+
+
+async def test_status_shows_the_question_owed_next_while_an_answer_is_being_recorded(
+    pg_db: Database,
+) -> None:
+    team = Team(pg_db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+    await team.dm(ALICE, "shipped the ranker")
+    async with pg_db.session() as answering:  # another answer of hers, mid-transaction
+        await answering.execute(select(Response).with_for_update())
+        status = await asyncio.wait_for(team.type(ALICE, "standup status"), 5)
+    assert "*Waiting for your answer* (#ml-team, question 2 of 3)" in status

@@ -130,3 +130,17 @@ async def test_hostile_commands_never_raise_and_always_get_an_answer(
     team = Team(sqlite_db, T0)
     reply = await team.bot.command(ALICE, CHANNEL, text)
     assert reply is not None and reply.message.text
+
+
+async def test_delivery_is_woken_only_when_a_request_queued_something(db: Database) -> None:
+    team = Team(db, T0)
+    wakes: list[int] = []
+    team.runtime.sent_later = lambda: wakes.append(1)
+    await team.type(ALICE, "standup setup at 09:30")
+    assert wakes == [1]  # its confirmation waits in the outbox
+    wakes.clear()
+    answered = await team.bot.command(ALICE, CHANNEL, "standup status", reply_inline=True)
+    assert answered is not None and "Participants" in answered.message.plain_text()
+    assert wakes == []  # answered in place: nothing for delivery to send
+    await team.type(ALICE, "standup status")
+    assert wakes == [1]
