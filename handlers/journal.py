@@ -8,7 +8,9 @@ whenever requests are waiting for their acknowledgement.
 Requests of different lanes are handled in batches that share one unit of work: what they
 change, their replies and their removal from the journal commit together, once. A batch that
 fails is rolled back whole and its requests handled again one by one, each in its own unit of
-work, so a request that cannot be handled holds up nobody else's.
+work, so a request that cannot be handled holds up nobody else's. On PostgreSQL several
+batches of different lanes are handled at once, as several workers would: each waits on the
+database's replies while the others run. SQLite takes one writer at a time, so one batch.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ MAX_BACKOFF = timedelta(minutes=5)
 YIELD_AT_MOST = 0.25
 # A batch holding the database commits early after this long when requests wait at the door.
 BATCH_HOLD_AT_MOST = 0.05
+# Batches handled at once by one process on a database that takes concurrent writers.
+PARALLEL = 4
 
 
 class Journal:
@@ -62,17 +66,21 @@ class Journal:
         handle_timeout: float = 60.0,
         together: int = 32,
         workers: int = 1,
+        parallel: int | None = None,
     ) -> None:
         """``handle_timeout`` abandons (and retries) a request whose handling hangs; the
         ``lease`` is renewed meanwhile, so no other worker takes the request, while a process
         that dies gives its claims up within one lease. ``workers`` is how many processes
-        share the journal: each claims only its share of the lanes waiting."""
+        share the journal: each claims only its share of the lanes waiting. ``parallel`` is
+        how many batches this process handles at once (by default one on SQLite, else
+        `PARALLEL`)."""
         self.db, self.clock = db, clock
         self._handlers: dict[str, Handler] = {}
         self._batch, self._lease, self._poll = batch, lease, poll
         self._handle_timeout = handle_timeout
         self._together = together
         self._workers = workers
+        self.parallel = parallel or (1 if db.dialect == "sqlite" else PARALLEL)
         self._worker = leases.worker_id(self)
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -188,26 +196,42 @@ class Journal:
             async with leases.renewed(
                 self.db, JournalEntry, self._worker, self.clock.now, self._lease
             ):
-                remaining = list(entries)
-                while remaining:
-                    await self._make_way()
-                    together = await self._together_in_one(remaining[: self._together])
-                    if together:
-                        settled.update(together)
-                        remaining = [e for e in remaining if e.id not in settled]
-                        continue
-                    for entry in remaining[: self._together]:
-                        await self._make_way()
-                        if await self._handle(entry):
-                            finished.append(entry.id)
-                        settled.add(entry.id)
-                    remaining = remaining[self._together :]
+                if self.parallel == 1:
+                    await self._work_through(entries, finished, settled)
+                else:
+                    # Claimed entries are lane heads, one per person: shares of them never
+                    # take one person's requests out of order. A share that fails stops the
+                    # others before any claim is released.
+                    async with asyncio.TaskGroup() as shares:
+                        for n in range(min(self.parallel, len(entries))):
+                            share = entries[n :: self.parallel]
+                            shares.create_task(self._work_through(share, finished, settled))
         finally:
             unsettled = [e.id for e in entries if e.id not in settled]
             async with self.db.session() as session:
                 await journal.done(session, finished)
                 await journal.release(session, unsettled, worker=self._worker)
         return len(entries)
+
+    async def _work_through(
+        self, entries: list[JournalEntry], finished: list[int], settled: set[int]
+    ) -> None:
+        """Handle ``entries`` in batches, noting which are ``settled`` (and which of those
+        are ``finished`` one by one, still to be removed from the journal)."""
+        remaining = list(entries)
+        while remaining:
+            await self._make_way()
+            together = await self._together_in_one(remaining[: self._together])
+            if together:
+                settled.update(together)
+                remaining = [e for e in remaining if e.id not in settled]
+                continue
+            for entry in remaining[: self._together]:
+                await self._make_way()
+                if await self._handle(entry):
+                    finished.append(entry.id)
+                settled.add(entry.id)
+            remaining = remaining[self._together :]
 
     async def _together_in_one(self, entries: list[JournalEntry]) -> list[int]:
         """Handle a prefix of ``entries`` in one unit of work that also removes them from the

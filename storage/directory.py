@@ -111,24 +111,26 @@ async def resolve(
     now: datetime,
 ) -> tuple[Workspace, Member, Channel | None]:
     """The workspace, member (external id, name, tz) and channel (external id, name) of one
-    request: one SELECT when their ids are known, else created or found and remembered."""
+    request: one SELECT when their ids are known or the rows exist, else created; their ids
+    are remembered either way."""
     ws_key = (platform, workspace_id)
     member_key = (*ws_key, "member", user[0])
     channel_key = (*ws_key, "channel", place_of[0]) if place_of else None
     ids = (seen.get(ws_key), seen.get(member_key), seen.get(channel_key) if channel_key else 0)
-    found = None
     if None not in ids:
         found = await _known(session, platform, workspace_id, user[0], place_of, ids)  # type: ignore[arg-type]
+    else:
+        found = await _existing(session, platform, workspace_id, user[0], place_of)
     if found is None:
         ws = await workspace(session, platform, workspace_id, now)
         person = await member(session, ws.id, *user)
         place = await channel(session, ws.id, *place_of) if place_of else None
-        seen.put(ws_key, ws.id)
-        seen.put(member_key, person.id)
-        if channel_key and place is not None:
-            seen.put(channel_key, place.id)
         found = ws, person, place
     ws, person, place = found
+    seen.put(ws_key, ws.id)
+    seen.put(member_key, person.id)
+    if channel_key and place is not None:
+        seen.put(channel_key, place.id)
     _refresh(person, user[1], user[2])
     if place is not None and place_of is not None and place_of[1] and place.name != place_of[1]:
         place.name = place_of[1]
@@ -174,6 +176,44 @@ async def _known(
     }
     if channel is not None:
         values.update(channel_id=ids[2], channel=channel[0])
+    row = (await session.execute(query, values)).first()
+    if row is None:
+        return None
+    return row[0], row[1], row[2] if channel is not None else None
+
+
+def _existing_statement(with_channel: bool) -> Any:
+    where = [
+        Workspace.platform == bindparam("platform"),
+        Workspace.external_id == bindparam("workspace"),
+        Member.workspace_id == Workspace.id,
+        Member.external_id == bindparam("user"),
+    ]
+    if not with_channel:
+        return select(Workspace, Member).where(*where)
+    where += [Channel.workspace_id == Workspace.id, Channel.external_id == bindparam("channel")]
+    return (
+        select(Workspace, Member, Channel).where(*where).options(contains_eager(Channel.workspace))
+    )
+
+
+async def _existing(
+    session: AsyncSession,
+    platform: str,
+    workspace_id: str,
+    user: str,
+    channel: tuple[str, str] | None,
+) -> tuple[Workspace, Member, Channel | None] | None:
+    """The rows of a request whose ids this process has not learned yet, when they all
+    exist (a person the channel's roster brought in, any person after a restart): one
+    SELECT by platform ids instead of an insert and a select for each."""
+    with_channel = channel is not None
+    query = prepared(
+        session, ("directory existing", with_channel), lambda: _existing_statement(with_channel)
+    )
+    values = {"platform": platform, "workspace": workspace_id, "user": user}
+    if channel is not None:
+        values["channel"] = channel[0]
     row = (await session.execute(query, values)).first()
     if row is None:
         return None

@@ -1,10 +1,12 @@
 """Commands that only read, answered inside Slack's acknowledgement a batch at a time.
 
-Reads that arrive while a batch is being answered wait for the next one. Each batch is one
-unit of work (one commit, and on SQLite one turn at the writer), as the journal's worker
-handles what is stored, and no answer leaves before its batch has committed the delivery ids
-that keep a replay from being answered twice. If any read of a batch fails, the batch rolls
-back whole and each of its reads is stored instead, to be answered like the rest.
+Reads that arrive while a batch is being answered wait for the next one; on PostgreSQL up to
+the journal's `parallel` batches are answered at once, each on a connection of its own. Each
+batch is one unit of work (one commit, and on SQLite one turn at the writer), as the
+journal's worker handles what is stored, and no answer leaves before its batch has committed
+the delivery ids that keep a replay from being answered twice. If any read of a batch fails,
+the batch rolls back whole and each of its reads is stored instead, to be answered like the
+rest.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class AtOnce:
         self._journal = journal
         self._together = together
         self._queue: list[_Asked] = []
-        self._runner: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
         self.waiting = 0
 
     async def answer(self, lane: str, request: AsyncBoltRequest) -> BoltResponse | None:
@@ -48,9 +50,11 @@ class AtOnce:
         request of its lane still waits in the journal, or its batch failed."""
         asked = _Asked(lane, request, asyncio.get_running_loop().create_future())
         self._queue.append(asked)
-        if self._runner is None or self._runner.done():
+        if len(self._runners) < self._journal.parallel:
             # Its own context: the batches outlive the request that happened to start them.
-            self._runner = asyncio.create_task(self._run(), context=contextvars.Context())
+            runner = asyncio.create_task(self._run(), context=contextvars.Context())
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
         self.waiting += 1
         try:
             return await asyncio.shield(asked.answer)

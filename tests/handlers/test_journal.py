@@ -80,7 +80,7 @@ async def test_a_lane_is_handled_in_arrival_order_and_then_forgotten(db: Databas
 
 async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) -> None:
     clock = FakeClock(NOW)
-    journal = Journal(db, clock)
+    journal = Journal(db, clock, parallel=1)  # so "first" and "other" share one batch
     # Twice: once in the batch it shares with "other", once more on its own.
     handled = Handled(failing={"first": 2})
     journal.handles("p", handled)
@@ -93,6 +93,47 @@ async def test_a_failed_entry_holds_its_lane_and_is_retried_later(db: Database) 
     clock.advance(timedelta(seconds=10))
     await journal.drain()
     assert handled.bodies == ["other", "first", "second"]
+
+
+class Overlapping(Handled):
+    """Notes how many requests were being handled at the same moment; ``poison`` are
+    requests that can never be handled."""
+
+    def __init__(self, poison: set[str]) -> None:
+        super().__init__()
+        self.poison = poison
+        self.now = self.most = 0
+
+    async def __call__(self, entry: JournalEntry) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.001)  # as a statement waits for the database's reply
+            if entry.body in self.poison:
+                raise ValueError(f"{entry.body} is malformed")
+            await super().__call__(entry)
+        finally:
+            self.now -= 1
+
+
+async def test_batches_of_different_people_are_handled_at_once_on_postgresql(
+    pg_db: Database,
+) -> None:
+    journal = Journal(pg_db, FakeClock(NOW))
+    handled = Overlapping(poison={"b2"})
+    journal.handles("p", handled)
+    people = "abcdefgh"
+    for n in range(4):
+        for who in people:
+            await journal.append(arrival(f"{who}{n}", f"p:T1:{who}"))
+    await journal.drain()
+    assert handled.most > 1
+    for who in people:
+        expected = [f"{who}{n}" for n in range(4) if f"{who}{n}" != "b2"]
+        assert [b for b in handled.bodies if b[0] == who] == expected
+    assert len(handled.bodies) == len(set(handled.bodies)) == 31
+    assert [d for d, _, _ in await dead_letters(pg_db)] == ["b2"]
+    assert await stored(pg_db) == []
 
 
 async def dead_letters(db: Database) -> list[tuple[str, str, int]]:

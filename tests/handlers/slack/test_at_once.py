@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
+from sqlalchemy import event
 
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import SlackTeam
@@ -33,3 +34,32 @@ async def test_reads_arriving_together_are_answered_at_once_with_one_commit_a_ba
     assert all("stand-up" in answer.lower() for answer in answers)
     assert await slack_team.stored() == 0
     assert 1 <= len(commits) <= 3  # one a batch, not one a read
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+async def test_reads_arriving_together_are_answered_by_several_batches_at_once_on_postgresql(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    pool = slack_team.db.engine.sync_engine.pool
+    busy = {"now": 0, "most": 0}
+
+    def checked_out(*_: Any) -> None:
+        busy["now"] += 1
+        busy["most"] = max(busy["most"], busy["now"])
+
+    def checked_in(*_: Any) -> None:
+        busy["now"] -= 1
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        bodies = [signing.slash("/standup", "status", user="UALICE") for _ in range(12)]
+        responses = await slack_team.post_while_busy(bodies)  # every batch waits for the lock
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+    answers = [(await r.json())["text"] for r in responses]
+    assert all("stand-up" in answer.lower() for answer in answers)
+    assert await slack_team.stored() == 0
+    assert busy["most"] >= 3  # the lock's holder and at least two batches waiting on it
