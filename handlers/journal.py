@@ -44,6 +44,9 @@ def permanent(exc: Exception) -> bool:
 
 
 Handler = Callable[[JournalEntry], Awaitable[None]]
+# What a batch's requests will need from the platform, asked before the batch holds the
+# database; given the requests' lanes.
+Ahead = Callable[[list[str]], Awaitable[None]]
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=5)
 # Under a steady stream of requests the worker still handles one entry this often.
@@ -76,6 +79,7 @@ class Journal:
         `PARALLEL`)."""
         self.db, self.clock = db, clock
         self._handlers: dict[str, Handler] = {}
+        self._ahead: dict[str, Ahead] = {}
         self._batch, self._lease, self._poll = batch, lease, poll
         self._handle_timeout = handle_timeout
         self._together = together
@@ -90,9 +94,23 @@ class Journal:
         self._door_idle = asyncio.Event()
         self._door_idle.set()
 
-    def handles(self, platform: str, handler: Handler) -> None:
-        """Who handles a platform's stored requests: its edge, as if they had just arrived."""
+    def handles(self, platform: str, handler: Handler, *, ahead: Ahead | None = None) -> None:
+        """Who handles a platform's stored requests: its edge, as if they had just arrived;
+        ``ahead`` fetches what a batch of them will need from the platform first."""
         self._handlers[platform] = handler
+        if ahead is not None:
+            self._ahead[platform] = ahead
+
+    async def look_ahead(self, platform: str, lanes: list[str]) -> None:
+        """Let the platform's edge fetch what requests of ``lanes`` will need, outside any
+        unit of work; a failure only means each request fetches its own."""
+        ahead = self._ahead.get(platform)
+        if ahead is None or not lanes:
+            return
+        try:
+            await ahead(lanes)
+        except Exception as exc:
+            log.warning("looking ahead for a batch failed", platform=platform, error=str(exc))
 
     @contextlib.contextmanager
     def door(self) -> Iterator[None]:
@@ -239,6 +257,8 @@ class Journal:
         if len(entries) < 2:
             return []
         handled: list[JournalEntry] = []
+        for platform in {e.platform for e in entries}:
+            await self.look_ahead(platform, [e.lane for e in entries if e.platform == platform])
         started = time.monotonic()
         try:
             async with self.db.batch():

@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.journal import Journal, permanent
 from handlers.slack.at_once import AtOnce
-from handlers.slack.door import JSON, Verdict, examine
+from handlers.slack.door import JSON, Verdict, examine, sender
 from handlers.slack.home import HomeTeam
 from handlers.slack.people import People
 from handlers.slack.port import PLATFORM
@@ -66,6 +66,8 @@ WINDOW_SECONDS = 5 * 60
 AT_ONCE_AT_MOST = 64
 AT_ONCE_WITHIN = 2.0
 AT_ONCE = "ritualbot_at_once"
+# users.info calls in flight at once when a batch's senders are looked up ahead.
+PROFILES_AT_ONCE = 8
 # What bolt answers when it cannot check the workspace's token (auth.test rate limited or
 # down, or no installation); a stored request that gets it is retried, not dropped.
 AUTHORIZE_FAILED = (
@@ -145,8 +147,10 @@ class SlackEdge:
         self.journal = journal
         self._at_once: AtOnce | None = None
         if journal is not None:
-            journal.handles(PLATFORM, self.from_journal)
-            self._at_once = AtOnce(lambda request: self.app.async_dispatch(request), journal)
+            journal.handles(PLATFORM, self.from_journal, ahead=self._profiles_ahead)
+            self._at_once = AtOnce(
+                lambda request: self.app.async_dispatch(request), journal, PLATFORM
+            )
         # bolt reads these itself: OAuth would switch on, and a token beside our client
         # draws a warning at every start.
         hidden = (
@@ -330,6 +334,19 @@ class SlackEdge:
         can never be handled is set aside at once instead of retried."""
         request.context[FAILED] = error
         log.error("Slack listener failed", error=f"{type(error).__name__}: {error}"[:300])
+
+    async def _profiles_ahead(self, lanes: list[str]) -> None:
+        """The profiles of a batch's senders not asked of Slack within the hour, asked
+        together before the batch holds the database: asked one by one inside it, each
+        would commit the batch so far and wait alone (at 09:30 everyone is such a sender)."""
+        senders = {s for lane in lanes if (s := sender(lane)) and self.people.known(*s) is None}
+        gate = asyncio.Semaphore(PROFILES_AT_ONCE)
+
+        async def ask(team: str, user: str) -> None:
+            async with gate:
+                await self.people.profile(team, user)
+
+        await asyncio.gather(*(ask(team, user) for team, user in senders))
 
     async def _actor(self, team: str, user: str, name: str = "") -> Actor:
         """The person; an admin when Slack says so (workspace admin or owner) or the operator

@@ -37,9 +37,12 @@ class _Asked:
 class AtOnce:
     """The reads one Slack edge answers at once, and the task that answers them in batches."""
 
-    def __init__(self, dispatch: Dispatch, journal: Journal, *, together: int = 32) -> None:
+    def __init__(
+        self, dispatch: Dispatch, journal: Journal, platform: str, *, together: int = 32
+    ) -> None:
         self._dispatch = dispatch
         self._journal = journal
+        self._platform = platform
         self._together = together
         self._queue: list[_Asked] = []
         self._runners: set[asyncio.Task[None]] = set()
@@ -66,6 +69,7 @@ class AtOnce:
         while self._queue:
             batch, self._queue = self._queue[: self._together], self._queue[self._together :]
             answers: dict[int, BoltResponse] = {}
+            await self._journal.look_ahead(self._platform, [asked.lane for asked in batch])
             try:
                 async with self._journal.db.batch():
                     held = await self._journal.held({asked.lane for asked in batch})

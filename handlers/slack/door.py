@@ -139,8 +139,15 @@ def _canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def _lane(team: str, user: str) -> str:
+def lane_of(team: str, user: str) -> str:
     return f"{PLATFORM}:{team}:{user}"
+
+
+def sender(lane: str) -> tuple[str, str] | None:
+    """The workspace and person a request's lane names (Slack ids hold no colon)."""
+    platform, _, rest = lane.partition(":")
+    team, _, user = rest.partition(":")
+    return (team, user) if platform == PLATFORM and team and user else None
 
 
 def _string(value: Any, where: str, pattern: re.Pattern[str] | None = None) -> str:
@@ -228,7 +235,7 @@ def _command(
         later=not (opens or at_once),
         at_once=at_once,
         delivery="command:" + (trigger or digest()),
-        lane=_lane(team, user),
+        lane=lane_of(team, user),
         team=team,
         enterprise=enterprise or "",
     )
@@ -269,7 +276,7 @@ def _interaction(payload: Any, opens_form: frozenset[str], digest: Callable[[], 
         return Verdict(
             body=_canonical({**common, "view": view}),
             delivery=delivery or "view:" + digest(),
-            lane=_lane(team, user),
+            lane=lane_of(team, user),
             team=team,
             enterprise=enterprise or "",
         )
@@ -291,7 +298,7 @@ def _interaction(payload: Any, opens_form: frozenset[str], digest: Callable[[], 
         body=_canonical(_tidy({**common, "channel": channel, "actions": checked})),
         later=not opens,
         delivery=f"action:{stamp}:{user}" if stamp else "action:" + digest(),
-        lane=_lane(team, user),
+        lane=lane_of(team, user),
         team=team,
         enterprise=enterprise or "",
     )
@@ -394,7 +401,7 @@ def _event(envelope: Any, digest: Callable[[], str]) -> Verdict:
         body=_canonical({k: v for k, v in body.items() if v is not None or k == "enterprise_id"}),
         later=True,
         delivery=event_id or "event:" + digest(),
-        lane=_lane(team, user),
+        lane=lane_of(team, user),
         team=team,
         enterprise=enterprise or "",
     )

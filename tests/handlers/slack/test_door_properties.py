@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from handlers.slack.door import SLACK_ID, lane_of, sender
 from storage.models import JournalDeadLetter
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
@@ -143,3 +144,17 @@ async def test_an_unsigned_request_is_a_401_whatever_its_headers_and_body(
     response = await slack_team.http.post("/slack/events", data=body, headers=headers)
     assert response.status == 401
     assert await slack_team.stored() == 0
+
+
+slack_ids = st.from_regex(SLACK_ID, fullmatch=True)
+
+
+@given(team=slack_ids, user=slack_ids)
+def test_a_lane_names_back_the_workspace_and_person_it_was_made_for(team: str, user: str) -> None:
+    assert sender(lane_of(team, user)) == (team, user)
+
+
+@given(lane=st.text(max_size=40))
+def test_a_lane_of_no_slack_sender_names_nobody(lane: str) -> None:
+    found = sender(lane)
+    assert found is None or (lane.startswith("slack:") and all(found))

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from storage.db import Database
 from storage.models import Answer, InboundEvent, JournalEntry, Ritual
@@ -327,3 +327,33 @@ async def test_calls_to_slack_reuse_connections_while_the_pool_is_open(
     calls = [c for c in team.slack.calls if c.method != "response_url"]
     assert len(calls) >= 8
     assert len({c.peer for c in calls}) <= len(calls) // 2
+
+
+async def test_a_batch_asks_slack_who_its_new_senders_are_before_it_holds_the_database(
+    slack_team: SlackTeam,
+) -> None:
+    people = [f"UNEW{n}" for n in range(6)]
+    for user in people:
+        body = signing.slash(
+            "/standup",
+            "away until 2030-08-15",
+            user=user,
+            response_url=slack_team.slack.respond_url,
+        )
+        response = await slack_team.http.post(
+            "/slack/events", data=body, headers=signing.headers(body, FORM)
+        )
+        assert response.status == 200
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(slack_team.db.engine.sync_engine, "commit", listener)
+    try:
+        await slack_team.journal.drain()
+    finally:
+        event.remove(slack_team.db.engine.sync_engine, "commit", listener)
+    asked = [c.args.get("user") for c in slack_team.slack.calls if c.method == "users.info"]
+    assert sorted(asked) == people
+    assert await slack_team.stored() == 0
+    # The claim, the batches (one on SQLite) and the claim that finds nothing more: no
+    # commit of a batch cut short to ask Slack about one person.
+    assert len(commits) <= 3 + slack_team.journal.parallel < 3 + len(people)
