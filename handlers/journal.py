@@ -10,7 +10,9 @@ change, their replies and their removal from the journal commit together, once. 
 fails is rolled back whole and its requests handled again one by one, each in its own unit of
 work, so a request that cannot be handled holds up nobody else's. On PostgreSQL several
 batches of different lanes are handled at once, as several workers would: each waits on the
-database's replies while the others run. SQLite takes one writer at a time, so one batch.
+database's replies while the others run. Two that lock the same rows in opposite orders
+deadlock; the one the database rolls back is tried again at once. SQLite takes one writer at
+a time, so one batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,24 @@ from storage.journal import Arrival
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
+
+
+# PostgreSQL's deadlock and serialization failures: two units of work crossed, and the one
+# rolled back goes through on a second try.
+CROSSED = frozenset({"40P01", "40001"})
+
+
+def crossed(exc: BaseException | None) -> bool:
+    """Whether the failure, or one it came from, is two units of work crossing: batches
+    handled side by side on PostgreSQL that locked the same rows in opposite orders."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for error in (exc, getattr(exc, "orig", None)):
+            if getattr(error, "sqlstate", None) in CROSSED:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def permanent(exc: Exception) -> bool:
@@ -253,30 +273,28 @@ class Journal:
 
     async def _together_in_one(self, entries: list[JournalEntry]) -> list[int]:
         """Handle a prefix of ``entries`` in one unit of work that also removes them from the
-        journal; the ids handled, or none when the batch failed and was rolled back."""
+        journal; the ids handled, or none when the batch failed and was rolled back. A batch
+        that crossed another (a deadlock) is tried once more whole: the other has committed
+        by then."""
         if len(entries) < 2:
             return []
-        handled: list[JournalEntry] = []
         for platform in {e.platform for e in entries}:
             await self.look_ahead(platform, [e.lane for e in entries if e.platform == platform])
-        started = time.monotonic()
-        try:
-            async with self.db.batch():
-                for entry in entries:
-                    if self._at_door and time.monotonic() - started > BATCH_HOLD_AT_MOST:
-                        break
-                    async with asyncio.timeout(self._handle_timeout):
-                        await self._handlers[entry.platform](entry)
-                    handled.append(entry)
-                async with self.db.session() as session:
-                    await journal.done(session, [e.id for e in handled])
-        except Exception as exc:
-            log.info(
-                "a batch of stored requests failed; handling them one by one",
-                requests=len(entries),
-                error=f"{type(exc).__name__}: {exc}"[:300],
-            )
-            return []
+        for attempt in (1, 2):
+            try:
+                handled = await self._in_one_unit(entries)
+                break
+            except Exception as exc:
+                again = attempt == 1 and crossed(exc)
+                log.info(
+                    "a batch crossed another; trying it again whole"
+                    if again
+                    else "a batch of stored requests failed; handling them one by one",
+                    requests=len(entries),
+                    error=f"{type(exc).__name__}: {exc}"[:300],
+                )
+                if not again:
+                    return []
         now = self.clock.now()
         for entry in handled:
             JOURNAL_HANDLED.labels(entry.platform, "ok").inc()
@@ -284,6 +302,34 @@ class Journal:
                 max(0.0, (now - entry.received_at).total_seconds())
             )
         return [e.id for e in handled]
+
+    async def _handle_once_more_if_crossed(self, entry: JournalEntry) -> None:
+        """The entry handled; tried again at once, not after a back-off, when it only
+        crossed another unit of work."""
+        handler = self._handlers[entry.platform]
+        try:
+            async with asyncio.timeout(self._handle_timeout):
+                await handler(entry)
+        except Exception as exc:
+            if not crossed(exc):
+                raise
+            log.info("a stored request crossed another; trying it again", error=str(exc)[:300])
+            async with asyncio.timeout(self._handle_timeout):
+                await handler(entry)
+
+    async def _in_one_unit(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+        handled: list[JournalEntry] = []
+        started = time.monotonic()
+        async with self.db.batch():
+            for entry in entries:
+                if self._at_door and time.monotonic() - started > BATCH_HOLD_AT_MOST:
+                    break
+                async with asyncio.timeout(self._handle_timeout):
+                    await self._handlers[entry.platform](entry)
+                handled.append(entry)
+            async with self.db.session() as session:
+                await journal.done(session, [e.id for e in handled])
+        return handled
 
     async def _set_aside(self, entry: JournalEntry, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -309,10 +355,8 @@ class Journal:
     async def _handle(self, entry: JournalEntry) -> bool:
         """True when the entry is finished with: handled, or set aside as one that cannot be
         (at once when the failure says so, else after repeated tries): its lane moves on."""
-        handler = self._handlers[entry.platform]
         try:
-            async with asyncio.timeout(self._handle_timeout):
-                await handler(entry)
+            await self._handle_once_more_if_crossed(entry)
         except Exception as exc:
             attempts = entry.attempts + 1
             if permanent(exc) or attempts >= MAX_ATTEMPTS:

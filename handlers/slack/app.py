@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -355,6 +356,8 @@ class SlackEdge:
         if profile is None:
             async with self.rituals.rt.db.outside():
                 profile = await self.people.profile(team, user, name)
+        if not profile.known and name:  # Slack could not be asked: the payload's name
+            profile = dataclasses.replace(profile, name=name)
         admin = profile.admin or self.rituals.rt.admins.named(user)
         return Actor(PLATFORM, team, user, profile.name, profile.tz, admin=admin)
 

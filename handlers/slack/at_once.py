@@ -55,9 +55,7 @@ class AtOnce:
         self._queue.append(asked)
         if len(self._runners) < self._journal.parallel:
             # Its own context: the batches outlive the request that happened to start them.
-            runner = asyncio.create_task(self._run(), context=contextvars.Context())
-            self._runners.add(runner)
-            runner.add_done_callback(self._runners.discard)
+            self._runners.add(asyncio.create_task(self._run(), context=contextvars.Context()))
         self.waiting += 1
         try:
             return await asyncio.shield(asked.answer)
@@ -66,6 +64,14 @@ class AtOnce:
             asked.answer.cancel()  # gone before its batch came: the batch skips it
 
     async def _run(self) -> None:
+        try:
+            await self._answer_queued()
+        finally:
+            # In the same step that found the queue empty: a read queued after it starts a
+            # runner of its own.
+            self._runners.discard(asyncio.current_task())
+
+    async def _answer_queued(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._together], self._queue[self._together :]
             answers: dict[int, BoltResponse] = {}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
+from structlog.testing import capture_logs
 
 from handlers.journal import Journal
 from rituals import outbound
@@ -20,6 +22,7 @@ from storage.db import Database
 from storage.journal import Arrival
 from storage.models import InboundEvent, JournalEntry
 from storage.outbox import Envelope
+from storage.queries import insert_ignoring_conflicts
 from tests.helpers import RecordingPort
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -185,3 +188,57 @@ async def test_two_processes_draining_one_journal_handle_each_request_once_in_or
         assert await left(db) == []
     finally:
         await other.dispose()
+
+
+class Crossing:
+    """Two people's requests that take the same two rows in opposite orders, each waiting
+    for the other between them: batches handled side by side deadlock on PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.halfway: set[str] = set()
+        self.both_halfway = asyncio.Event()
+
+    async def __call__(self, entry: JournalEntry) -> None:
+        first, then = {"a0": ("X", "Y"), "b0": ("Y", "X")}.get(entry.body, ("", ""))
+        async with self.db.session() as session:
+            await session.execute(claim_row(session), {"key": entry.body})
+            if first:
+                await session.execute(claim_row(session), {"key": first})
+                self.halfway.add(entry.body)
+                if len(self.halfway) == 2:
+                    self.both_halfway.set()
+                await asyncio.wait_for(self.both_halfway.wait(), 5)
+                await session.execute(claim_row(session), {"key": then})
+
+
+def claim_row(session: Any) -> Any:
+    return insert_ignoring_conflicts(session, InboundEvent, ["platform", "delivery_id"]).values(
+        platform="test", delivery_id=bindparam("key"), received_at=NOW
+    )
+
+
+async def test_a_batch_that_deadlocks_with_another_is_tried_again_whole(pg_db: Database) -> None:
+    worker = Journal(pg_db, FakeClock(NOW), parallel=2)
+    worker.handles("p", Crossing(pg_db))
+    for n, body in enumerate(["a0", "b0", "a1", "b1"]):  # shares: a0 and a1, b0 and b1
+        await worker.append(arrival(body, f"p:T1:U{n}"))
+    with capture_logs() as logs:
+        await worker.drain()
+    assert sorted(await recorded(pg_db)) == ["X", "Y", "a0", "a1", "b0", "b1"]
+    assert await left(pg_db) == []
+    events = [entry["event"] for entry in logs]
+    assert "a batch crossed another; trying it again whole" in events
+    assert not [e for e in events if "one by one" in e]
+
+
+async def test_a_request_handled_alone_that_deadlocks_is_tried_again_at_once(
+    pg_db: Database,
+) -> None:
+    worker = Journal(pg_db, FakeClock(NOW), parallel=2)
+    worker.handles("p", Crossing(pg_db))
+    for n, body in enumerate(["a0", "b0"]):  # a share each: handled alone, side by side
+        await worker.append(arrival(body, f"p:T1:U{n}"))
+    await worker.drain()
+    assert sorted(await recorded(pg_db)) == ["X", "Y", "a0", "b0"]
+    assert await left(pg_db) == []  # not waiting out a back-off

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import event, func, select
 
 from storage.db import Database
-from storage.models import Answer, InboundEvent, JournalEntry, Ritual
+from storage.models import Answer, InboundEvent, JournalEntry, Member, Ritual
 from tests.handlers.slack import signing
 from tests.handlers.slack.harness import FORM, JSON, SlackTeam
 
@@ -357,3 +357,25 @@ async def test_a_batch_asks_slack_who_its_new_senders_are_before_it_holds_the_da
     # The claim, the batches (one on SQLite) and the claim that finds nothing more: no
     # commit of a batch cut short to ask Slack about one person.
     assert len(commits) <= 3 + slack_team.journal.parallel < 3 + len(people)
+
+
+async def test_when_slack_cannot_say_who_new_senders_are_their_names_come_from_the_payload(
+    slack_team: SlackTeam,
+) -> None:
+    people = ["UNEW0", "UNEW1"]
+    slack_team.slack.fail("users.info", 500, times=len(people))
+    for user in people:
+        body = signing.slash(
+            "/standup",
+            "away until 2030-08-15",
+            user=user,
+            response_url=slack_team.slack.respond_url,
+        )
+        response = await slack_team.http.post(
+            "/slack/events", data=body, headers=signing.headers(body, FORM)
+        )
+        assert response.status == 200
+    await slack_team.journal.drain()
+    async with slack_team.db.session() as session:
+        rows = await session.execute(select(Member.external_id, Member.name))
+        assert dict(rows.tuples().all()) == {"UNEW0": "unew0", "UNEW1": "unew1"}
