@@ -41,6 +41,8 @@ def prepared(session: AsyncSession, key: Hashable, build: Callable[[], Any]) -> 
 
 
 def _rows(session: Session, statement: Any, values: dict[str, Any]) -> Sequence[Row[Any]]:
+    if session.autoflush:  # what the unit of work changed so far, as a query through it sees
+        session.flush()
     return session.connection().execute(statement, values).all()
 
 
