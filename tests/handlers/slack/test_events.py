@@ -329,21 +329,23 @@ async def test_calls_to_slack_reuse_connections_while_the_pool_is_open(
     assert len({c.peer for c in calls}) <= len(calls) // 2
 
 
+async def store_away(team: SlackTeam, people: list[str]) -> None:
+    """Each of ``people`` says they are away; stored in the journal, not yet handled."""
+    for user in people:
+        body = signing.slash(
+            "/standup", "away until 2030-08-15", user=user, response_url=team.slack.respond_url
+        )
+        response = await team.http.post(
+            "/slack/events", data=body, headers=signing.headers(body, FORM)
+        )
+        assert response.status == 200
+
+
 async def test_a_batch_asks_slack_who_its_new_senders_are_before_it_holds_the_database(
     slack_team: SlackTeam,
 ) -> None:
     people = [f"UNEW{n}" for n in range(6)]
-    for user in people:
-        body = signing.slash(
-            "/standup",
-            "away until 2030-08-15",
-            user=user,
-            response_url=slack_team.slack.respond_url,
-        )
-        response = await slack_team.http.post(
-            "/slack/events", data=body, headers=signing.headers(body, FORM)
-        )
-        assert response.status == 200
+    await store_away(slack_team, people)
     commits: list[int] = []
     listener = lambda _conn: commits.append(1)  # noqa: E731
     event.listen(slack_team.db.engine.sync_engine, "commit", listener)
@@ -364,17 +366,7 @@ async def test_when_slack_cannot_say_who_new_senders_are_their_names_come_from_t
 ) -> None:
     people = ["UNEW0", "UNEW1"]
     slack_team.slack.fail("users.info", 500, times=len(people))
-    for user in people:
-        body = signing.slash(
-            "/standup",
-            "away until 2030-08-15",
-            user=user,
-            response_url=slack_team.slack.respond_url,
-        )
-        response = await slack_team.http.post(
-            "/slack/events", data=body, headers=signing.headers(body, FORM)
-        )
-        assert response.status == 200
+    await store_away(slack_team, people)
     await slack_team.journal.drain()
     async with slack_team.db.session() as session:
         rows = await session.execute(select(Member.external_id, Member.name))
