@@ -117,10 +117,8 @@ async def resolve(
     member_key = (*ws_key, "member", user[0])
     channel_key = (*ws_key, "channel", place_of[0]) if place_of else None
     ids = (seen.get(ws_key), seen.get(member_key), seen.get(channel_key) if channel_key else 0)
-    if None not in ids:
-        found = await _known(session, platform, workspace_id, user[0], place_of, ids)  # type: ignore[arg-type]
-    else:
-        found = await _existing(session, platform, workspace_id, user[0], place_of)
+    cached = ids if None not in ids else None
+    found = await _found(session, platform, workspace_id, user[0], place_of, cached)  # type: ignore[arg-type]
     if found is None:
         ws = await workspace(session, platform, workspace_id, now)
         person = await member(session, ws.id, *user)
@@ -137,81 +135,47 @@ async def resolve(
     return ws, person, place
 
 
-def _known_statement(with_channel: bool) -> Any:
-    entities: list[Any] = [Workspace, Member]
-    where = [
-        Workspace.id == bindparam("ws_id"),
-        Workspace.platform == bindparam("platform"),
-        Workspace.external_id == bindparam("workspace"),
-        Member.id == bindparam("member_id"),
-        Member.workspace_id == Workspace.id,
-        Member.external_id == bindparam("user"),
-    ]
-    if not with_channel:
-        return select(*entities).where(*where)
-    where += [
-        Channel.id == bindparam("channel_id"),
-        Channel.workspace_id == Workspace.id,
-        Channel.external_id == bindparam("channel"),
-    ]
-    return select(*entities, Channel).where(*where).options(contains_eager(Channel.workspace))
-
-
-async def _known(
-    session: AsyncSession,
-    platform: str,
-    workspace_id: str,
-    user: str,
-    channel: tuple[str, str] | None,
-    ids: tuple[int, int, int],
-) -> tuple[Workspace, Member, Channel | None] | None:
-    with_channel = channel is not None
-    query = prepared(session, ("directory", with_channel), lambda: _known_statement(with_channel))
-    values = {
-        "ws_id": ids[0],
-        "platform": platform,
-        "workspace": workspace_id,
-        "member_id": ids[1],
-        "user": user,
-    }
-    if channel is not None:
-        values.update(channel_id=ids[2], channel=channel[0])
-    row = (await session.execute(query, values)).first()
-    if row is None:
-        return None
-    return row[0], row[1], row[2] if channel is not None else None
-
-
-def _existing_statement(with_channel: bool) -> Any:
+def _found_statement(with_channel: bool, by_ids: bool) -> Any:
+    """The request's rows by their platform ids; ``by_ids`` also by the row ids cached for
+    them, so a cached id that no longer carries those platform ids finds nothing."""
     where = [
         Workspace.platform == bindparam("platform"),
         Workspace.external_id == bindparam("workspace"),
         Member.workspace_id == Workspace.id,
         Member.external_id == bindparam("user"),
     ]
+    if by_ids:
+        where += [Workspace.id == bindparam("ws_id"), Member.id == bindparam("member_id")]
     if not with_channel:
         return select(Workspace, Member).where(*where)
     where += [Channel.workspace_id == Workspace.id, Channel.external_id == bindparam("channel")]
+    if by_ids:
+        where.append(Channel.id == bindparam("channel_id"))
     return (
         select(Workspace, Member, Channel).where(*where).options(contains_eager(Channel.workspace))
     )
 
 
-async def _existing(
+async def _found(
     session: AsyncSession,
     platform: str,
     workspace_id: str,
     user: str,
     channel: tuple[str, str] | None,
+    ids: tuple[int, int, int] | None,
 ) -> tuple[Workspace, Member, Channel | None] | None:
-    """The rows of a request whose ids this process has not learned yet, when they all
-    exist (a person the channel's roster brought in, any person after a restart): one
-    SELECT by platform ids instead of an insert and a select for each."""
-    with_channel = channel is not None
+    """The request's rows in one SELECT: by the ids this process cached for them, or, when
+    it has not learned them yet (a person the channel's roster brought in, anyone after a
+    restart), by platform ids alone, instead of an insert and a select for each row."""
+    with_channel, by_ids = channel is not None, ids is not None
     query = prepared(
-        session, ("directory existing", with_channel), lambda: _existing_statement(with_channel)
+        session,
+        ("directory", with_channel, by_ids),
+        lambda: _found_statement(with_channel, by_ids),
     )
-    values = {"platform": platform, "workspace": workspace_id, "user": user}
+    values: dict[str, Any] = {"platform": platform, "workspace": workspace_id, "user": user}
+    if ids is not None:
+        values.update(ws_id=ids[0], member_id=ids[1], channel_id=ids[2])
     if channel is not None:
         values["channel"] = channel[0]
     row = (await session.execute(query, values)).first()

@@ -390,22 +390,26 @@ def _owed_by(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
     }
 
 
+def _oldest(owed: Any) -> Any:
+    """The one owed response answered first: of an open run before a closed one, then the
+    earliest prompted."""
+    return owed.order_by((Occurrence.status != "open"), Response.prompted_at, Response.id).limit(1)
+
+
 def _pending() -> Any:
     """The oldest stand-up a person still owes answers to, its response locked as it is
     read (exclusive, before its occurrence is shared-locked, as `_locked` takes them)."""
     return (
-        _owed("", Response)
-        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
-        .limit(1)
+        _oldest(_owed("", Response))
         .with_for_update(of=Response)
         .execution_options(populate_existing=True)
     )
 
 
 def _owed_question() -> Any:
-    """The oldest stand-up owed, as `_pending` orders them: its channel's name, the next
+    """The oldest stand-up owed, as `_pending` finds it: its channel's name, the next
     question's index and the questions, as plain columns."""
-    return (
+    return _oldest(
         _owed(
             "",
             func.coalesce(func.nullif(Channel.name, ""), Channel.external_id),
@@ -414,8 +418,6 @@ def _owed_question() -> Any:
         )
         .join(Ritual, Ritual.id == Occurrence.ritual_id)
         .join(Channel, Channel.id == Ritual.channel_id)
-        .order_by((Occurrence.status != "open"), Response.prompted_at, Response.id)
-        .limit(1)
     )
 
 

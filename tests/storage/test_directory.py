@@ -71,3 +71,16 @@ async def test_a_first_sight_creates_the_rows_once(db: Database) -> None:
         for model, rows in ((Workspace, 1), (Channel, 1), (Member, 2)):
             count = select(func.count()).select_from(model)
             assert (await session.execute(count)).scalar_one() == rows
+
+
+async def test_a_cached_id_that_no_longer_names_the_person_is_looked_up_again(
+    db: Database,
+) -> None:
+    seen = directory.Seen()
+    await resolve(db, seen, "U1", "C1")
+    await resolve(db, seen, "U2", "C1")
+    other = seen.get(("slack", "T1", "member", "U2"))
+    assert other is not None
+    seen.put(("slack", "T1", "member", "U1"), other)  # as if the cache had gone wrong
+    assert await resolve(db, seen, "U1", "C1") == ("T1", "U1", "C1")
+    assert seen.get(("slack", "T1", "member", "U1")) != other
