@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from bot.kinds import registry
 from rituals.clock import FakeClock
@@ -21,6 +26,21 @@ from storage.db import Database
 PLATFORM = "test"
 WORKSPACE = "W1"
 CHANNEL = Place("C1", "ml-team")
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL the block ran, one entry a statement."""
+    ran: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        ran.append(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield ran
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
 
 
 @dataclass

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from storage import directory
 from storage.db import Database
 from storage.models import Channel, Member, Workspace
+from tests.helpers import statements
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL the block ran, one entry a statement."""
-    ran: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        ran.append(sql)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
-    try:
-        yield ran
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
 
 
 async def resolve(db: Database, seen: directory.Seen, user: str, channel: str | None) -> Any:

@@ -63,3 +63,19 @@ async def test_reads_arriving_together_are_answered_by_several_batches_at_once_o
     assert all("stand-up" in answer.lower() for answer in answers)
     assert await slack_team.stored() == 0
     assert busy["most"] >= 3  # the lock's holder and at least two batches waiting on it
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"], indirect=True)
+async def test_a_replayed_read_among_others_is_answered_once_and_the_others_at_once(
+    slack_team: SlackTeam,
+) -> None:
+    assert await slack_team.command("UALICE", "setup at 09:30") == 200
+    replayed = signing.slash("/standup", "status", user="UALICE", trigger_id="replayed")
+    first = await slack_team.post_while_busy([replayed])
+    assert "stand-up" in (await first[0].text()).lower()
+    fresh = [signing.slash("/standup", "status", user="UALICE") for _ in range(5)]
+    responses = await slack_team.post_while_busy([replayed, *fresh])
+    texts = [(await r.text()).lower() for r in responses]
+    assert "stand-up" not in texts[0]
+    assert all("stand-up" in text for text in texts[1:])
+    assert await slack_team.stored() == 0
