@@ -552,11 +552,14 @@ async def measure(args: argparse.Namespace) -> None:
                 if "burst" not in args.scenarios:
                     continue
                 async with server("ours", api_port, db) as url:
+                    cpu = cpu_seconds(CPU["pid"])
                     delays = await burst(fake, url, args.members, c)
+                    used = (cpu_seconds(CPU["pid"]) - cpu) * 1000 / max(1, len(delays))
                 print(
                     f"{name:10s} burst of {args.members} x 3 answers: answer ack -> next DM "
                     f"p50 {percentile(delays, 50) * 1000:,.0f} ms, "
-                    f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers)"
+                    f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers; "
+                    f"{used:.1f} ms CPU per answer with its direct message)"
                 )
                 fake.direct.clear()
             if "teams" in args.scenarios:

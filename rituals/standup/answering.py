@@ -53,11 +53,11 @@ class Answering:
         """The stand-up this person is answering: the oldest they have not finished."""
         for _ in range(3):
             query = prepared(session, "standup pending", _pending)
-            response = (await session.execute(query, _owed_by(member.id, now))).scalar()
-            if response is None:
+            found = (await session.execute(query, _owed_by(member.id, now))).first()
+            if found is None:
                 return None
+            response, occurrence, ritual = found
             if response.completed_at is None:
-                occurrence, ritual = await self._occurrence(session, response.occurrence_id)
                 return response, occurrence, ritual
         return None
 
@@ -397,11 +397,14 @@ def _oldest(owed: Any) -> Any:
 
 
 def _pending() -> Any:
-    """The oldest stand-up a person still owes answers to, its response locked as it is
-    read (exclusive, before its occurrence is shared-locked, as `_locked` takes them)."""
+    """The oldest stand-up a person still owes answers to, with its run and ritual, in one
+    statement: its response locked exclusive and its run shared, as `_locked` takes them."""
     return (
-        _oldest(_owed("", Response))
+        _oldest(
+            _owed("", Response, Occurrence, Ritual).join(Ritual, Ritual.id == Occurrence.ritual_id)
+        )
         .with_for_update(of=Response)
+        .suffix_with(f"FOR SHARE OF {Occurrence.__tablename__}", dialect="postgresql")
         .execution_options(populate_existing=True)
     )
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
 from rituals.identity import Place
 from storage.db import Database
-from storage.models import Answer, Blocker, Occurrence, OutboxMessage, Response, Ritual
+from storage.models import (
+    Answer,
+    Blocker,
+    Member,
+    Occurrence,
+    OutboxMessage,
+    Response,
+    Ritual,
+)
 from tests.helpers import CHANNEL, Team, person
 
 MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -391,3 +402,32 @@ async def test_status_shows_the_question_owed_next_while_an_answer_is_being_reco
         await answering.execute(select(Response).with_for_update())
         status = await asyncio.wait_for(team.type(ALICE, "standup status"), 5)
     assert "*Waiting for your answer* (#ml-team, question 2 of 3)" in status
+
+
+async def test_an_answer_being_filed_holds_its_response_and_keeps_its_run_from_closing(
+    pg_db: Database,
+) -> None:
+    """Found with one statement, the response is locked against a second answer and its run
+    against the summary's update until the answer commits; other answers to the run go on."""
+    team = Team(pg_db, MONDAY_0700)
+    await standup(team)
+    await team.type(ALICE, "standup now")
+
+    async def meanwhile(statement: str) -> None:
+        async with pg_db.engine.begin() as other:
+            await other.execute(sql("SET LOCAL lock_timeout = '200ms'"))
+            await other.execute(sql(statement))
+
+    async with pg_db.session() as session:
+        alice = select(Member).where(Member.external_id == "alice")
+        member = (await session.execute(alice)).scalar_one()
+        found = await team.standups.engine.answering.pending(session, member, team.clock.now())
+        assert found is not None
+        response, occurrence, ritual = found
+        assert (occurrence.id, ritual.id) == (response.occurrence_id, occurrence.ritual_id)
+        closing = f"UPDATE occurrence SET status = 'closed' WHERE id = {occurrence.id}"
+        for blocked in (closing, f"SELECT id FROM response WHERE id = {response.id} FOR SHARE"):
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                await meanwhile(blocked)
+        await meanwhile(f"SELECT id FROM occurrence WHERE id = {occurrence.id} FOR SHARE")
+    await meanwhile(closing)
