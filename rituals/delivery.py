@@ -116,8 +116,10 @@ class Delivery:
         worker_id: str | None = None,
         lane_interval: Mapping[str, timedelta] | None = None,
         jitter: Callable[[], float] = half_to_whole,
+        drainers: int = 2,
     ) -> None:
-        """``lane_interval`` paces each platform's channels (Slack: about one a second)."""
+        """``lane_interval`` paces each platform's channels (Slack: about one a second);
+        ``drainers`` is how many batches `run` has out at once."""
         self.db = db
         self.ports = dict(ports)
         self.clock = clock
@@ -125,6 +127,7 @@ class Delivery:
         self.send_timeout = send_timeout
         self.lease = leases.LEASE
         self.poll_interval = poll_interval
+        self.drainers = drainers
         self.worker_id = worker_id or leases.worker_id(self)
         self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -400,21 +403,40 @@ class Delivery:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until ``stop`` is set, waking on :meth:`wake` or every poll interval; first
-        takes back what a stopped process on this host had claimed (a restart)."""
+        takes back what a stopped process on this host had claimed (a restart).
+
+        Up to ``drainers`` batches are out at once: a wake while one batch is still being
+        sent claims what was queued since (other lanes' heads only, as a lane's head in
+        flight stays claimed), so a reply made now never waits for a slow batch to finish.
+        """
         try:
             await leases.take_back(self.db, OutboxMessage, self.clock.now())
         except Exception:
             log.exception("taking back stale claims failed")
+        self._wake.set()
+        listening = asyncio.Lock()
+        async with asyncio.TaskGroup() as drainers:
+            for _ in range(self.drainers):
+                drainers.create_task(self._drain_when_woken(stop, listening))
+
+    async def _drain_when_woken(self, stop: asyncio.Event, listening: asyncio.Lock) -> None:
+        """One drainer: it waits its turn to listen for a wake, and drains when woken."""
         while not stop.is_set():
-            self._wake.clear()
+            async with listening:
+                await self._woken(stop)
+                self._wake.clear()
+            if stop.is_set():
+                return
             try:
                 await self.drain(stop)
             except Exception:  # a database hiccup must not end delivery
                 log.exception("outbox drain failed")
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait(
-                {waiter, stopper}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            stopper.cancel()
+
+    async def _woken(self, stop: asyncio.Event) -> None:
+        waiter = asyncio.ensure_future(self._wake.wait())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait(
+            {waiter, stopper}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        stopper.cancel()

@@ -388,3 +388,40 @@ async def test_a_rate_limit_pauses_the_whole_workspace_until_retry_after(db: Dat
     assert {r.next_attempt_at for r in await rows(db)} == {T0 + timedelta(seconds=30)}
     clock.advance(timedelta(seconds=30))
     assert await delivery_one_at_a_time.drain() == 5
+
+
+class HoldingPort(RecordingPort):
+    """Holds its direct message to ``slow`` until released: a batch still out."""
+
+    def __init__(self, slow: str) -> None:
+        super().__init__()
+        self.slow = slow
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def direct(self, workspace: str, user: str, message: Message) -> Sent:
+        if user == self.slow:
+            self.started.set()
+            await self.release.wait()
+        return await super().direct(workspace, user, message)
+
+
+async def test_a_reply_queued_while_a_batch_is_out_goes_without_waiting_for_it(
+    db: Database,
+) -> None:
+    port = HoldingPort("slow")
+    delivery = Delivery(db, {PLATFORM: port}, FakeClock(T0))
+    await queue(db, (to_person("slow"), "held"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(delivery.run(stop))
+    try:
+        await asyncio.wait_for(port.started.wait(), timeout=10)
+        await queue(db, (to_person("quick"), "right away"))
+        delivery.wake()
+        await asyncio.wait_for(until_sent(db, 1), timeout=10)
+        assert [p.text for p in port.log] == ["right away"]
+    finally:
+        port.release.set()
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+    assert sorted(p.text for p in port.log) == ["held", "right away"]
