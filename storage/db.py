@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import (
 from storage.sqlite_driver import sqlite_dbapi
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-T = TypeVar("T")
 
 
 class _Turn:
@@ -58,10 +57,6 @@ class _Batch:
         self._holding = False
         # Stepped out for a platform call: units of work opened meanwhile are their own.
         self.away = False
-        # Writes held back to go out together just before a commit: by name, their state
-        # and the step that writes it.
-        self.held: dict[str, tuple[Any, Callable[[AsyncSession, Any], Awaitable[None]]]] = {}
-        self.holds = True
 
     def joins(self, database: object) -> bool:
         return self.database is database and self.task is asyncio.current_task() and not self.away
@@ -79,10 +74,6 @@ class _Batch:
     def check(self) -> None:
         if self.broken is not None:
             raise BatchBroken(str(self.broken)) from self.broken
-
-    async def write_held(self) -> None:
-        for state, write in self.held.values():
-            await write(self.session, state)
 
     def run_committed(self) -> None:
         callbacks, self.committed = self.committed, []
@@ -181,21 +172,18 @@ class Database:
                 _HOLDING.reset(token)
 
     @asynccontextmanager
-    async def batch(self, *, hold: bool = True) -> AsyncIterator[None]:
+    async def batch(self) -> AsyncIterator[None]:
         """One commit for many units of work: every `session()` this task opens inside joins
         this one. If any of them fails, even one whose caller went on, the whole batch rolls
-        back (`BatchBroken`), and what waited for the commit (`after_commit`) never runs.
-        ``hold=False`` writes everything at once, nothing `held_for_commit`."""
+        back (`BatchBroken`), and what waited for the commit (`after_commit`) never runs."""
         async with self.sessions() as session:
             batch = _Batch(self, session, self._turn() if self.dialect == "sqlite" else None)
-            batch.holds = hold
             token = _BATCH.set(batch)
             try:
                 await batch.take_turn()
                 try:
                     yield
                     batch.check()
-                    await batch.write_held()
                     await session.commit()
                 except BaseException:
                     await session.rollback()
@@ -217,11 +205,6 @@ class Database:
             yield
             return
         batch.check()
-        try:
-            await batch.write_held()
-        except BaseException as exc:
-            batch.broken = batch.broken or exc
-            raise
         await batch.session.commit()
         batch.run_committed()
         batch.give_turn()
@@ -231,27 +214,6 @@ class Database:
         finally:
             batch.away = False
             await batch.take_turn()
-
-    def held_for_commit(
-        self,
-        session: AsyncSession,
-        name: str,
-        make: Callable[[], T],
-        write: Callable[[AsyncSession, T], Awaitable[None]],
-    ) -> T | None:
-        """The state of writes (named ``name``) that wait for the commit of the batch
-        ``session`` is, made on first use, and written by ``write`` just before the batch
-        commits: many requests' rows in one statement. None where ``session`` is no such
-        batch's (a unit of work of its own commits at once): the caller writes now."""
-        batch = _BATCH.get()
-        if batch is None or not batch.joins(self) or batch.session is not session:
-            return None
-        if not batch.holds:
-            return None
-        found = batch.held.get(name)
-        if found is None:
-            found = batch.held[name] = (make(), write)  # type: ignore[assignment]
-        return found[0]  # type: ignore[no-any-return]
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once what this task wrote is committed: now, or when its batch

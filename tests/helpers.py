@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.kinds import registry
 from rituals.clock import FakeClock
@@ -22,6 +22,7 @@ from rituals.router import Rituals
 from rituals.runtime import Runtime
 from rituals.standup.kind import StandupKind
 from storage.db import Database
+from storage.models import InboundEvent
 
 PLATFORM = "test"
 WORKSPACE = "W1"
@@ -41,6 +42,13 @@ def statements(db: Database) -> Iterator[list[str]]:
         yield ran
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def recorded(db: Database) -> list[str]:
+    """The delivery ids recorded as handled, oldest first."""
+    async with db.session() as session:
+        rows = await session.execute(select(InboundEvent.delivery_id).order_by(InboundEvent.id))
+        return list(rows.scalars())
 
 
 @dataclass

@@ -21,7 +21,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from handlers.journal import Journal
-from storage.deliveries import Redelivered
 
 log = structlog.get_logger(__name__)
 
@@ -75,26 +74,18 @@ class AtOnce:
     async def _answer_queued(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._together], self._queue[self._together :]
+            answers: dict[int, BoltResponse] = {}
             await self._journal.look_ahead(self._platform, [asked.lane for asked in batch])
             try:
-                try:
-                    answers = await self._answer(batch, hold=True)
-                except Redelivered:  # a replay among them: each id checked as it comes
-                    answers = await self._answer(batch, hold=False)
+                async with self._journal.db.batch():
+                    held = await self._journal.held({asked.lane for asked in batch})
+                    for n, asked in enumerate(batch):
+                        if asked.answer.done() or asked.lane in held:
+                            continue
+                        answers[n] = await self._dispatch(asked.request)
             except Exception as exc:  # rolled back: every read of the batch is stored
                 log.warning("reads answered at once failed; stored instead", error=str(exc)[:300])
                 answers = {}
             for n, asked in enumerate(batch):
                 if not asked.answer.done():
                     asked.answer.set_result(answers.get(n))
-
-    async def _answer(self, batch: list[_Asked], *, hold: bool) -> dict[int, BoltResponse]:
-        """Bolt's answers to a batch's reads, by place in the batch, once it committed."""
-        answers: dict[int, BoltResponse] = {}
-        async with self._journal.db.batch(hold=hold):
-            held = await self._journal.held({asked.lane for asked in batch})
-            for n, asked in enumerate(batch):
-                if asked.answer.done() or asked.lane in held:
-                    continue
-                answers[n] = await self._dispatch(asked.request)
-        return answers

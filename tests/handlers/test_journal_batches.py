@@ -18,13 +18,12 @@ from rituals import outbound
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.messages import Message
-from storage import deliveries
 from storage.db import Database
 from storage.journal import Arrival
 from storage.models import InboundEvent, JournalEntry
 from storage.outbox import Envelope
 from storage.queries import insert_ignoring_conflicts
-from tests.helpers import RecordingPort
+from tests.helpers import RecordingPort, recorded
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -66,12 +65,6 @@ class Writer:
 
     def wake(self) -> None:
         self.woken += 1
-
-
-async def recorded(db: Database) -> list[str]:
-    async with db.session() as session:
-        rows = await session.execute(select(InboundEvent.delivery_id).order_by(InboundEvent.id))
-        return list(rows.scalars())
 
 
 async def left(db: Database) -> list[str]:
@@ -140,40 +133,6 @@ async def test_a_failure_someone_caught_still_rolls_the_batch_back(db: Database)
     assert handler.calls[:2] == ["r0", "r1"]
     assert sorted(handler.calls[-3:]) == ["r0", "r1", "r2"]
     assert sorted(await recorded(db)) == ["r0", "r1", "r2"]
-    assert await left(db) == []
-
-
-class Once:
-    """A handler that records each request's id as the router does, and acts on a request
-    only the first time its id is seen."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.acted: list[str] = []
-
-    async def __call__(self, entry: JournalEntry) -> None:
-        async with self.db.session() as session:
-            if await deliveries.first(self.db, session, "p", entry.body, NOW):
-                session.add(InboundEvent(platform="acted", delivery_id=entry.body, received_at=NOW))
-                self.acted.append(entry.body)
-
-
-async def test_a_request_handled_before_is_ignored_and_its_batch_handled_one_by_one(
-    db: Database,
-) -> None:
-    worker = Journal(db, FakeClock(NOW), parallel=1)  # one batch holds them all
-    handler = Once(db)
-    worker.handles("p", handler)
-    async with db.session() as session:  # r3 was handled, then it came again
-        assert await deliveries.first(db, session, "p", "r3", NOW)
-    await fill(worker, [f"r{n}" for n in range(6)])
-    with capture_logs() as logs:
-        await worker.drain()
-    assert any("one by one" in line["event"] for line in logs)
-    assert any(line["event"] == "redelivery ignored" for line in logs)
-    async with db.session() as session:
-        acted = select(InboundEvent.delivery_id).where(InboundEvent.platform == "acted")
-        assert sorted((await session.execute(acted)).scalars()) == ["r0", "r1", "r2", "r4", "r5"]
     assert await left(db) == []
 
 
