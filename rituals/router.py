@@ -506,10 +506,11 @@ class Rituals:
     # --- plumbing ---------------------------------------------------------------------
 
     async def _after(self, ctx: CommandContext) -> None:
-        """What a committed unit of work set in motion: follow-ups, job rebuilds, and
-        delivery when anything was queued (a read answered in place queued nothing)."""
+        """What a unit of work set in motion, once it has committed: follow-ups, job
+        rebuilds, and delivery when anything was queued (a read answered in place queued
+        nothing). Inside a batch that is when the batch commits."""
         for step in ctx.after:
-            await step()
+            await self.rt.db.when_committed(step)
         for ritual_id in ctx.changed_rituals:
             self.rt.schedule_changed(ritual_id)
         if outbound.stored() != ctx.stored_before:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -24,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.sqlite_driver import sqlite_dbapi
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,6 +55,7 @@ class _Batch:
         self.session = session
         self.task = asyncio.current_task()
         self.committed: list[Callable[[], object]] = []
+        self.steps: list[Step] = []
         self.broken: BaseException | None = None
         self._turn = turn
         self._holding = False
@@ -75,10 +79,25 @@ class _Batch:
         if self.broken is not None:
             raise BatchBroken(str(self.broken)) from self.broken
 
-    def run_committed(self) -> None:
+    async def run_committed(self) -> None:
         callbacks, self.committed = self.committed, []
         for callback in callbacks:
             callback()
+        steps, self.steps = self.steps, []
+        await _run_steps(steps)
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+async def _run_steps(steps: list[Step]) -> None:
+    """Follow-ups of committed work: one that fails is logged and the rest still run, as
+    the work it followed stands (the sweeps redo what a lost follow-up would have done)."""
+    for step in steps:
+        try:
+            await step()
+        except Exception:
+            log.exception("a step after a commit failed")
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
@@ -192,7 +211,7 @@ class Database:
                     batch.give_turn()
             finally:
                 _BATCH.reset(token)
-        batch.run_committed()
+        await batch.run_committed()
 
     @asynccontextmanager
     async def outside(self) -> AsyncIterator[None]:
@@ -206,9 +225,9 @@ class Database:
             return
         batch.check()
         await batch.session.commit()
-        batch.run_committed()
         batch.give_turn()
         batch.away = True
+        await batch.run_committed()
         try:
             yield
         finally:
@@ -223,6 +242,17 @@ class Database:
             batch.committed.append(callback)
         else:
             callback()
+
+    async def when_committed(self, step: Step) -> None:
+        """Await ``step`` once what this task wrote is committed: now, or when its batch
+        commits or steps outside. Called after the caller's own unit of work has ended; in
+        a batch that unit has not committed yet, and a step that ran now would see and act
+        on work that may still roll back (and run again when it is retried)."""
+        batch = _BATCH.get()
+        if batch is not None and batch.joins(self):
+            batch.steps.append(step)
+        else:
+            await _run_steps([step])
 
     def _turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()

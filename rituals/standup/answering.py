@@ -21,7 +21,7 @@ from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
-from rituals.standup.closing import Closer, answerable_after
+from rituals.standup.closing import LOOK_AGAIN_WITHIN, Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import where_of
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
@@ -34,7 +34,8 @@ SKIPPED = "(skipped)"
 
 @dataclass(frozen=True)
 class Answered:
-    """The reply, and the occurrence to summarize once this answer is committed, if any.
+    """The reply, and the occurrence to look at once this answer is committed, if any: it
+    is summarized then if everyone has answered.
 
     The summary runs in a transaction of its own so an answer never holds the occurrence
     while waiting to update it.
@@ -152,10 +153,9 @@ class Answering:
         where = await where_of(session, ritual.channel_id)
         done = Message(text=f"Stopped today's #{where.channel_name} stand-up for you.")
         close = None
-        if occurrence.status == "open" and await self.closer.everyone_answered(
-            session, ritual, occurrence
-        ):
-            close = occurrence.id
+        if occurrence.status == "open":
+            missing = await self.closer.still_missing(session, ritual, occurrence)
+            close = _look_again(occurrence, missing)
         return Answered(await self._then_next(session, member, now, done), close=close)
 
     async def answer_all(
@@ -246,6 +246,10 @@ class Answering:
         where = await where_of(session, ritual.channel_id)
         response.completed_at = now
         close = None
+        missing = None
+        if occurrence.status == "open":
+            missing = await self.closer.still_missing(session, ritual, occurrence)
+            close = _look_again(occurrence, missing)
         if occurrence.status == "summarized":
             response.late = True
             await self.closer.post_late(session, occurrence, member, where, now)
@@ -253,8 +257,7 @@ class Answering:
                 text=f"Thanks! The #{where.channel_name} summary was already out, "
                 "so your answers went into its thread."
             )
-        elif await self.closer.everyone_answered(session, ritual, occurrence):
-            close = occurrence.id
+        elif missing == 0:
             done = Message(
                 text=f"Thanks, that's everything! You were the last to answer, so the "
                 f"#{where.channel_name} summary is going out now."
@@ -354,6 +357,12 @@ class Answering:
                 Ritual.channel_id == channel.id
             )
         return (await session.execute(query)).scalar_one_or_none()
+
+
+def _look_again(occurrence: Occurrence, missing: int | None) -> int | None:
+    """The run to look at once this answer has committed: everyone has finished, or so few
+    are left that answers committing alongside it may have finished it."""
+    return occurrence.id if missing is not None and missing <= LOOK_AGAIN_WITHIN else None
 
 
 def _too_long(text: str) -> Message | None:

@@ -51,7 +51,13 @@ async def _no_notices(*_args: object) -> list[Notice]:
     return []
 
 
-def _everyone_answered() -> Any:
+# At most this many people still to finish, an answer that finishes looks again once it
+# has committed: answers committed at the same moment in other transactions (other batches,
+# other processes) do not see each other, and one of them may have been the last.
+LOOK_AGAIN_WITHIN = 16
+
+
+def _still_missing() -> Any:
     expected = (
         select(Participant.member_id)
         .join(Member, Member.id == Participant.member_id)
@@ -69,8 +75,10 @@ def _everyone_answered() -> Any:
         )
         .exists()
     )
+    missing = expected.where(~finished).limit(LOOK_AGAIN_WITHIN + 1).subquery()
     return select(
-        expected.exists().label("anyone"), expected.where(~finished).exists().label("missing")
+        expected.exists().label("anyone"),
+        select(func.count()).select_from(missing).scalar_subquery().label("missing"),
     )
 
 
@@ -108,14 +116,15 @@ class Closer:
         self.rt.sent_later()
 
     async def close_if_complete(self, occurrence_id: int) -> None:
-        """Summarize now if everyone has answered: called after the last answer commits."""
+        """Summarize now if everyone has answered: called once an answer that finished
+        someone's stand-up has committed, when few or none were left."""
         now = self.rt.clock.now()
         async with self.rt.db.session() as session:
             occurrence = await session.get_one(Occurrence, occurrence_id)
+            if occurrence.status != "open":
+                return
             ritual = await session.get_one(Ritual, occurrence.ritual_id)
-            if occurrence.status == "open" and await self.everyone_answered(
-                session, ritual, occurrence
-            ):
+            if await self.everyone_answered(session, ritual, occurrence):
                 await self.summarize(session, occurrence, now)
 
     async def _remind(self, session: AsyncSession, now: datetime) -> None:
@@ -162,12 +171,18 @@ class Closer:
     async def everyone_answered(
         self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
     ) -> bool:
-        """Whether someone is expected today and every one of them has finished: one
-        statement, asked at each person's last answer, so it must not read the roster."""
-        query = prepared(session, "standup everyone answered", _everyone_answered)
+        return await self.still_missing(session, ritual, occurrence) == 0
+
+    async def still_missing(
+        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+    ) -> int | None:
+        """How many of those expected today have not finished, counted up to one past
+        `LOOK_AGAIN_WITHIN`; None when nobody is expected. One statement, asked at each
+        person's last answer, so it must not read the roster."""
+        query = prepared(session, "standup still missing", _still_missing)
         values = {"ritual": ritual.id, "occurrence": occurrence.id, "day": occurrence.local_date}
         row = (await session.execute(query, values)).one()
-        return bool(row.anyone) and not row.missing
+        return int(row.missing) if row.anyone else None
 
     async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> None:
         """Post the summary once: the status change from open is the claim."""

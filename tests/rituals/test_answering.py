@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from rituals.identity import Place
+from rituals.standup.closing import LOOK_AGAIN_WITHIN
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -21,12 +23,14 @@ from storage.models import (
     Response,
     Ritual,
 )
-from tests.helpers import CHANNEL, Team, person
+from tests.helpers import CHANNEL, Team, person, statements
 
 MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 ALICE = person("alice", "Europe/London")
 BOB = person("bob", "America/New_York")
 INFRA = Place("C2", "infra")
+# The run read by its id, as the look after an answer's commit does.
+LOOK_AT_RUN = re.compile(r"FROM occurrence\s+WHERE occurrence\.id = ")
 
 
 async def standup(
@@ -431,3 +435,61 @@ async def test_an_answer_being_filed_holds_its_response_and_keeps_its_run_from_c
                 await meanwhile(blocked)
         await meanwhile(f"SELECT id FROM occurrence WHERE id = {occurrence.id} FOR SHARE")
     await meanwhile(closing)
+
+
+async def test_the_last_two_answers_committed_together_still_send_the_summary(
+    pg_db: Database,
+) -> None:
+    """Filed in transactions open at the same time, each of the last two answers sees the
+    other's stand-up unfinished; the one committed second finds the run done once it has
+    committed, so the summary goes out then, not at the next sweep."""
+    team = Team(pg_db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    for text in ("shipped", "ranking"):
+        await team.dm(ALICE, text)
+        await team.dm(BOB, text)
+    alice_filed, bob_committed = asyncio.Event(), asyncio.Event()
+
+    async def alice_last() -> str:
+        async with pg_db.batch():
+            reply = await team.dm(ALICE, "none")
+            alice_filed.set()
+            await bob_committed.wait()
+        return reply
+
+    alice = asyncio.create_task(alice_last())
+    await asyncio.wait_for(alice_filed.wait(), 5)
+    async with pg_db.batch():
+        bob = await team.dm(BOB, "none")
+    assert [p.text for p in await team.deliver() if p.text.startswith("Stand-up #")] == []
+    bob_committed.set()
+    await asyncio.wait_for(alice, 5)
+
+    assert "Thanks, that's everything for #ml-team!" in bob
+    assert "Thanks, that's everything for #ml-team!" in await alice
+    summaries = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+    assert len(summaries) == 1
+
+
+async def test_the_run_is_looked_at_again_after_the_commit_only_when_few_are_left(
+    db: Database,
+) -> None:
+    """The look after the commit is for the last few answers: with more people left than
+    could be answering at the same moment, finishing one's stand-up costs no extra look."""
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    others = [person(f"p{n}", "Europe/London") for n in range(LOOK_AGAIN_WITHIN + 1)]
+    for other in others:
+        await team.type(other, "standup join")
+    await team.type(ALICE, "standup now")
+    for text in ("shipped", "ranking"):
+        await team.dm(ALICE, text)
+        await team.dm(others[0], text)
+    looks = []
+    for who in (ALICE, others[0]):  # 17 left, then 16
+        with statements(db) as ran:
+            await team.dm(who, "none")
+        looks.append(sum(bool(LOOK_AT_RUN.search(s)) for s in ran))
+    assert looks == [0, 1]

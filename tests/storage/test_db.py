@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
+from structlog.testing import capture_logs
 
 from storage.db import Database
 
@@ -136,3 +138,58 @@ async def test_a_batch_that_fails_after_stepping_out_keeps_only_what_was_committ
         pass
     assert await _events(db) == ["before"]
     assert woken == ["before"]
+
+
+async def test_a_step_after_the_commit_waits_for_its_batch_and_is_dropped_with_it(
+    db: Database,
+) -> None:
+    """What a unit of work sets going runs on what it committed: inside a batch, once the
+    batch commits, and never if the batch rolls back (its retry sets it going again)."""
+    seen: list[list[str]] = []
+
+    async def look() -> None:
+        seen.append(await _events(db))
+
+    async with db.batch():
+        await _record(db, "one")
+        await db.when_committed(look)
+        assert seen == []
+    assert seen == [["one"]]
+
+    with pytest.raises(RuntimeError):
+        async with db.batch():
+            await _record(db, "two")
+            await db.when_committed(look)
+            raise RuntimeError("poisoned")
+    assert seen == [["one"]]
+
+    await db.when_committed(look)  # outside a batch: at once
+    assert seen == [["one"], ["one"]]
+
+
+async def test_steps_of_a_batch_run_when_it_steps_out_and_one_that_fails_stops_no_other(
+    db: Database,
+) -> None:
+    """Work committed when a batch steps out for a platform call stands even if the batch
+    later fails, so its steps run then; a failing step is logged, the next still runs."""
+    ran: list[str] = []
+
+    async def fails() -> None:
+        raise RuntimeError("the summary could not be written")
+
+    async def notes() -> None:
+        ran.append("noted")
+
+    with capture_logs() as events, pytest.raises(RuntimeError, match="poisoned"):
+        async with db.batch():
+            await _record(db, "before")
+            await db.when_committed(fails)
+            await db.when_committed(notes)
+            async with db.outside():
+                assert ran == ["noted"]
+            raise RuntimeError("poisoned")
+    assert await _events(db) == ["before"]
+    assert ran == ["noted"]
+    assert [e["event"] for e in events if e["log_level"] == "error"] == [
+        "a step after a commit failed"
+    ]
