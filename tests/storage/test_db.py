@@ -6,6 +6,9 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from structlog.testing import capture_logs
 
 from storage.db import Database
@@ -193,3 +196,44 @@ async def test_steps_of_a_batch_run_when_it_steps_out_and_one_that_fails_stops_n
     assert [e["event"] for e in events if e["log_level"] == "error"] == [
         "a step after a commit failed"
     ]
+
+
+async def _backend(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(db: Database, pid: int) -> None:
+    """Close one of ``db``'s connections from the server's side, as a restart would."""
+    other = create_async_engine(db.url, poolclass=NullPool)
+    try:
+        async with other.connect() as conn:
+            await conn.execute(text(f"SELECT pg_terminate_backend({pid})"))
+            for _ in range(100):
+                gone = text(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}")
+                if not (await conn.execute(gone)).scalar_one():
+                    return
+                await asyncio.sleep(0.02)
+    finally:
+        await other.dispose()
+
+
+async def test_a_connection_closed_by_the_server_while_idle_is_replaced_before_use(
+    pg_db: Database,
+) -> None:
+    """A pooled connection unused for longer than `ping_after` is tried before it is handed
+    out, so one the server closed is replaced; one handed back a moment ago goes out
+    untried, which saves a round trip per unit of work under load: a unit of work on it
+    fails once, and the pool then starts afresh."""
+    first = await _backend(pg_db)
+    await _terminate(pg_db, first)
+    pg_db.ping_after = 0
+    second = await _backend(pg_db)
+    assert second != first
+
+    pg_db.ping_after = 3600
+    await _terminate(pg_db, second)
+    with pytest.raises(DBAPIError) as failed:
+        await _backend(pg_db)
+    assert failed.value.connection_invalidated
+    assert await _backend(pg_db) not in (first, second)
