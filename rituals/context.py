@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,12 +23,17 @@ class CommandContext:
     channel: Channel | None
     now: datetime
     changed_rituals: set[int] = field(default_factory=set)
-    # Work to run once this unit of work has committed (a summary an answer completed).
-    after: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # Work to run once this unit of work has committed (a summary an answer completed), by
+    # a key when the same work set going twice in one batch need only run once.
+    after: dict[Hashable, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     # RITUALBOT_SECRET_KEY when set (`Runtime.secret_key`); empty, the stored key signs.
     secret_key: str = ""
     # `outbound.stored()` when the context was made: delivery is woken only if it moved.
     stored_before: int = 0
+
+    def then(self, step: Callable[[], Awaitable[object]], key: Hashable | None = None) -> None:
+        """Run ``step`` once this unit of work has committed (see ``after``)."""
+        self.after[object() if key is None else key] = step
 
     async def signing_key(self) -> str:
         """The key what a command hands out is signed with (a button's value), the same

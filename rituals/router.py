@@ -509,8 +509,8 @@ class Rituals:
         """What a unit of work set in motion, once it has committed: follow-ups, job
         rebuilds, and delivery when anything was queued (a read answered in place queued
         nothing). Inside a batch that is when the batch commits."""
-        for step in ctx.after:
-            await self.rt.db.when_committed(step)
+        for key, step in ctx.after.items():
+            await self.rt.db.when_committed(step, key)
         for ritual_id in ctx.changed_rituals:
             self.rt.schedule_changed(ritual_id)
         if outbound.stored() != ctx.stored_before:

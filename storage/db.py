@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,7 +57,7 @@ class _Batch:
         self.session = session
         self.task = asyncio.current_task()
         self.committed: list[Callable[[], object]] = []
-        self.steps: list[Step] = []
+        self.steps: dict[Hashable, Step] = {}
         self.broken: BaseException | None = None
         self._turn = turn
         self._holding = False
@@ -85,7 +85,7 @@ class _Batch:
         callbacks, self.committed = self.committed, []
         for callback in callbacks:
             callback()
-        steps, self.steps = self.steps, []
+        steps, self.steps = list(self.steps.values()), {}
         await _run_steps(steps)
 
 
@@ -171,10 +171,12 @@ class Database:
         )
 
     def _ping_if_idle(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        """A pooled connection idle for longer than ``ping_after`` is tried before it is
-        handed out, so one the server closed meanwhile (a restart) is replaced, not failed
-        on; a connection handed back a moment ago is not, which spares a round trip for
-        each unit of work under load (as pre-ping would cost)."""
+        """A pooled connection known to be closed, or idle for longer than ``ping_after`` and
+        then found dead when tried, is replaced before it is handed out (a restart, a lost
+        LISTEN connection). One handed back a moment ago goes out untried, which spares a
+        round trip for each unit of work under load, as pre-ping would cost."""
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the connection was closed")
         idle_since = record.info.get(IDLE_SINCE)
         if idle_since is None or time.monotonic() - idle_since < self.ping_after:
             return
@@ -259,8 +261,8 @@ class Database:
         await batch.session.commit()
         batch.give_turn()
         batch.away = True
-        await batch.run_committed()
         try:
+            await batch.run_committed()
             yield
         finally:
             batch.away = False
@@ -275,14 +277,16 @@ class Database:
         else:
             callback()
 
-    async def when_committed(self, step: Step) -> None:
+    async def when_committed(self, step: Step, key: Hashable | None = None) -> None:
         """Await ``step`` once what this task wrote is committed: now, or when its batch
-        commits or steps outside. Called after the caller's own unit of work has ended; in
-        a batch that unit has not committed yet, and a step that ran now would see and act
-        on work that may still roll back (and run again when it is retried)."""
+        commits or steps outside. Called after the caller's own unit of work has ended (not
+        inside an open one, which has not committed yet); in a batch that unit has not
+        committed either, and a step that ran now would see and act on work that may still
+        roll back (and run again when it is retried). Steps of one batch with the same
+        ``key`` do the same thing, and run once."""
         batch = _BATCH.get()
         if batch is not None and batch.joins(self):
-            batch.steps.append(step)
+            batch.steps.setdefault(object() if key is None else key, step)
         else:
             await _run_steps([step])
 

@@ -49,6 +49,8 @@ async def listening(
         finally:
             with contextlib.suppress(Exception):  # a connection lost meanwhile: nothing to undo
                 await asyncio.shield(driver.remove_listener(channel, notified))
+            if lost.is_set():  # not back into the pool: the next unit of work would fail on it
+                await connection.invalidate()
 
 
 async def keep_listening(

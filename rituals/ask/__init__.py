@@ -76,7 +76,7 @@ class AskKind(Kind):
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
 
-        ctx.after.append(later)
+        ctx.then(later)
         return say(
             f"Looking through {plural(len(found), 'passage')} of #{channel}'s history — "
             "the answer follows here in a moment."

@@ -21,7 +21,7 @@ from rituals.schedule import when_label
 from rituals.standup import ledger
 from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
-from rituals.standup.closing import LOOK_AGAIN_WITHIN, Closer, answerable_after
+from rituals.standup.closing import Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import where_of
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
@@ -155,7 +155,7 @@ class Answering:
         close = None
         if occurrence.status == "open":
             missing = await self.closer.still_missing(session, ritual, occurrence)
-            close = _look_again(occurrence, missing)
+            close = self._look_again(occurrence, missing)
         return Answered(await self._then_next(session, member, now, done), close=close)
 
     async def answer_all(
@@ -249,7 +249,7 @@ class Answering:
         missing = None
         if occurrence.status == "open":
             missing = await self.closer.still_missing(session, ritual, occurrence)
-            close = _look_again(occurrence, missing)
+            close = self._look_again(occurrence, missing)
         if occurrence.status == "summarized":
             response.late = True
             await self.closer.post_late(session, occurrence, member, where, now)
@@ -270,6 +270,12 @@ class Answering:
                 f"(~{due}, your time).",
             )
         return Answered(await self._then_next(session, member, now, done), close=close)
+
+    def _look_again(self, occurrence: Occurrence, missing: int | None) -> int | None:
+        """The run to look at once this answer has committed: everyone has finished, or so
+        few are left that answers committing alongside it may have finished it."""
+        few = missing is not None and missing <= self.closer.look_again_within
+        return occurrence.id if few else None
 
     async def _then_next(
         self, session: AsyncSession, member: Member, now: datetime, done: Message
@@ -357,12 +363,6 @@ class Answering:
                 Ritual.channel_id == channel.id
             )
         return (await session.execute(query)).scalar_one_or_none()
-
-
-def _look_again(occurrence: Occurrence, missing: int | None) -> int | None:
-    """The run to look at once this answer has committed: everyone has finished, or so few
-    are left that answers committing alongside it may have finished it."""
-    return occurrence.id if missing is not None and missing <= LOOK_AGAIN_WITHIN else None
 
 
 def _too_long(text: str) -> Message | None:

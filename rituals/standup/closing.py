@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Date, and_, bindparam, func, or_, select, update
+from sqlalchemy import Date, Integer, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import outbound
@@ -52,9 +52,10 @@ async def _no_notices(*_args: object) -> list[Notice]:
 
 
 # At most this many people still to finish, an answer that finishes looks again once it
-# has committed: answers committed at the same moment in other transactions (other batches,
-# other processes) do not see each other, and one of them may have been the last.
-LOOK_AGAIN_WITHIN = 16
+# has committed: answers committed at the same moment in other transactions do not see each
+# other, and one of them may have been the last. One process files answers in up to four
+# overlapping batches of 32; beyond this the sweep sends the summary.
+LOOK_AGAIN_WITHIN = 128
 
 
 def _still_missing() -> Any:
@@ -75,7 +76,7 @@ def _still_missing() -> Any:
         )
         .exists()
     )
-    missing = expected.where(~finished).limit(LOOK_AGAIN_WITHIN + 1).subquery()
+    missing = expected.where(~finished).limit(bindparam("cap", type_=Integer)).subquery()
     return select(
         expected.exists().label("anyone"),
         select(func.count()).select_from(missing).scalar_subquery().label("missing"),
@@ -86,6 +87,7 @@ class Closer:
     def __init__(self, runtime: Runtime, summarizer: Summarizer | None = None) -> None:
         self.rt = runtime
         self.summarizer = summarizer or PlainSummarizer()
+        self.look_again_within = LOOK_AGAIN_WITHIN
         # Other kinds' lines for the summary; the kind wires its peers in once they exist.
         self.notices: Callable[
             [AsyncSession, Channel, datetime | None, datetime], Awaitable[list[Notice]]
@@ -124,8 +126,10 @@ class Closer:
             if occurrence.status != "open":
                 return
             ritual = await session.get_one(Ritual, occurrence.ritual_id)
-            if await self.everyone_answered(session, ritual, occurrence):
-                await self.summarize(session, occurrence, now)
+            if not await self.everyone_answered(session, ritual, occurrence):
+                return
+            await self.summarize(session, occurrence, now)
+        self.rt.sent_later()
 
     async def _remind(self, session: AsyncSession, now: datetime) -> None:
         rows = await session.execute(
@@ -177,10 +181,15 @@ class Closer:
         self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
     ) -> int | None:
         """How many of those expected today have not finished, counted up to one past
-        `LOOK_AGAIN_WITHIN`; None when nobody is expected. One statement, asked at each
+        ``look_again_within``; None when nobody is expected. One statement, asked at each
         person's last answer, so it must not read the roster."""
         query = prepared(session, "standup still missing", _still_missing)
-        values = {"ritual": ritual.id, "occurrence": occurrence.id, "day": occurrence.local_date}
+        values = {
+            "ritual": ritual.id,
+            "occurrence": occurrence.id,
+            "day": occurrence.local_date,
+            "cap": self.look_again_within + 1,
+        }
         row = (await session.execute(query, values)).one()
         return int(row.missing) if row.anyone else None
 

@@ -167,10 +167,13 @@ class StandupKind(Kind):
         return await self.engine.answering.edit(ctx.session, ctx.member, ref=ref, text=text)
 
     def _close_after(self, ctx: CommandContext, occurrence_id: int | None) -> None:
-        """The summary goes out in a unit of work of its own, once the last answer is in."""
+        """The summary goes out in a unit of work of its own, once an answer that may have
+        been the last has committed; answers committed together look once."""
         if occurrence_id is not None:
             closing = self.engine.closing
-            ctx.after.append(lambda: closing.close_if_complete(occurrence_id))
+            ctx.then(
+                lambda: closing.close_if_complete(occurrence_id), ("standup.close", occurrence_id)
+            )
 
     # --- schedule ---------------------------------------------------------------------
 

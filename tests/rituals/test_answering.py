@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
+from rituals import outbound
 from rituals.identity import Place
-from rituals.standup.closing import LOOK_AGAIN_WITHIN
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -23,14 +22,14 @@ from storage.models import (
     Response,
     Ritual,
 )
-from tests.helpers import CHANNEL, Team, person, statements
+from tests.helpers import CHANNEL, Team, person
 
 MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 ALICE = person("alice", "Europe/London")
 BOB = person("bob", "America/New_York")
+CAROL = person("carol", "Europe/London")
+DAVE = person("dave", "Europe/London")
 INFRA = Place("C2", "infra")
-# The run read by its id, as the look after an answer's commit does.
-LOOK_AT_RUN = re.compile(r"FROM occurrence\s+WHERE occurrence\.id = ")
 
 
 async def standup(
@@ -473,23 +472,61 @@ async def test_the_last_two_answers_committed_together_still_send_the_summary(
     assert len(summaries) == 1
 
 
+def looks_at_runs(team: Team) -> list[int]:
+    """The runs looked at after an answer's commit, in order, as the closer is asked."""
+    closer = team.standups.engine.closing
+    looked: list[int] = []
+    look = closer.close_if_complete
+
+    async def noting(occurrence_id: int) -> None:
+        looked.append(occurrence_id)
+        await look(occurrence_id)
+
+    closer.close_if_complete = noting  # type: ignore[method-assign]
+    return looked
+
+
 async def test_the_run_is_looked_at_again_after_the_commit_only_when_few_are_left(
     db: Database,
 ) -> None:
-    """The look after the commit is for the last few answers: with more people left than
-    could be answering at the same moment, finishing one's stand-up costs no extra look."""
+    """The look after the commit is for the last answers: with more people left than could
+    be answering at the same moment, finishing one's stand-up costs no extra look."""
     team = Team(db, MONDAY_0700)
+    team.standups.engine.closing.look_again_within = 2
     await standup(team)
-    others = [person(f"p{n}", "Europe/London") for n in range(LOOK_AGAIN_WITHIN + 1)]
-    for other in others:
+    for other in (BOB, CAROL, DAVE):
         await team.type(other, "standup join")
     await team.type(ALICE, "standup now")
     for text in ("shipped", "ranking"):
+        for who in (ALICE, BOB):
+            await team.dm(who, text)
+    looked = looks_at_runs(team)
+    await team.dm(ALICE, "none")  # bob, carol and dave still to finish
+    assert looked == []
+    await team.dm(BOB, "none")  # carol and dave
+    assert len(looked) == 1
+
+
+async def test_a_batch_looks_at_a_run_once_however_many_answers_finished_in_it(
+    db: Database,
+) -> None:
+    """Answers filed together commit together: one look at their run after the commit does
+    for all of them, and it wakes delivery once the summary it sent is queued."""
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    await team.type(BOB, "standup join")
+    await team.type(ALICE, "standup now")
+    for text in ("shipped", "ranking"):
         await team.dm(ALICE, text)
-        await team.dm(others[0], text)
-    looks = []
-    for who in (ALICE, others[0]):  # 17 left, then 16
-        with statements(db) as ran:
-            await team.dm(who, "none")
-        looks.append(sum(bool(LOOK_AT_RUN.search(s)) for s in ran))
-    assert looks == [0, 1]
+        await team.dm(BOB, text)
+    looked = looks_at_runs(team)
+    woken: list[int] = []
+    team.runtime.sent_later = lambda: db.after_commit(lambda: woken.append(outbound.stored()))
+    async with db.batch():
+        await team.dm(ALICE, "none")
+        await team.dm(BOB, "none")
+        assert looked == []
+    assert len(looked) == 1
+    assert woken[-1] == outbound.stored()
+    summaries = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
+    assert len(summaries) == 1
