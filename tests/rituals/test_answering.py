@@ -436,19 +436,25 @@ async def test_an_answer_being_filed_holds_its_response_and_keeps_its_run_from_c
     await meanwhile(closing)
 
 
-async def test_the_last_two_answers_committed_together_still_send_the_summary(
-    pg_db: Database,
-) -> None:
-    """Filed in transactions open at the same time, each of the last two answers sees the
-    other's stand-up unfinished; the one committed second finds the run done once it has
-    committed, so the summary goes out then, not at the next sweep."""
-    team = Team(pg_db, MONDAY_0700)
+async def one_answer_left_each(db: Database) -> Team:
+    """A stand-up of Alice and Bob, each with only the last question still to answer."""
+    team = Team(db, MONDAY_0700)
     await standup(team)
     await team.type(BOB, "standup join")
     await team.type(ALICE, "standup now")
     for text in ("shipped", "ranking"):
         await team.dm(ALICE, text)
         await team.dm(BOB, text)
+    return team
+
+
+async def test_the_last_two_answers_committed_together_still_send_the_summary(
+    pg_db: Database,
+) -> None:
+    """Filed in transactions open at the same time, each of the last two answers sees the
+    other's stand-up unfinished; the one committed second finds the run done once it has
+    committed, so the summary goes out then, not at the next sweep."""
+    team = await one_answer_left_each(pg_db)
     alice_filed, bob_committed = asyncio.Event(), asyncio.Event()
 
     async def alice_last() -> str:
@@ -512,13 +518,7 @@ async def test_a_batch_looks_at_a_run_once_however_many_answers_finished_in_it(
 ) -> None:
     """Answers filed together commit together: one look at their run after the commit does
     for all of them, and it wakes delivery once the summary it sent is queued."""
-    team = Team(db, MONDAY_0700)
-    await standup(team)
-    await team.type(BOB, "standup join")
-    await team.type(ALICE, "standup now")
-    for text in ("shipped", "ranking"):
-        await team.dm(ALICE, text)
-        await team.dm(BOB, text)
+    team = await one_answer_left_each(db)
     looked = looks_at_runs(team)
     woken: list[int] = []
     team.runtime.sent_later = lambda: db.after_commit(lambda: woken.append(outbound.stored()))
