@@ -22,6 +22,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.exc import DataError
@@ -35,6 +36,7 @@ from storage.journal import Arrival
 from storage.models import JournalEntry
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 # PostgreSQL's deadlock and serialization failures: two units of work crossed, and the one
@@ -53,6 +55,18 @@ def crossed(exc: BaseException | None) -> bool:
                 return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+async def _once_more_if_crossed(work: Callable[[], Awaitable[T]], crossing: str) -> T:
+    """``work`` done, and done again at once, not after a back-off, when it only crossed
+    another unit of work (which has committed by then)."""
+    try:
+        return await work()
+    except Exception as exc:
+        if not crossed(exc):
+            raise
+        log.info(crossing, error=f"{type(exc).__name__}: {exc}"[:300])
+        return await work()
 
 
 def permanent(exc: Exception) -> bool:
@@ -280,21 +294,17 @@ class Journal:
             return []
         for platform in {e.platform for e in entries}:
             await self.look_ahead(platform, [e.lane for e in entries if e.platform == platform])
-        for attempt in (1, 2):
-            try:
-                handled = await self._in_one_unit(entries)
-                break
-            except Exception as exc:
-                again = attempt == 1 and crossed(exc)
-                log.info(
-                    "a batch crossed another; trying it again whole"
-                    if again
-                    else "a batch of stored requests failed; handling them one by one",
-                    requests=len(entries),
-                    error=f"{type(exc).__name__}: {exc}"[:300],
-                )
-                if not again:
-                    return []
+        try:
+            handled = await _once_more_if_crossed(
+                lambda: self._in_one_unit(entries), "a batch crossed another; trying it again whole"
+            )
+        except Exception as exc:
+            log.info(
+                "a batch of stored requests failed; handling them one by one",
+                requests=len(entries),
+                error=f"{type(exc).__name__}: {exc}"[:300],
+            )
+            return []
         now = self.clock.now()
         for entry in handled:
             JOURNAL_HANDLED.labels(entry.platform, "ok").inc()
@@ -303,19 +313,9 @@ class Journal:
             )
         return [e.id for e in handled]
 
-    async def _handle_once_more_if_crossed(self, entry: JournalEntry) -> None:
-        """The entry handled; tried again at once, not after a back-off, when it only
-        crossed another unit of work."""
-        handler = self._handlers[entry.platform]
-        try:
-            async with asyncio.timeout(self._handle_timeout):
-                await handler(entry)
-        except Exception as exc:
-            if not crossed(exc):
-                raise
-            log.info("a stored request crossed another; trying it again", error=str(exc)[:300])
-            async with asyncio.timeout(self._handle_timeout):
-                await handler(entry)
+    async def _handle_in_time(self, entry: JournalEntry) -> None:
+        async with asyncio.timeout(self._handle_timeout):
+            await self._handlers[entry.platform](entry)
 
     async def _in_one_unit(self, entries: list[JournalEntry]) -> list[JournalEntry]:
         handled: list[JournalEntry] = []
@@ -324,8 +324,7 @@ class Journal:
             for entry in entries:
                 if self._at_door and time.monotonic() - started > BATCH_HOLD_AT_MOST:
                     break
-                async with asyncio.timeout(self._handle_timeout):
-                    await self._handlers[entry.platform](entry)
+                await self._handle_in_time(entry)
                 handled.append(entry)
             async with self.db.session() as session:
                 await journal.done(session, [e.id for e in handled])
@@ -356,7 +355,10 @@ class Journal:
         """True when the entry is finished with: handled, or set aside as one that cannot be
         (at once when the failure says so, else after repeated tries): its lane moves on."""
         try:
-            await self._handle_once_more_if_crossed(entry)
+            await _once_more_if_crossed(
+                lambda: self._handle_in_time(entry),
+                "a stored request crossed another; trying it again",
+            )
         except Exception as exc:
             attempts = entry.attempts + 1
             if permanent(exc) or attempts >= MAX_ATTEMPTS:
