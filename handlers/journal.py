@@ -30,7 +30,7 @@ from sqlalchemy.exc import DataError
 from rituals import leases
 from rituals.clock import Clock
 from rituals.telemetry import JOURNAL_HANDLED, JOURNAL_LAG
-from storage import journal
+from storage import deliveries, journal
 from storage.db import Database
 from storage.journal import Arrival
 from storage.models import JournalEntry
@@ -321,6 +321,10 @@ class Journal:
         handled: list[JournalEntry] = []
         started = time.monotonic()
         async with self.db.batch():
+            async with self.db.session() as session:
+                await deliveries.record_ahead(
+                    session, [(e.platform, e.delivery_id) for e in entries], self.clock.now()
+                )
             for entry in entries:
                 if self._at_door and time.monotonic() - started > BATCH_HOLD_AT_MOST:
                     break

@@ -26,6 +26,13 @@ async def queue(
     return await outbox.enqueue(session, envelope, payload(message), now)
 
 
+def queue_at_commit(
+    session: AsyncSession, envelope: Envelope, message: Message, now: datetime
+) -> None:
+    """Store one message with the unit of work's commit: a reply nothing refers to later."""
+    outbox.enqueue_at_commit(session, envelope, payload(message), now)
+
+
 def stored() -> int:
     """A reading of how many messages this process has queued: two readings that differ
     mean delivery has something new to send."""

@@ -8,7 +8,7 @@ an event means is up to the ritual kinds in the registry; nothing here knows any
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import String, delete, exists, literal, select, union_all
+from sqlalchemy import String, exists, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals import commands as c
@@ -21,10 +21,9 @@ from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
 from rituals.telemetry import COMMANDS
 from rituals.text import storable
-from storage import directory
-from storage.models import InboundEvent
+from storage import deliveries, directory
 from storage.outbox import Envelope
-from storage.queries import inserting_once, prepared
+from storage.queries import prepared
 
 log = structlog.get_logger(__name__)
 
@@ -519,43 +518,13 @@ class Rituals:
     async def _first_delivery(
         self, session: AsyncSession, platform: str, delivery_id: str | None
     ) -> bool:
-        if delivery_id is None:
-            return True
-        stmt = prepared(
-            session,
-            "first delivery",
-            lambda: inserting_once(
-                session,
-                InboundEvent.__table__,
-                ["platform", "delivery_id", "received_at"],
-                ["platform", "delivery_id"],
-                returning="id",
-            ),
-        )
-        result = await session.execute(
-            stmt,
-            {
-                "platform": platform,
-                "delivery_id": delivery_id[:200],
-                "received_at": self.rt.clock.now(),
-            },
-        )
-        first = result.scalar_one_or_none() is not None
-        if not first:
-            log.info("redelivery ignored", platform=platform, delivery_id=delivery_id)
-        return first
+        return await deliveries.first(session, platform, delivery_id, self.rt.clock.now())
 
     async def _forget_delivery(
         self, session: AsyncSession, platform: str, delivery_id: str | None
     ) -> None:
         """A form refused with field errors comes back under the same id once corrected."""
-        if delivery_id is not None:
-            await session.execute(
-                delete(InboundEvent).where(
-                    InboundEvent.platform == platform,
-                    InboundEvent.delivery_id == delivery_id[:200],
-                )
-            )
+        await deliveries.forget(session, platform, delivery_id)
 
     async def _context(
         self, session: AsyncSession, actor: Actor, place: Place | None
@@ -644,7 +613,7 @@ class Rituals:
                 via=place.reply_to,
                 keep=keep,
             )
-        await outbound.queue(session, envelope, reply.message, now)
+        outbound.queue_at_commit(session, envelope, reply.message, now)
 
 
 def _probing(probes: dict[str, Probe]) -> object:

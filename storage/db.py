@@ -104,6 +104,23 @@ async def _run_steps(steps: list[Step]) -> None:
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
 
+_BEFORE_COMMIT = "ritualbot.before_commit"
+Finish = Callable[[AsyncSession], Awaitable[object]]
+
+
+def before_commit(session: AsyncSession, key: Hashable, finish: Finish) -> None:
+    """Have ``finish`` write what the unit of work gathered just before it commits, in it:
+    many requests' rows of a batch then go in one statement. Once per ``key`` and commit;
+    dropped with the unit of work when it rolls back."""
+    session.info.setdefault(_BEFORE_COMMIT, {}).setdefault(key, finish)
+
+
+async def _commit(session: AsyncSession) -> None:
+    while finishing := session.info.pop(_BEFORE_COMMIT, None):
+        for finish in finishing.values():
+            await finish(session)
+    await session.commit()
+
 
 # Seconds a pooled connection may sit unused and still be handed out untried; HikariCP's
 # default for the same trade is half a second.
@@ -130,8 +147,8 @@ async def _unit(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     the first statement, and a session holding none closes without any I/O."""
     try:
         yield session
-        if session.in_transaction():
-            await session.commit()
+        if session.in_transaction() or _BEFORE_COMMIT in session.info:
+            await _commit(session)
     except BaseException:
         if session.in_transaction():
             await session.rollback()
@@ -237,7 +254,7 @@ class Database:
                 try:
                     yield
                     batch.check()
-                    await session.commit()
+                    await _commit(session)
                 except BaseException:
                     await session.rollback()
                     raise
@@ -258,7 +275,7 @@ class Database:
             yield
             return
         batch.check()
-        await batch.session.commit()
+        await _commit(batch.session)
         batch.give_turn()
         batch.away = True
         try:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import before_commit
 from storage.models import OutboxMessage
 from storage.queries import claim_lane_heads, inserting_once, prepared
 
@@ -93,7 +94,7 @@ def _row(
 
 def _insert() -> Any:
     values = _row(Envelope("", "", ""), {}, datetime.min, frozenset())
-    return insert(OUTBOX).values({name: bindparam(name) for name in values}).returning(OUTBOX.c.id)
+    return insert(OUTBOX).values({name: bindparam(name) for name in values})
 
 
 def _insert_once(session: AsyncSession, returning: str | None = None) -> Any:
@@ -109,8 +110,9 @@ async def enqueue(
     global _stored
     _stored += 1
     row_values = _row(envelope, payload, now, _one_lane(session))
+    await _write_gathered(session)
     if envelope.dedup_key is None:
-        stmt = prepared(session, "outbox insert", _insert)
+        stmt = prepared(session, "outbox insert", lambda: _insert().returning(OUTBOX.c.id))
     else:
         stmt = prepared(session, "outbox insert once", lambda: _insert_once(session, "id"))
     result = await session.execute(stmt, row_values)
@@ -124,9 +126,35 @@ async def enqueue_many(
     global _stored
     _stored += len(items)
     if items:
+        await _write_gathered(session)
         one_lane = _one_lane(session)
         stmt = prepared(session, "outbox insert many", lambda: _insert_once(session))
         await session.execute(stmt, [_row(env, body, now, one_lane) for env, body in items])
+
+
+# The unit of work's messages stored when it commits, in the order queued.
+_GATHERED = "outbox rows at commit"
+
+
+def enqueue_at_commit(
+    session: AsyncSession, envelope: Envelope, payload: Payload, now: datetime
+) -> None:
+    """Store one message when the unit of work commits: a batch's replies then take one
+    statement, not one each. For a message nothing refers to (its id is not returned) and
+    that has no dedup key; one stored any other way meanwhile goes after it, in order."""
+    global _stored
+    if envelope.dedup_key is not None:
+        raise ValueError("a message with a dedup key is stored at once, by enqueue")
+    _stored += 1
+    gathered = session.info.setdefault(_GATHERED, [])
+    gathered.append(_row(envelope, payload, now, _one_lane(session)))
+    before_commit(session, _GATHERED, _write_gathered)
+
+
+async def _write_gathered(session: AsyncSession) -> None:
+    rows = session.info.pop(_GATHERED, None)
+    if rows:
+        await session.execute(prepared(session, "outbox insert gathered", _insert), rows)
 
 
 async def claim(

@@ -287,7 +287,9 @@ class SlackEdge:
         # answered at once again.
         try:
             async with asyncio.timeout(AT_ONCE_WITHIN):
-                response = await self._at_once.answer(verdict.lane, bolt_request)
+                response = await self._at_once.answer(
+                    verdict.lane, bolt_request, _delivery(bolt_request.context, None)
+                )
         except TimeoutError:
             log.warning("a command that only reads took too long; stored instead")
             return None

@@ -4,7 +4,8 @@ Reads that arrive while a batch is being answered wait for the next one; on Post
 the journal's `parallel` batches are answered at once, each on a connection of its own. Each
 batch is one unit of work (one commit, and on SQLite one turn at the writer), as the
 journal's worker handles what is stored, and no answer leaves before its batch has committed
-the delivery ids that keep a replay from being answered twice. If any read of a batch fails,
+the delivery ids that keep a replay from being answered twice (recorded together, in one
+statement). If any read of a batch fails,
 the batch rolls back whole and each of its reads is stored instead, to be answered like the
 rest.
 """
@@ -21,6 +22,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from handlers.journal import Journal
+from storage import deliveries
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +33,7 @@ Dispatch = Callable[[AsyncBoltRequest], Awaitable[BoltResponse]]
 class _Asked:
     lane: str
     request: AsyncBoltRequest
+    delivery: str | None
     answer: asyncio.Future[BoltResponse | None]
 
 
@@ -48,10 +51,13 @@ class AtOnce:
         self._runners: set[asyncio.Task[None]] = set()
         self.waiting = 0
 
-    async def answer(self, lane: str, request: AsyncBoltRequest) -> BoltResponse | None:
-        """Bolt's answer to ``request``; None when it must be stored instead: an earlier
-        request of its lane still waits in the journal, or its batch failed."""
-        asked = _Asked(lane, request, asyncio.get_running_loop().create_future())
+    async def answer(
+        self, lane: str, request: AsyncBoltRequest, delivery: str | None
+    ) -> BoltResponse | None:
+        """Bolt's answer to ``request``, whose handling records ``delivery``; None when it
+        must be stored instead: an earlier request of its lane still waits in the journal,
+        or its batch failed."""
+        asked = _Asked(lane, request, delivery, asyncio.get_running_loop().create_future())
         self._queue.append(asked)
         if len(self._runners) < self._journal.parallel:
             # Its own context: the batches outlive the request that happened to start them.
@@ -77,12 +83,23 @@ class AtOnce:
             answers: dict[int, BoltResponse] = {}
             await self._journal.look_ahead(self._platform, [asked.lane for asked in batch])
             try:
-                async with self._journal.db.batch():
+                db = self._journal.db
+                async with db.batch():
                     held = await self._journal.held({asked.lane for asked in batch})
-                    for n, asked in enumerate(batch):
-                        if asked.answer.done() or asked.lane in held:
-                            continue
-                        answers[n] = await self._dispatch(asked.request)
+                    due = {
+                        n: asked
+                        for n, asked in enumerate(batch)
+                        if not asked.answer.done() and asked.lane not in held
+                    }
+                    async with db.session() as session:
+                        await deliveries.record_ahead(
+                            session,
+                            [(self._platform, a.delivery) for a in due.values() if a.delivery],
+                            self._journal.clock.now(),
+                        )
+                    for n, asked in due.items():
+                        if not asked.answer.done():  # its requester may have given up
+                            answers[n] = await self._dispatch(asked.request)
             except Exception as exc:  # rolled back: every read of the batch is stored
                 log.warning("reads answered at once failed; stored instead", error=str(exc)[:300])
                 answers = {}

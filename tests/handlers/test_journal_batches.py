@@ -7,17 +7,21 @@ together; a batch that fails rolls back whole and its requests are handled one b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import bindparam, event, select
 from structlog.testing import capture_logs
 
+from handlers import journal as journal_module
 from handlers.journal import Journal
 from rituals import outbound
 from rituals.clock import FakeClock
 from rituals.delivery import Delivery
 from rituals.messages import Message
+from storage import deliveries
 from storage.db import Database
 from storage.journal import Arrival
 from storage.models import InboundEvent, JournalEntry
@@ -236,3 +240,30 @@ async def test_a_request_handled_alone_that_deadlocks_is_tried_again_at_once(
     await worker.drain()
     assert sorted(await recorded(pg_db)) == ["X", "Y", "a0", "b0"]
     assert await left(pg_db) == []  # not waiting out a back-off
+
+
+async def test_requests_a_batch_stopped_short_of_are_first_deliveries_when_handled_later(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch records its requests' delivery ids together; when someone at the door cuts
+    it short, the ids of those it did not reach are not left recorded as handled."""
+    monkeypatch.setattr(journal_module, "BATCH_HOLD_AT_MOST", 0.0)
+    worker = Journal(db, FakeClock(NOW), parallel=1)
+    someone_at_the_door = contextlib.ExitStack()
+    firsts: list[tuple[str, bool]] = []
+
+    async def handler(entry: JournalEntry) -> None:
+        async with db.session() as session:
+            first = await deliveries.first(session, "p", entry.delivery_id, NOW)
+        firsts.append((entry.body, first))
+        if len(firsts) == 1:
+            someone_at_the_door.enter_context(worker.door())
+        else:
+            someone_at_the_door.close()
+
+    worker.handles("p", handler)
+    await fill(worker, ["r0", "r1", "r2", "r3"])
+    await worker.drain()
+    assert firsts == [(f"r{n}", True) for n in range(4)]
+    assert sorted(await recorded(db)) == [f"d-r{n}" for n in range(4)]
+    assert await left(db) == []

@@ -1,0 +1,86 @@
+"""Messages stored with their unit of work's commit: one statement for a batch's replies,
+in the order queued, and gone with a unit of work that rolls back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.outbox import Envelope
+from tests.helpers import statements
+
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+
+
+def _to(user: str, dedup_key: str | None = None) -> Envelope:
+    return Envelope("test", "W1", "direct", user=user, dedup_key=dedup_key)
+
+
+async def _stored(db: Database) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(OutboxMessage.user, OutboxMessage.payload).order_by(OutboxMessage.id)
+        )
+        return [(user or "", payload["text"]) for user, payload in rows]
+
+
+async def test_a_batch_stores_its_replies_in_one_statement_when_it_commits(
+    db: Database,
+) -> None:
+    with statements(db) as ran:
+        async with db.batch():
+            for n in range(5):
+                async with db.session() as session:
+                    outbox.enqueue_at_commit(session, _to(f"U{n}"), {"text": f"reply {n}"}, NOW)
+            assert await _stored(db) == [], "nothing is written before the commit"
+    assert sum("INSERT INTO outbox" in sql for sql in ran) == 1
+    assert await _stored(db) == [(f"U{n}", f"reply {n}") for n in range(5)]
+
+
+async def test_a_unit_of_work_that_only_queues_a_reply_still_stores_it(db: Database) -> None:
+    async with db.session() as session:
+        outbox.enqueue_at_commit(session, _to("U1"), {"text": "hello"}, NOW)
+    assert await _stored(db) == [("U1", "hello")]
+
+
+async def test_a_message_stored_at_once_goes_after_those_queued_before_it(db: Database) -> None:
+    async with db.session() as session:
+        outbox.enqueue_at_commit(session, _to("U1"), {"text": "first"}, NOW)
+        await outbox.enqueue(session, _to("U1"), {"text": "second"}, NOW)
+        outbox.enqueue_at_commit(session, _to("U1"), {"text": "third"}, NOW)
+        await outbox.enqueue_many(session, [(_to("U1", "k"), {"text": "fourth"})], NOW)
+    assert [text for _, text in await _stored(db)] == ["first", "second", "third", "fourth"]
+
+
+async def test_queued_replies_go_with_a_unit_of_work_that_rolls_back(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            outbox.enqueue_at_commit(session, _to("U1"), {"text": "lost with the work"}, NOW)
+            raise RuntimeError("the request failed")
+    assert await _stored(db) == []
+
+
+async def test_a_batch_stepping_out_stores_what_it_queued_so_far(db: Database) -> None:
+    async with db.batch():
+        async with db.session() as session:
+            outbox.enqueue_at_commit(session, _to("U1"), {"text": "before"}, NOW)
+        async with db.outside():
+            assert await _stored(db) == [("U1", "before")]
+        async with db.session() as session:
+            outbox.enqueue_at_commit(session, _to("U2"), {"text": "after"}, NOW)
+    assert await _stored(db) == [("U1", "before"), ("U2", "after")]
+
+
+def test_a_message_with_a_dedup_key_cannot_wait_for_the_commit() -> None:
+    with pytest.raises(ValueError, match="dedup key"):
+        outbox.enqueue_at_commit(
+            None,  # type: ignore[arg-type]
+            _to("U1", dedup_key="once"),
+            {"text": "x"},
+            NOW,
+        )
