@@ -530,3 +530,38 @@ async def test_a_batch_looks_at_a_run_once_however_many_answers_finished_in_it(
     assert woken[-1] == outbound.stored()
     summaries = [p for p in await team.deliver() if p.text.startswith("Stand-up #")]
     assert len(summaries) == 1
+
+
+async def missing_now(team: Team, db: Database) -> int | None:
+    closer = team.standups.engine.closing
+    async with db.session() as session:
+        occurrence = (await session.execute(select(Occurrence))).scalar_one()
+        ritual = await session.get_one(Ritual, occurrence.ritual_id)
+        return await closer.still_missing(session, ritual, occurrence)
+
+
+async def test_those_still_missing_are_the_unfinished_and_the_not_yet_asked_but_not_the_away(
+    db: Database,
+) -> None:
+    team = Team(db, MONDAY_0700)
+    await standup(team)
+    for other in (BOB, CAROL):
+        await team.type(other, "standup join")
+    await team.type(ALICE, "standup now")
+    await team.type(DAVE, "standup join")  # joined after the prompts: expected, not asked
+    assert await missing_now(team, db) == 4
+    await team.type(CAROL, "standup away")
+    assert await missing_now(team, db) == 3
+    for text in ("shipped", "ranking", "none"):
+        await team.dm(ALICE, text)
+    assert await missing_now(team, db) == 2, "bob, who has not finished, and dave"
+    closer = team.standups.engine.closing
+    closer.look_again_within = 0
+    assert await missing_now(team, db) == 1, "counted no further than one past the few"
+    closer.look_again_within = 128
+    await team.dm(BOB, "skip")
+    assert await missing_now(team, db) == 1
+    await team.type(BOB, "standup away")
+    await team.type(ALICE, "standup away")
+    await team.type(DAVE, "standup away")
+    assert await missing_now(team, db) is None, "nobody is expected today"
