@@ -7,6 +7,7 @@ input and only ever has to render one of two shapes.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,8 +76,8 @@ class Grammar:
                 return Usage(f"no help on {quote(topic)}; topics are {topics}", "help")
             return Help(topic)
         if word not in self._words:
-            known = ["help", *self._words]
-            guess = difflib.get_close_matches(word, known, n=1)
+            known = ("help", *self._words)
+            guess = _closest(word[:NEAR_AT_MOST], known)
             hint = (
                 f"; did you mean {guess[0]!r}?"
                 if guess
@@ -104,3 +105,14 @@ class Grammar:
             return verb.parse(words[2:], drop(body, 2))
         except Reject as rejected:
             return Usage(str(rejected), verb.example, word)
+
+
+# Words longer than this are near no command word; cut, they keep the cache small.
+NEAR_AT_MOST = 40
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(word: str, known: tuple[str, ...]) -> list[str]:
+    """The known word nearest ``word``, if any is near: every line typed to the bot in
+    private is parsed, and its first word is mostly one seen before."""
+    return difflib.get_close_matches(word, known, n=1)
