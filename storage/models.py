@@ -168,7 +168,11 @@ class Response(Base):
     """One member's part in one occurrence: asked when, reminded when, finished when."""
 
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("occurrence_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "member_id"),
+        # What a person still owes, looked up at every direct message they send.
+        Index("ix_response_member_open", "member_id", "completed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrence.id", ondelete="CASCADE"))
