@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.sqlite_driver import sqlite_dbapi
 
@@ -105,14 +107,53 @@ async def _run_steps(steps: list[Step]) -> None:
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("batch", default=None)
 
 _BEFORE_COMMIT = "ritualbot.before_commit"
+_SAVEPOINTS = "ritualbot.savepoints"
 Finish = Callable[[AsyncSession], Awaitable[object]]
 
 
-def before_commit(session: AsyncSession, key: Hashable, finish: Finish) -> None:
-    """Have ``finish`` write what the unit of work gathered just before it commits, in it:
-    many requests' rows of a batch then go in one statement. Once per ``key`` and commit;
-    dropped with the unit of work when it rolls back."""
+def before_commit(session: AsyncSession, key: str, finish: Finish) -> None:
+    """Have ``finish`` write what the unit of work gathered under ``session.info[key]`` just
+    before it commits, in it: many requests' rows of a batch then go in one statement. Once
+    per ``key`` and commit; dropped with the unit of work when it rolls back, and put back as
+    it was when a savepoint began if the savepoint rolls back."""
     session.info.setdefault(_BEFORE_COMMIT, {}).setdefault(key, finish)
+
+
+class _Session(Session):
+    """A session whose savepoints keep what is gathered for the commit consistent with what
+    they roll back."""
+
+
+@event.listens_for(_Session, "after_transaction_create")
+def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        finishing = dict(session.info.get(_BEFORE_COMMIT, {}))
+        gathered = {key: copy.copy(session.info.get(key)) for key in finishing}
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = (finishing, gathered)
+
+
+@event.listens_for(_Session, "after_rollback")
+def _savepoint_rolled_back(session: Session) -> None:
+    transaction = session.get_nested_transaction()
+    saved = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
+    if saved is None:
+        return
+    finishing, gathered = saved
+    for key in session.info.get(_BEFORE_COMMIT, {}):
+        if key not in finishing:
+            session.info.pop(key, None)
+    session.info[_BEFORE_COMMIT] = finishing
+    for key, value in gathered.items():
+        if value is None:
+            session.info.pop(key, None)
+        else:
+            session.info[key] = value
+
+
+@event.listens_for(_Session, "after_transaction_end")
+def _savepoint_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
 
 
 async def _commit(session: AsyncSession) -> None:
@@ -181,7 +222,10 @@ class Database:
             event.listen(self.engine.sync_engine, "checkin", _note_idle)
             event.listen(self.engine.sync_engine, "checkout", self._ping_if_idle)
         self.sessions = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"one_lane": self.one_lane}
+            self.engine,
+            expire_on_commit=False,
+            info={"one_lane": self.one_lane},
+            sync_session_class=_Session,
         )
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -275,7 +319,11 @@ class Database:
             yield
             return
         batch.check()
-        await _commit(batch.session)
+        try:
+            await _commit(batch.session)
+        except BaseException as exc:
+            batch.broken = batch.broken or exc
+            raise
         batch.give_turn()
         batch.away = True
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import text
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from structlog.testing import capture_logs
 
-from storage.db import Database
+from storage.db import BatchBroken, Database, before_commit
 
 
 async def test_units_of_work_take_turns_on_sqlite_and_overlap_on_postgresql(
@@ -281,3 +282,21 @@ async def test_a_batch_that_stepped_out_and_failed_there_is_still_one_batch(
             await _record(db, "after")
             raise RuntimeError("poisoned")
     assert await _events(db) == ["before"]
+
+
+async def test_a_batch_whose_step_out_could_not_commit_rolls_back_whole(db: Database) -> None:
+    """What a batch gathered for its commit could not be written when it stepped out: the
+    step out fails, and even if its caller goes on the batch does not commit the rest."""
+
+    async def refuse(_session: object) -> None:
+        raise RuntimeError("what was gathered cannot be written")
+
+    with pytest.raises(BatchBroken):
+        async with db.batch():
+            await _record(db, "before the step out")
+            async with db.session() as session:
+                before_commit(session, "refused", refuse)
+            with contextlib.suppress(RuntimeError):
+                async with db.outside():
+                    pass
+    assert await _events(db) == []

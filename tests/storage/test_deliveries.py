@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from storage import deliveries
 from storage.db import Database
 from tests.helpers import recorded, statements
@@ -77,3 +79,16 @@ async def test_a_forgotten_delivery_counts_as_first_when_it_comes_again(db: Data
         await deliveries.forget(session, "test", "form")
     assert await recorded(db) == []
     assert await _first(db, "form")
+
+
+async def test_a_delivery_asked_about_in_a_savepoint_rolled_back_is_not_left_recorded(
+    db: Database,
+) -> None:
+    async with db.batch(), db.session() as session:
+        await deliveries.record_ahead(session, [("test", "a")], NOW)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                assert await deliveries.first(session, "test", "a", NOW)
+                raise RuntimeError("its handling failed")
+    assert await recorded(db) == []
+    assert await _first(db, "a")

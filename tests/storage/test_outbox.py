@@ -84,3 +84,34 @@ def test_a_message_with_a_dedup_key_cannot_wait_for_the_commit() -> None:
             {"text": "x"},
             NOW,
         )
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_a_savepoint_rolled_back_keeps_what_was_queued_before_it_and_drops_its_own(
+    db: Database,
+) -> None:
+    async with db.batch():
+        async with db.session() as session:
+            outbox.enqueue_at_commit(session, _to("A"), {"text": "reply to A"}, NOW)
+        async with db.session() as session:
+            with pytest.raises(Refused):
+                async with session.begin_nested():
+                    # Stored at once, so what was queued before goes in first, in the savepoint.
+                    await outbox.enqueue(session, _to("B"), {"text": "inside"}, NOW)
+                    outbox.enqueue_at_commit(session, _to("B"), {"text": "queued inside"}, NOW)
+                    raise Refused
+            outbox.enqueue_at_commit(session, _to("B"), {"text": "reply to B"}, NOW)
+    assert await _stored(db) == [("A", "reply to A"), ("B", "reply to B")]
+
+
+async def test_a_savepoint_released_keeps_everything_in_order(db: Database) -> None:
+    async with db.session() as session:
+        outbox.enqueue_at_commit(session, _to("A"), {"text": "first"}, NOW)
+        async with session.begin_nested():
+            outbox.enqueue_at_commit(session, _to("A"), {"text": "second"}, NOW)
+            await outbox.enqueue(session, _to("A"), {"text": "third"}, NOW)
+        outbox.enqueue_at_commit(session, _to("A"), {"text": "fourth"}, NOW)
+    assert [text for _, text in await _stored(db)] == ["first", "second", "third", "fourth"]
