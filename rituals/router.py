@@ -21,9 +21,8 @@ from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
 from rituals.telemetry import COMMANDS
 from rituals.text import storable
-from storage import deliveries, directory
+from storage import deliveries, directory, reads
 from storage.outbox import Envelope
-from storage.queries import prepared
 
 log = structlog.get_logger(__name__)
 
@@ -253,16 +252,16 @@ class Rituals:
         probed = [word for word in words if word in self._probes]
         if len(probed) < 2:
             return set(words)
-        query = prepared(
-            ctx.session,
-            ("kinds waiting", tuple(probed)),
-            lambda: _probing({word: self._probes[word] for word in probed}),
-        )
         values: dict[str, object] = {}
         for word in probed:
             values.update(self._probes[word].values(ctx.member.id, ctx.now))
-        rows = await ctx.session.execute(query, values)
-        return set(rows.scalars()) | {word for word in words if word not in self._probes}
+        rows = await reads.rows(
+            ctx.session,
+            ("kinds waiting", tuple(probed)),
+            lambda: _probing({word: self._probes[word] for word in probed}),
+            values,
+        )
+        return {word for (word,) in rows} | {word for word in words if word not in self._probes}
 
     async def _answer(
         self,

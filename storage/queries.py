@@ -19,9 +19,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
 
@@ -38,21 +37,6 @@ def prepared(session: AsyncSession, key: Hashable, build: Callable[[], Any]) -> 
     if statement is None:
         statement = _PREPARED[slot] = build()
     return statement
-
-
-def _rows(session: Session, statement: Any, values: dict[str, Any]) -> Sequence[Row[Any]]:
-    if session.autoflush:  # what the unit of work changed so far, as a query through it sees
-        session.flush()
-    return session.connection().execute(statement, values).all()
-
-
-async def plain(
-    session: AsyncSession, statement: Any, values: dict[str, Any]
-) -> Sequence[Row[Any]]:
-    """The rows of a statement that selects only columns, read on the session's connection:
-    going through the session, the ORM's handling of the result costs more than a small
-    statement does (measured: 50 names, about 240 against 140 µs)."""
-    return await session.run_sync(_rows, statement, values)
 
 
 def insert_ignoring_conflicts(

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 
-__all__ = ["BUSY_WAIT_MS", "INLINE_AT_MOST", "sqlite_dbapi"]
+__all__ = ["BUSY_WAIT_MS", "INLINE_AT_MOST", "run_here_or_there", "sqlite_dbapi"]
 
 # How long a statement may wait for another process's lock on the file (in the thread).
 BUSY_WAIT_MS = 10_000
@@ -127,6 +127,14 @@ async def _here_or_there(
                 _ran_long(_key(operation))
             return outcome
     return await connection._execute(_waiting, raw, operation, parameters, many)
+
+
+async def run_here_or_there(
+    connection: aiosqlite.Connection, operation: str, parameters: Any
+) -> _Outcome:
+    """One statement on ``connection`` as SQLAlchemy's cursor would run it (`storage.reads`
+    runs its reads through here without SQLAlchemy)."""
+    return await _here_or_there(connection, operation, parameters, False)
 
 
 def _key(operation: str) -> str:

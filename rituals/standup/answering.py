@@ -24,8 +24,9 @@ from rituals.standup.closing import LATE_WINDOW as LATE
 from rituals.standup.closing import Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import where_of
+from storage import reads
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
-from storage.queries import plain, prepared
+from storage.queries import prepared
 
 Found = tuple[Response, Occurrence, Ritual]
 MAX_ANSWER = 3000  # what one Slack section shows whole
@@ -68,8 +69,7 @@ class Answering:
         """What :meth:`pending` would find, only read, for showing: the channel's name, the
         index of the question owed next and the run's questions. Takes no lock, so a status
         asked while the person answers waits for nothing."""
-        query = prepared(session, "standup owed", _owed_question)
-        rows = await plain(session, query, _owed_by(member.id, now))
+        rows = await reads.rows(session, "standup owed", _owed_question, _owed_by(member.id, now))
         if not rows:
             return None
         name, index, questions = rows[0]

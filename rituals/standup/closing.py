@@ -32,6 +32,7 @@ from rituals.standup.summary import (
     thread_message,
 )
 from rituals.where import Where, where_of
+from storage import reads
 from storage.models import (
     Answer,
     Blocker,
@@ -42,7 +43,7 @@ from storage.models import (
     Response,
     Ritual,
 )
-from storage.queries import claim_unset, prepared
+from storage.queries import claim_unset
 
 log = structlog.get_logger(__name__)
 
@@ -188,15 +189,16 @@ class Closer:
         """How many of those expected today have not finished, counted up to one past
         ``look_again_within``; None when nobody is expected. One statement, asked at each
         person's last answer, so it must not read the roster."""
-        query = prepared(session, "standup still missing", _still_missing)
         values = {
             "ritual": ritual.id,
             "occurrence": occurrence.id,
             "day": occurrence.local_date,
             "cap": self.look_again_within + 1,
         }
-        row = (await session.execute(query, values)).one()
-        return int(row.missing) if row.anyone else None
+        ((anyone, missing),) = await reads.rows(
+            session, "standup still missing", _still_missing, values
+        )
+        return int(missing) if anyone else None
 
     async def summarize(self, session: AsyncSession, occurrence: Occurrence, now: datetime) -> None:
         """Post the summary once: the status change from open is the claim."""

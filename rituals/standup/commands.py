@@ -23,8 +23,9 @@ from rituals.standup.engine import StandupEngine
 from rituals.standup.reports import export_csv, participation
 from rituals.standup.roster import KIND, display, names_and_zones
 from rituals.standup.summary import age_label, blocker_line
+from storage import reads
 from storage.models import Blocker, Occurrence, Participant, Response, Ritual
-from storage.queries import plain, prepared
+from storage.queries import prepared
 
 NO_STANDUP = "There is no stand-up in this channel yet."
 SETUP_HINT = "Start one with `standup setup at 09:30 days mon-fri`."
@@ -388,12 +389,12 @@ class StandupCommands:
 
     async def _latest_run(self, ctx: CommandContext, ritual: Ritual) -> str | None:
         """How the latest run that was not missed went, counted in the database."""
-        query = prepared(
+        rows = await reads.rows(
             ctx.session,
             "standup latest run",
             lambda: _latest_run_counts(bindparam("ritual")),
+            {"ritual": ritual.id},
         )
-        rows = await plain(ctx.session, query, {"ritual": ritual.id})
         if not rows:
             return None
         local_date, status, asked, stopped, answered = rows[0]

@@ -8,8 +8,9 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
+from storage import reads
 from storage.models import Member, Participant
-from storage.queries import plain, prepared
+from storage.queries import prepared
 
 KIND = "standup"
 LOOKBACK = timedelta(hours=36)  # how far back a run still takes prompts and answers
@@ -33,7 +34,7 @@ async def names_and_zones(session: AsyncSession, ritual_id: int) -> list[tuple[s
     """Each participant's name and time zone, in the order ``participants`` gives: what a
     stand-up's description lists, read as plain columns (a status is asked far more often
     than anything else, and fifty loaded members cost more than the rest of it)."""
-    query = prepared(
+    rows = await reads.rows(
         session,
         "standup participant names",
         lambda: (
@@ -41,8 +42,8 @@ async def names_and_zones(session: AsyncSession, ritual_id: int) -> list[tuple[s
             .join(Participant, Participant.member_id == Member.id)
             .where(Participant.ritual_id == bindparam("ritual"))
         ),
+        {"ritual": ritual_id},
     )
-    rows = await plain(session, query, {"ritual": ritual_id})
     return sorted(((name, tz) for name, tz in rows), key=lambda row: row[0].lower())
 
 

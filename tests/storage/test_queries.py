@@ -6,15 +6,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from storage import reads
 from storage.db import Database
 from storage.models import Workspace
-from storage.queries import plain
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
-async def test_plain_rows_see_what_the_unit_of_work_changed_so_far(db: Database) -> None:
+async def test_reads_see_what_the_unit_of_work_added_so_far(db: Database) -> None:
     async with db.session() as session:
         session.add(Workspace(platform="slack", external_id="T1", name="", created_at=NOW))
-        rows = await plain(session, select(func.count(Workspace.id)), {})
+        count = lambda: select(func.count(Workspace.id))  # noqa: E731
+        rows = await reads.rows(session, ("test workspaces", 1), count, {})
         assert rows[0][0] == 1

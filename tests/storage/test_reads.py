@@ -1,0 +1,140 @@
+"""Reads handed straight to the driver give what SQLAlchemy gives, inside the same unit of
+work: its types converted both ways, its literals bound, a value used twice bound twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Date, bindparam, func, select, text
+
+from storage import reads
+from storage.db import Database
+from storage.models import Member, Occurrence, Ritual, Workspace
+from tests.helpers import statements
+
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+
+
+async def seeded(db: Database) -> None:
+    async with db.session() as session:
+        workspace = Workspace(platform="test", external_id="W1", name="", created_at=NOW)
+        session.add(workspace)
+        await session.flush()
+        session.add_all(
+            [
+                Member(workspace_id=workspace.id, external_id="U1", name="Ana", tz="UTC"),
+                Member(
+                    workspace_id=workspace.id,
+                    external_id="U2",
+                    name="",
+                    tz="Asia/Tokyo",
+                    away_since=date(2026, 11, 30),
+                ),
+            ]
+        )
+
+
+def people() -> Any:
+    return (
+        select(
+            Member.external_id,
+            func.coalesce(func.nullif(Member.name, ""), Member.external_id),
+            Member.away_since,
+            Workspace.created_at,
+        )
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .where(
+            Workspace.platform == "test",
+            Workspace.created_at >= bindparam("since"),
+            (Member.away_since.is_(None)) | (Member.away_since <= bindparam("day", type_=Date)),
+            (Member.tz != bindparam("not_tz"))
+            | Member.away_since.is_(None)
+            | (Member.away_since < bindparam("day")),
+        )
+        .order_by(Member.external_id)
+    )
+
+
+async def test_a_read_gives_the_rows_sqlalchemy_gives(db: Database) -> None:
+    await seeded(db)
+    values = {"since": NOW - timedelta(days=1), "day": date(2026, 12, 1), "not_tz": "UTC"}
+    async with db.session() as session:
+        fast = await reads.rows(session, ("test people", 1), people, values)
+        slow = [tuple(row) for row in await session.execute(people(), values)]
+    assert fast == slow
+    assert fast == [
+        ("U1", "Ana", None, NOW),
+        ("U2", "U2", date(2026, 11, 30), NOW),
+    ]
+    assert fast[0][3].tzinfo is not None, "instants come back aware, as the column type says"
+
+
+async def test_what_watches_the_engine_sees_a_read_run(db: Database) -> None:
+    await seeded(db)
+    count = lambda: select(func.count()).select_from(Member)  # noqa: E731
+    with statements(db) as ran:
+        async with db.session() as session:
+            assert await reads.rows(session, ("test members", 1), count, {}) == [(2,)]
+    assert len(ran) == 1 and "count(*)" in ran[0]
+
+
+async def test_a_read_sees_what_its_unit_of_work_changed_and_not_yet_committed(
+    db: Database,
+) -> None:
+    await seeded(db)
+    query = lambda: select(Member.name).where(Member.external_id == bindparam("user"))  # noqa: E731
+    async with db.session() as session:
+        member = (
+            await session.execute(select(Member).where(Member.external_id == "U1"))
+        ).scalar_one()
+        member.name = "Ana María"  # pending in the session, flushed before the read
+        assert await reads.rows(session, ("test name", 1), query, {"user": "U1"}) == [
+            ("Ana María",)
+        ]
+        await session.execute(text("UPDATE member SET tz = 'Europe/Madrid'"))
+        tz = lambda: select(Member.tz).where(Member.external_id == "U1")  # noqa: E731
+        assert await reads.rows(session, ("test tz", 1), tz, {}) == [("Europe/Madrid",)]
+        await session.rollback()
+    async with db.session() as session:
+        assert await reads.rows(session, ("test name", 1), query, {"user": "U1"}) == [("Ana",)]
+
+
+async def test_a_read_first_in_its_unit_of_work_runs_inside_its_transaction(
+    pg_db: Database,
+) -> None:
+    """On PostgreSQL the transaction begins with the first statement: a read that comes
+    first begins it, so what the unit writes next is still one transaction with it."""
+    await seeded(pg_db)
+    count = lambda: select(func.count()).select_from(Ritual)  # noqa: E731
+    with pytest.raises(RuntimeError):
+        async with pg_db.session() as session:
+            assert await reads.rows(session, ("test rituals", 1), count, {}) == [(0,)]
+            await session.execute(text("UPDATE member SET name = 'changed'"))
+            raise RuntimeError("the unit fails after writing")
+    async with pg_db.session() as session:
+        names = await session.execute(select(Member.name).order_by(Member.external_id))
+        assert list(names.scalars()) == ["Ana", ""]
+
+
+async def test_a_missing_value_is_refused_before_anything_runs(db: Database) -> None:
+    async with db.session() as session:
+        with pytest.raises(KeyError, match="user"):
+            await reads.rows(
+                session,
+                ("test missing", 1),
+                lambda: select(Member.id).where(Member.external_id == bindparam("user")),
+                {},
+            )
+
+
+async def test_an_expanding_list_is_refused(db: Database) -> None:
+    async with db.session() as session:
+        with pytest.raises(ValueError, match="expanding"):
+            await reads.rows(
+                session,
+                ("test expanding", 1),
+                lambda: select(Occurrence.id).where(Occurrence.id.in_(bindparam("ids"))),
+                {"ids": [1, 2]},
+            )
