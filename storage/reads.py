@@ -90,13 +90,24 @@ async def rows(
         )
     connection = await async_connection.get_raw_connection()
     adapted: Any = connection.dbapi_connection
+    try:
+        found = await _run(dialect, adapted, plan, arguments)
+    except BaseException as exc:
+        # What SQLAlchemy does when a statement is cut off half-way (a cancelled request,
+        # its time up) or the connection is lost: the connection is thrown away, not handed
+        # back with a statement still running on it or a transaction half begun.
+        lost = isinstance(exc, Exception) and dialect.is_disconnect(exc, adapted, None)
+        if lost or not isinstance(exc, Exception):
+            await async_connection.invalidate(exc if isinstance(exc, Exception) else None)
+        raise
+    return [plan.row(row) for row in found]
+
+
+async def _run(dialect: Dialect, adapted: Any, plan: _Plan, arguments: tuple[Any, ...]) -> Any:
     if dialect.name == "postgresql":
         async with adapted._execute_mutex:
             if not adapted._started:  # the transaction SQLAlchemy would begin here
                 await adapted._start_transaction()
-            found = await adapted._connection.fetch(plan.sql, *arguments)
-    else:
-        _, found, _, _ = await sqlite_driver.run_here_or_there(
-            adapted._connection, plan.sql, arguments
-        )
-    return [plan.row(row) for row in found]
+            return await adapted._connection.fetch(plan.sql, *arguments)
+    _, found, _, _ = await sqlite_driver.run_here_or_there(adapted._connection, plan.sql, arguments)
+    return found

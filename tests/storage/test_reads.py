@@ -3,9 +3,11 @@ work: its types converted both ways, its literals bound, a value used twice boun
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Date, bindparam, func, select, text
 
@@ -138,3 +140,48 @@ async def test_an_expanding_list_is_refused(db: Database) -> None:
                 lambda: select(Occurrence.id).where(Occurrence.id.in_(bindparam("ids"))),
                 {"ids": [1, 2]},
             )
+
+
+async def test_a_read_cut_off_half_way_throws_its_connection_away(pg_db: Database) -> None:
+    """A request whose time ran out mid-read leaves no statement running on, and no
+    transaction half begun in, a connection the pool would hand out again."""
+    db = Database(pg_db.url)
+    backend = lambda: select(func.pg_backend_pid())  # noqa: E731
+    slow = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
+    try:
+        async with db.session() as session:
+            ((before,),) = await reads.rows(session, ("test backend", 1), backend, {})
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2), db.session() as session:
+                await reads.rows(session, ("test sleep", 1), slow, {"seconds": 5})
+        async with db.session() as session:
+            ((after,),) = await reads.rows(session, ("test backend", 1), backend, {})
+        assert after != before
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_whose_connection_is_lost_says_so(pg_db: Database) -> None:
+    db = Database(pg_db.url)
+    backend = lambda: select(func.pg_backend_pid())  # noqa: E731
+    slow = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
+
+    async def read_while_terminated() -> None:
+        async with db.session() as session:
+            ((pid,),) = await reads.rows(session, ("test backend", 1), backend, {})
+            asyncio.get_running_loop().call_later(
+                0.2, lambda: asyncio.ensure_future(terminate(pid))
+            )
+            await reads.rows(session, ("test sleep", 1), slow, {"seconds": 5})
+
+    async def terminate(pid: int) -> None:
+        async with pg_db.session() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    try:
+        with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+            await asyncio.wait_for(read_while_terminated(), 5)
+        async with db.session() as session:
+            assert len(await reads.rows(session, ("test backend", 1), backend, {})) == 1
+    finally:
+        await db.dispose()
