@@ -5,9 +5,8 @@ the journal's `parallel` batches are answered at once, each on a connection of i
 batch is one unit of work (one commit, and on SQLite one turn at the writer), as the
 journal's worker handles what is stored, and no answer leaves before its batch has committed
 the delivery ids that keep a replay from being answered twice (recorded together, in one
-statement). If any read of a batch fails,
-the batch rolls back whole and each of its reads is stored instead, to be answered like the
-rest.
+statement). If any read of a batch fails, the batch rolls back whole and each of its reads
+is stored instead, to be answered like the rest.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from rituals import permissions
@@ -125,6 +125,28 @@ class StandupCommands:
         ritual = row.scalar_one_or_none()
         if ritual is not None and "channel" not in ritual.__dict__:
             set_committed_value(ritual, "channel", ctx.channel)
+        return ritual
+
+    async def _ritual_to_show(self, ctx: CommandContext) -> Ritual | None:
+        """The channel's stand-up for a command that only shows it, read as plain columns
+        into a copy the session does not hold: a status is asked far more often than
+        anything else, and the ORM's load of the row costs more than the rest of the read."""
+        if ctx.channel is None:
+            return None
+        table = Ritual.__table__
+        rows = await reads.rows(
+            ctx.session,
+            "standup of channel to show",
+            lambda: select(*table.c).where(
+                table.c.channel_id == bindparam("channel"), table.c.kind == KIND
+            ),
+            {"channel": ctx.channel.id},
+        )
+        if not rows:
+            return None
+        ritual = Ritual(**dict(zip(table.c.keys(), rows[0], strict=True)))
+        make_transient_to_detached(ritual)
+        set_committed_value(ritual, "channel", ctx.channel)
         return ritual
 
     def _opt(self, ritual: Ritual, user: str, *, out: bool) -> None:
@@ -377,7 +399,7 @@ class StandupCommands:
     async def status(self, ctx: CommandContext, _cmd: c.StandupStatus) -> Reply:
         if ctx.channel is None:
             return await self._my_standups(ctx)
-        ritual = await self._ritual(ctx)
+        ritual = await self._ritual_to_show(ctx)
         if ritual is None:
             return say(NO_STANDUP, context=SETUP_HINT)
         message = self.describe(ritual, await names_and_zones(ctx.session, ritual.id), ctx)
