@@ -410,8 +410,8 @@ _ANSWER_VALUES = ("response_id", "question_index", "question", "text", "message_
 
 
 def _insert_answer() -> Any:
-    """The answer as one INSERT: added to the session, it costs a unit-of-work flush of its
-    own (twice the CPU), needed only to learn its id."""
+    """The answer as one INSERT: added to the session, it cost a unit-of-work flush of its
+    own, needed only to learn its id."""
     table = Answer.__table__
     return (
         insert(table)
