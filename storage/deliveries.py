@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, delete, text, tuple_
+from sqlalchemy import delete, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import before_commit
@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 EVENTS = InboundEvent.__table__
 ID_LENGTH = 200
+COLUMNS = ["platform", "delivery_id", "received_at"]
 # Where a unit of work keeps the ids recorded ahead and not yet asked about: True for a first
 # delivery, False for a replay.
 _AHEAD = "deliveries recorded ahead"
@@ -43,22 +44,7 @@ async def first(
         return True
     key = _key(platform, delivery_id)
     ahead: dict[Key, bool] = session.info.get(_AHEAD, {})
-    if key in ahead:
-        fresh = ahead.pop(key)
-    else:
-        stmt = prepared(
-            session,
-            "first delivery",
-            lambda: inserting_once(
-                session,
-                EVENTS,
-                ["platform", "delivery_id", "received_at"],
-                ["platform", "delivery_id"],
-                returning="id",
-            ),
-        )
-        values = {"platform": key[0], "delivery_id": key[1], "received_at": now}
-        fresh = (await session.execute(stmt, values)).scalar_one_or_none() is not None
+    fresh = ahead.pop(key) if key in ahead else key in await _record(session, [key], now)
     if not fresh:
         log.info("redelivery ignored", platform=platform, delivery_id=delivery_id)
     return fresh
@@ -67,29 +53,7 @@ async def first(
 async def forget(session: AsyncSession, platform: str, delivery_id: str | None) -> None:
     """Unrecord a delivery whose request changed nothing: it may come again, corrected."""
     if delivery_id is not None:
-        key = _key(platform, delivery_id)
-        await session.execute(
-            delete(InboundEvent).where(
-                InboundEvent.platform == key[0], InboundEvent.delivery_id == key[1]
-            )
-        )
-
-
-def _record_many(session: AsyncSession, count: int) -> Any:
-    """One INSERT of ``count`` deliveries that returns those not recorded before."""
-    quote = session.bind.dialect.identifier_preparer.quote
-    rows = ", ".join(f"(:p{n}, :d{n}, :at)" for n in range(count))
-    sql = (
-        f"INSERT INTO {quote(EVENTS.name)} (platform, delivery_id, received_at) VALUES {rows} "
-        "ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id"
-    )
-    types = [bindparam("at", type_=EVENTS.c.received_at.type)]
-    for n in range(count):
-        types += [
-            bindparam(f"p{n}", type_=EVENTS.c.platform.type),
-            bindparam(f"d{n}", type_=EVENTS.c.delivery_id.type),
-        ]
-    return text(sql).bindparams(*types).columns(EVENTS.c.platform, EVENTS.c.delivery_id)
+        await _unrecord(session, [_key(platform, delivery_id)])
 
 
 async def record_ahead(
@@ -98,16 +62,37 @@ async def record_ahead(
     """Record a batch's deliveries in one statement; `first` then answers each from memory,
     in this unit of work."""
     keys = sorted({_key(platform, delivery_id) for platform, delivery_id in deliveries})
-    if not keys:
-        return
-    values: dict[str, Any] = {"at": now}
-    for n, (platform, delivery_id) in enumerate(keys):
-        values[f"p{n}"], values[f"d{n}"] = platform, delivery_id
+    if keys:
+        fresh = await _record(session, keys, now)
+        session.info[_AHEAD] = {key: key in fresh for key in keys}
+        before_commit(session, _AHEAD, _take_back_unasked)
+
+
+async def _record(session: AsyncSession, keys: list[Key], now: datetime) -> set[Key]:
+    """Record ``keys`` in one INSERT; those not recorded before."""
     count = len(keys)
-    stmt = prepared(session, ("deliveries ahead", count), lambda: _record_many(session, count))
-    fresh = {(row.platform, row.delivery_id) for row in await session.execute(stmt, values)}
-    session.info[_AHEAD] = {key: key in fresh for key in keys}
-    before_commit(session, _AHEAD, _take_back_unasked)
+    stmt = prepared(
+        session,
+        ("deliveries", count),
+        lambda: inserting_once(
+            session,
+            EVENTS,
+            COLUMNS,
+            ["platform", "delivery_id"],
+            returning=["platform", "delivery_id"],
+            rows=count,
+        ),
+    )
+    values: dict[str, Any] = {}
+    for n, (platform, delivery_id) in enumerate(keys):
+        row = {"platform": platform, "delivery_id": delivery_id, "received_at": now}
+        values.update(row if count == 1 else {f"{c}_{n}": v for c, v in row.items()})
+    return {(row.platform, row.delivery_id) for row in await session.execute(stmt, values)}
+
+
+async def _unrecord(session: AsyncSession, keys: list[Key]) -> None:
+    key = tuple_(InboundEvent.platform, InboundEvent.delivery_id)
+    await session.execute(delete(InboundEvent).where(key.in_(keys)))
 
 
 async def _take_back_unasked(session: AsyncSession) -> None:
@@ -117,8 +102,4 @@ async def _take_back_unasked(session: AsyncSession) -> None:
     ahead: dict[Key, bool] = session.info.pop(_AHEAD, {})
     unasked = [key for key, fresh in ahead.items() if fresh]
     if unasked:
-        await session.execute(
-            delete(InboundEvent).where(
-                tuple_(InboundEvent.platform, InboundEvent.delivery_id).in_(unasked)
-            )
-        )
+        await _unrecord(session, unasked)

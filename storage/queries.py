@@ -59,23 +59,34 @@ def inserting_once(
     columns: Sequence[str],
     conflict: Sequence[str],
     *,
-    returning: str | None = None,
+    returning: str | Sequence[str] | None = None,
+    rows: int = 1,
 ) -> TextClause:
     """``INSERT … ON CONFLICT (conflict) DO NOTHING [RETURNING …]`` as a statement compiled
     once, for the hot paths: `insert_ignoring_conflicts` builds SQLAlchemy 2.0's dialect
     inserts, which have no cache key and are compiled afresh on every execution. SQLite and
     PostgreSQL write this the same; values bind by column name, typed as their columns.
+    With ``rows`` above one it inserts that many rows, whose values bind as ``column_n``
+    (RETURNING then answers for every row inserted, in one statement).
     """
     quote = session.bind.dialect.identifier_preparer.quote
+    names = [[c if rows == 1 else f"{c}_{n}" for c in columns] for n in range(rows)]
+    values = ", ".join("(" + ", ".join(":" + name for name in row) + ")" for row in names)
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(':' + c for c in columns)}) "
-        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+        f"VALUES {values} ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
     )
-    if returning is not None:
-        sql += f" RETURNING {quote(returning)}"
-    statement = text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-    return statement.columns(table.c[returning]) if returning is not None else statement
+    returned = [returning] if isinstance(returning, str) else list(returning or ())
+    if returned:
+        sql += f" RETURNING {', '.join(quote(c) for c in returned)}"
+    statement = text(sql).bindparams(
+        *(
+            bindparam(name, type_=table.c[column].type)
+            for row in names
+            for column, name in zip(columns, row, strict=True)
+        )
+    )
+    return statement.columns(*(table.c[c] for c in returned)) if returned else statement
 
 
 async def claim_unset(

@@ -4,12 +4,14 @@ work: its types converted both ways, its literals bound, a value used twice boun
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import reads
 from storage.db import Database
@@ -142,46 +144,53 @@ async def test_an_expanding_list_is_refused(db: Database) -> None:
             )
 
 
-async def test_a_read_cut_off_half_way_throws_its_connection_away(pg_db: Database) -> None:
-    """A request whose time ran out mid-read leaves no statement running on, and no
-    transaction half begun in, a connection the pool would hand out again."""
+@pytest.fixture
+async def own_pool(pg_db: Database) -> AsyncIterator[Database]:
+    """A database handle with a pool of its own, so which connection comes back is known."""
     db = Database(pg_db.url)
-    backend = lambda: select(func.pg_backend_pid())  # noqa: E731
-    slow = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
     try:
-        async with db.session() as session:
-            ((before,),) = await reads.rows(session, ("test backend", 1), backend, {})
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.2), db.session() as session:
-                await reads.rows(session, ("test sleep", 1), slow, {"seconds": 5})
-        async with db.session() as session:
-            ((after,),) = await reads.rows(session, ("test backend", 1), backend, {})
-        assert after != before
+        yield db
     finally:
         await db.dispose()
 
 
-async def test_a_read_whose_connection_is_lost_says_so(pg_db: Database) -> None:
-    db = Database(pg_db.url)
-    backend = lambda: select(func.pg_backend_pid())  # noqa: E731
-    slow = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
+async def backend_of(session: AsyncSession) -> int:
+    select_pid = lambda: select(func.pg_backend_pid())  # noqa: E731
+    ((pid,),) = await reads.rows(session, ("test backend", 1), select_pid, {})
+    return int(pid)
 
+
+async def sleep_in(session: AsyncSession, seconds: float) -> None:
+    sleeping = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
+    await reads.rows(session, ("test sleep", 1), sleeping, {"seconds": seconds})
+
+
+async def test_a_read_cut_off_half_way_throws_its_connection_away(own_pool: Database) -> None:
+    """A request whose time ran out mid-read leaves no statement running on, and no
+    transaction half begun in, a connection the pool would hand out again."""
+    async with own_pool.session() as session:
+        before = await backend_of(session)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2), own_pool.session() as session:
+            await sleep_in(session, 5)
+    async with own_pool.session() as session:
+        assert await backend_of(session) != before
+
+
+async def test_a_read_whose_connection_is_lost_says_so(own_pool: Database, pg_db: Database) -> None:
     async def read_while_terminated() -> None:
-        async with db.session() as session:
-            ((pid,),) = await reads.rows(session, ("test backend", 1), backend, {})
+        async with own_pool.session() as session:
+            pid = await backend_of(session)
             asyncio.get_running_loop().call_later(
                 0.2, lambda: asyncio.ensure_future(terminate(pid))
             )
-            await reads.rows(session, ("test sleep", 1), slow, {"seconds": 5})
+            await sleep_in(session, 5)
 
     async def terminate(pid: int) -> None:
         async with pg_db.session() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
-    try:
-        with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
-            await asyncio.wait_for(read_while_terminated(), 5)
-        async with db.session() as session:
-            assert len(await reads.rows(session, ("test backend", 1), backend, {})) == 1
-    finally:
-        await db.dispose()
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+        await asyncio.wait_for(read_while_terminated(), 5)
+    async with own_pool.session() as session:
+        assert await backend_of(session) > 0
