@@ -21,7 +21,7 @@ from rituals.reply import Reply, say, usage
 from rituals.runtime import Runtime
 from rituals.telemetry import COMMANDS
 from rituals.text import storable
-from storage import deliveries, directory, reads
+from storage import deliveries, direct, directory
 from storage.outbox import Envelope
 
 log = structlog.get_logger(__name__)
@@ -255,7 +255,7 @@ class Rituals:
         values: dict[str, object] = {}
         for word in probed:
             values.update(self._probes[word].values(ctx.member.id, ctx.now))
-        rows = await reads.rows(
+        rows = await direct.rows(
             ctx.session,
             ("kinds waiting", tuple(probed)),
             lambda: _probing({word: self._probes[word] for word in probed}),

@@ -132,7 +132,7 @@ async def _here_or_there(
 async def run_here_or_there(
     connection: aiosqlite.Connection, operation: str, parameters: Any
 ) -> _Outcome:
-    """One statement on ``connection`` as SQLAlchemy's cursor would run it (`storage.reads`
+    """One statement on ``connection`` as SQLAlchemy's cursor would run it (`storage.direct`
     runs its reads through here without SQLAlchemy)."""
     return await _here_or_there(connection, operation, parameters, False)
 

@@ -8,10 +8,10 @@ summary, are applied one after the other instead of over each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.kinds import Probe
@@ -23,14 +23,43 @@ from rituals.standup.blockers import blocker_question_index
 from rituals.standup.closing import LATE_WINDOW as LATE
 from rituals.standup.closing import Closer, answerable_after
 from rituals.standup.roster import LOOKBACK, question_message
-from rituals.where import where_of
-from storage import reads
-from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual
+from rituals.where import Where
+from storage import direct
+from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual, Workspace
 from storage.queries import prepared
 
-Found = tuple[Response, Occurrence, Ritual]
 MAX_ANSWER = 3000  # what one Slack section shows whole
 SKIPPED = "(skipped)"
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A stand-up a person owes answers to, as answering reads it (with its rows locked):
+    the response, its run, its ritual and where the ritual's channel is.
+
+    Plain values, not ORM objects: loading a response, its run and its ritual into the
+    session and flushing the response's changes cost more CPU than the rest of filing an
+    answer. The response changes by explicit UPDATEs (`_set`)."""
+
+    response_id: int
+    next_question: int
+    asked_at: datetime  # when the question owed now was asked (or the run's first)
+    completed_at: datetime | None
+    occurrence_id: int
+    questions: list[str]
+    status: str
+    local_date: date
+    summary_due_at: datetime
+    summarized_at: datetime | None
+    summary_outbox_id: int | None
+    ritual_id: int
+    where: Where
+
+    @classmethod
+    def of(cls, response: tuple[Any, ...], run: tuple[Any, ...]) -> Owed:
+        """From the columns of `_RESPONSE` and of `_RUN`, in their order."""
+        *head, platform, workspace, channel, name = run
+        return cls(*response, *head, Where(platform, workspace, channel, name))
 
 
 @dataclass(frozen=True)
@@ -51,17 +80,13 @@ class Answering:
         self.rt = runtime
         self.closer = closer
 
-    async def pending(self, session: AsyncSession, member: Member, now: datetime) -> Found | None:
+    async def pending(self, session: AsyncSession, member: Member, now: datetime) -> Owed | None:
         """The stand-up this person is answering: the oldest they have not finished."""
-        for _ in range(3):
-            query = prepared(session, "standup pending", _pending)
-            found = (await session.execute(query, _owed_by(member.id, now))).first()
-            if found is None:
-                return None
-            response, occurrence, ritual = found
-            if response.completed_at is None:
-                return response, occurrence, ritual
-        return None
+        found = await direct.rows(session, "standup pending", _pending, _owed_by(member.id, now))
+        if not found:
+            return None
+        row = found[0]
+        return Owed.of(row[: len(_RESPONSE)], row[len(_RESPONSE) :])
 
     async def owed(
         self, session: AsyncSession, member: Member, now: datetime
@@ -69,94 +94,74 @@ class Answering:
         """What :meth:`pending` would find, only read, for showing: the channel's name, the
         index of the question owed next and the run's questions. Takes no lock, so a status
         asked while the person answers waits for nothing."""
-        rows = await reads.rows(session, "standup owed", _owed_question, _owed_by(member.id, now))
+        rows = await direct.rows(session, "standup owed", _owed_question, _owed_by(member.id, now))
         if not rows:
             return None
         name, index, questions = rows[0]
         return name, index, list(questions)
 
-    async def _locked(self, session: AsyncSession, response_id: int, occurrence_id: int) -> Found:
+    async def _locked(self, session: AsyncSession, response_id: int) -> Owed:
         """Re-read under lock: the response exclusive first, then the occurrence shared.
 
         Always in that order, and the summary's update of the occurrence happens in a
         transaction of its own, so two of these never wait on each other in a circle.
         """
-        response = (
-            await session.execute(
-                prepared(session, "standup response locked", _response_locked),
-                {"id": response_id},
-            )
-        ).scalar_one()
-        occurrence, ritual = await self._occurrence(session, occurrence_id)
-        return response, occurrence, ritual
-
-    async def _occurrence(
-        self, session: AsyncSession, occurrence_id: int
-    ) -> tuple[Occurrence, Ritual]:
-        """The occurrence shared-locked, with its ritual: taken after the response's lock."""
-        row = await session.execute(
-            prepared(session, "standup occurrence locked", _occurrence_locked),
-            {"id": occurrence_id},
+        ((*response, occurrence_id),) = await direct.rows(
+            session, "standup response locked", _response_locked, {"id": response_id}
         )
-        occurrence, ritual = row.one()
-        return occurrence, ritual
+        (run,) = await direct.rows(
+            session, "standup run locked", _run_locked, {"occurrence": occurrence_id}
+        )
+        return Owed.of(tuple(response), run)
 
     async def answer_pending(
-        self, session: AsyncSession, member: Member, found: Found, text: str, ref: str | None
+        self, session: AsyncSession, member: Member, owed: Owed, text: str, ref: str | None
     ) -> Answered:
-        """Record the answer to the current question and ask the next, or wrap up; ``found``
+        """Record the answer to the current question and ask the next, or wrap up; ``owed``
         is what :meth:`pending` looked up (and locked)."""
         now = self.rt.clock.now()
-        response, occurrence, ritual = found
         if (too_long := _too_long(text)) is not None:
             return Answered(too_long)
-        questions = list(occurrence.questions)
-        index = response.next_question
-        await self._store(session, member, occurrence, ritual, response, index, text, ref, now)
-        response.next_question = index + 1
-        where = await where_of(session, ritual.channel_id)
-        if response.next_question < len(questions):
-            response.asked_at = now
-            return Answered(question_message(questions, where.channel_name, response.next_question))
-        return await self._complete(session, member, response, occurrence, ritual, now)
+        index = owed.next_question
+        await self._store(session, member, owed, index, text, ref, now)
+        following = index + 1
+        if following < len(owed.questions):
+            await _set(session, owed.response_id, next_question=following, asked_at=now)
+            return Answered(question_message(owed.questions, owed.where.channel_name, following))
+        return await self._complete(session, member, owed, now, next_question=following)
 
-    async def skip(self, session: AsyncSession, member: Member, found: Found) -> Answered:
+    async def skip(self, session: AsyncSession, member: Member, owed: Owed) -> Answered:
         """``skip``: today's remaining questions are passed, the answers so far stand.
 
         A passed question is stored as "(skipped)" for the record, never read as a blocker.
         """
         now = self.rt.clock.now()
-        response, occurrence, ritual = found
-        questions = list(occurrence.questions)
-        for index in range(response.next_question, len(questions)):
-            await self._store(
-                session,
-                member,
-                occurrence,
-                ritual,
-                response,
-                index,
-                SKIPPED,
-                None,
-                now,
-                skipped=True,
-            )
-        response.next_question = len(questions)
-        return await self._complete(session, member, response, occurrence, ritual, now)
+        for index in range(owed.next_question, len(owed.questions)):
+            await self._store(session, member, owed, index, SKIPPED, None, now, skipped=True)
+        return await self._complete(session, member, owed, now, next_question=len(owed.questions))
 
-    async def cancel(self, session: AsyncSession, member: Member, found: Found) -> Answered:
+    async def cancel(self, session: AsyncSession, member: Member, owed: Owed) -> Answered:
         """``cancel``: this run stops for the person; the summary counts them out today."""
         now = self.rt.clock.now()
-        response, occurrence, ritual = found
-        response.cancelled_at = now
-        response.completed_at = now
-        where = await where_of(session, ritual.channel_id)
-        done = Message(text=f"Stopped today's #{where.channel_name} stand-up for you.")
+        await _set(session, owed.response_id, cancelled_at=now, completed_at=now)
+        done = Message(text=f"Stopped today's #{owed.where.channel_name} stand-up for you.")
         close = None
-        if occurrence.status == "open":
-            missing = await self.closer.still_missing(session, ritual, occurrence)
-            close = self._look_again(occurrence, missing)
+        if owed.status == "open":
+            missing = await self.closer.still_missing(
+                session, owed.ritual_id, owed.occurrence_id, owed.local_date
+            )
+            close = self._look_again(owed, missing)
         return Answered(await self._then_next(session, member, now, done), close=close)
+
+    async def ask_again(self, session: AsyncSession, owed: Owed, now: datetime) -> Message:
+        """The question owed, asked again (another kind's conversation came in between)."""
+        await _set(session, owed.response_id, asked_at=now)
+        return question_message(
+            owed.questions,
+            owed.where.channel_name,
+            owed.next_question,
+            occurrence_id=owed.occurrence_id,
+        )
 
     async def answer_all(
         self, session: AsyncSession, member: Member, occurrence_id: int, texts: list[str]
@@ -172,31 +177,28 @@ class Answering:
         ).scalar_one_or_none()
         if response_id is None:
             return Answered(Message(text="You were not asked in that stand-up."))
-        response, occurrence, ritual = await self._locked(session, response_id, occurrence_id)
-        late_ok = occurrence.summarized_at is not None and occurrence.summarized_at >= now - LATE
-        if occurrence.status != "open" and not (occurrence.status == "summarized" and late_ok):
+        owed = await self._locked(session, response_id)
+        late_ok = owed.summarized_at is not None and owed.summarized_at >= now - LATE
+        if owed.status != "open" and not (owed.status == "summarized" and late_ok):
             return Answered(Message(text="That stand-up is closed; its answers can't change now."))
-        rows = await session.execute(select(Answer).where(Answer.response_id == response.id))
+        rows = await session.execute(select(Answer).where(Answer.response_id == owed.response_id))
         given = {a.question_index: a for a in rows.scalars()}
-        for index, text in enumerate(texts[: len(occurrence.questions)]):
+        for index, text in enumerate(texts[: len(owed.questions)]):
             if index not in given:
-                await self._store(
-                    session, member, occurrence, ritual, response, index, text, None, now
-                )
-            elif occurrence.status == "open" and given[index].text != text.strip():
-                await self._change(session, member, occurrence, ritual, given[index], text, now)
-        response.next_question = len(occurrence.questions)
-        if response.completed_at is not None:
+                await self._store(session, member, owed, index, text, None, now)
+            elif owed.status == "open" and given[index].text != text.strip():
+                await self._change(session, member, owed, given[index], text, now)
+        every = len(owed.questions)
+        if owed.completed_at is not None:
+            await _set(session, owed.response_id, next_question=every)
             return Answered(Message(text="Updated your answers."))
-        return await self._complete(session, member, response, occurrence, ritual, now)
+        return await self._complete(session, member, owed, now, next_question=every)
 
     async def _store(
         self,
         session: AsyncSession,
         member: Member,
-        occurrence: Occurrence,
-        ritual: Ritual,
-        response: Response,
+        owed: Owed,
         index: int,
         text: str,
         ref: str | None,
@@ -204,9 +206,9 @@ class Answering:
         *,
         skipped: bool = False,
     ) -> None:
-        questions = list(occurrence.questions)
+        questions = owed.questions
         answer = Answer(
-            response_id=response.id,
+            response_id=owed.response_id,
             question_index=index,
             question=questions[index],
             text=text.strip()[:4000],
@@ -217,43 +219,41 @@ class Answering:
         stored = await session.execute(prepared(session, "standup answer", _insert_answer), values)
         answer.id = stored.scalar_one()
         if not skipped and index == blocker_question_index(questions):
-            await ledger.record(session, ritual.id, member, answer, occurrence.local_date, now)
+            await ledger.record(session, owed.ritual_id, member, answer, owed.local_date, now)
 
     async def _change(
         self,
         session: AsyncSession,
         member: Member,
-        occurrence: Occurrence,
-        ritual: Ritual,
+        owed: Owed,
         answer: Answer,
         text: str,
         now: datetime,
     ) -> None:
         answer.text = text.strip()[:4000]
         answer.edited_at = now
-        if answer.question_index == blocker_question_index(list(occurrence.questions)):
-            await ledger.reread(session, ritual.id, member, answer, occurrence.local_date, now)
+        if answer.question_index == blocker_question_index(owed.questions):
+            await ledger.reread(session, owed.ritual_id, member, answer, owed.local_date, now)
 
     async def _complete(
-        self,
-        session: AsyncSession,
-        member: Member,
-        response: Response,
-        occurrence: Occurrence,
-        ritual: Ritual,
-        now: datetime,
+        self, session: AsyncSession, member: Member, owed: Owed, now: datetime, **changes: Any
     ) -> Answered:
-        """The last answer is in: thank, post late answers, or let the summary go out."""
-        where = await where_of(session, ritual.channel_id)
-        response.completed_at = now
+        """The last answer is in: thank, post late answers, or let the summary go out;
+        ``changes`` are the response's other changes, made in the same UPDATE."""
+        where = owed.where
+        late = owed.status == "summarized"
+        await _set(session, owed.response_id, completed_at=now, late=late, **changes)
         close = None
         missing = None
-        if occurrence.status == "open":
-            missing = await self.closer.still_missing(session, ritual, occurrence)
-            close = self._look_again(occurrence, missing)
-        if occurrence.status == "summarized":
-            response.late = True
-            await self.closer.post_late(session, occurrence, member, where, now)
+        if owed.status == "open":
+            missing = await self.closer.still_missing(
+                session, owed.ritual_id, owed.occurrence_id, owed.local_date
+            )
+            close = self._look_again(owed, missing)
+        if late:
+            await self.closer.post_late(
+                session, owed.occurrence_id, owed.summary_outbox_id, member, where, now
+            )
             done = Message(
                 text=f"Thanks! The #{where.channel_name} summary was already out, "
                 "so your answers went into its thread."
@@ -264,7 +264,7 @@ class Answering:
                 f"#{where.channel_name} summary is going out now."
             )
         else:
-            due = when_label(occurrence.summary_due_at, member.tz, now)
+            due = when_label(owed.summary_due_at, member.tz, now)
             done = Message(
                 text=f"Thanks, that's everything for #{where.channel_name}!",
                 context="Change an answer with `standup edit N new text` until the summary "
@@ -272,25 +272,21 @@ class Answering:
             )
         return Answered(await self._then_next(session, member, now, done), close=close)
 
-    def _look_again(self, occurrence: Occurrence, missing: int | None) -> int | None:
+    def _look_again(self, owed: Owed, missing: int | None) -> int | None:
         """The run to look at once this answer has committed: everyone has finished, or so
         few are left that answers committing alongside it may have finished it."""
         few = missing is not None and missing <= self.closer.look_again_within
-        return occurrence.id if few else None
+        return owed.occurrence_id if few else None
 
     async def _then_next(
         self, session: AsyncSession, member: Member, now: datetime, done: Message
     ) -> Message:
         """After finishing one stand-up, carry straight on with the next one waiting."""
-        found = await self.pending(session, member, now)
-        if found is None:
+        owed = await self.pending(session, member, now)
+        if owed is None:
             return done
-        response, occurrence, ritual = found
-        response.asked_at = now
-        where = await where_of(session, ritual.channel_id)
-        following = question_message(
-            occurrence.questions, where.channel_name, response.next_question
-        )
+        await _set(session, owed.response_id, asked_at=now)
+        following = question_message(owed.questions, owed.where.channel_name, owed.next_question)
         return Message(
             text=done.text,
             sections=[Section(text=following.text)],
@@ -329,13 +325,10 @@ class Answering:
                 return Message(text=f"You have not answered question {question} yet.")
         if (too_long := _too_long(text)) is not None:
             return too_long
-        response = await session.get_one(Response, answer.response_id)
-        response, occurrence, ritual = await self._locked(
-            session, response.id, response.occurrence_id
-        )
-        if occurrence.status != "open":
+        owed = await self._locked(session, answer.response_id)
+        if owed.status != "open":
             return Message(text="The summary is out, so those answers can no longer be edited.")
-        await self._change(session, member, occurrence, ritual, answer, text, now)
+        await self._change(session, member, owed, answer, text, now)
         return Message(text=f"Updated your answer to “{answer.question}”.")
 
     async def _answer_to(
@@ -420,16 +413,45 @@ def _insert_answer() -> Any:
     )
 
 
-def _pending() -> Any:
-    """The oldest stand-up a person still owes answers to, with its run and ritual, in one
-    statement: its response locked exclusive and its run shared, as `_locked` takes them."""
+# What `Owed` holds of a response, and of its run, ritual and channel, in its order.
+_RESPONSE = (
+    Response.id,
+    Response.next_question,
+    func.coalesce(Response.asked_at, Response.prompted_at),
+    Response.completed_at,
+)
+_RUN = (
+    Occurrence.id,
+    Occurrence.questions,
+    Occurrence.status,
+    Occurrence.local_date,
+    Occurrence.summary_due_at,
+    Occurrence.summarized_at,
+    Occurrence.summary_outbox_id,
+    Ritual.id,
+    Workspace.platform,
+    Workspace.external_id,
+    Channel.external_id,
+    Channel.name,
+)
+
+
+def _with_channel(query: Any) -> Any:
     return (
-        _oldest(
-            _owed("", Response, Occurrence, Ritual).join(Ritual, Ritual.id == Occurrence.ritual_id)
-        )
+        query.join(Ritual, Ritual.id == Occurrence.ritual_id)
+        .join(Channel, Channel.id == Ritual.channel_id)
+        .join(Workspace, Workspace.id == Channel.workspace_id)
+    )
+
+
+def _pending() -> Any:
+    """The oldest stand-up a person still owes answers to, with its run, ritual and
+    channel, in one statement: its response locked exclusive and its run shared, as
+    `_locked` takes them."""
+    return (
+        _oldest(_with_channel(_owed("", *_RESPONSE, *_RUN)))
         .with_for_update(of=Response)
         .suffix_with(f"FOR SHARE OF {Occurrence.__tablename__}", dialect="postgresql")
-        .execution_options(populate_existing=True)
     )
 
 
@@ -455,19 +477,36 @@ PROBE = Probe(
 
 def _response_locked() -> Any:
     return (
-        select(Response)
+        select(*_RESPONSE, Response.occurrence_id)
         .where(Response.id == bindparam("id"))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        .with_for_update(of=Response)
     )
 
 
-def _occurrence_locked() -> Any:
-    """The occurrence, shared-locked, with its ritual in the same statement."""
+def _run_locked() -> Any:
+    """The occurrence, shared-locked, with its ritual and channel in the same statement."""
     return (
-        select(Occurrence, Ritual)
-        .join(Ritual, Ritual.id == Occurrence.ritual_id)
-        .where(Occurrence.id == bindparam("id"))
+        _with_channel(select(*_RUN))
+        .where(Occurrence.id == bindparam("occurrence"))
         .with_for_update(read=True, of=Occurrence)
-        .execution_options(populate_existing=True)
+    )
+
+
+async def _set(session: AsyncSession, response_id: int, **values: Any) -> None:
+    """Change the response's columns ``values`` in one UPDATE, straight to the driver."""
+    names = tuple(sorted(values))
+    await direct.rows(
+        session,
+        ("standup response", names),
+        lambda: _update_response(names),
+        {"id": response_id, **values},
+    )
+
+
+def _update_response(names: tuple[str, ...]) -> Any:
+    table = Response.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("id"))
+        .values({name: bindparam(name) for name in names})
     )

@@ -32,7 +32,7 @@ from rituals.standup.summary import (
     thread_message,
 )
 from rituals.where import Where, where_of
-from storage import reads
+from storage import direct
 from storage.models import (
     Answer,
     Blocker,
@@ -181,21 +181,22 @@ class Closer:
     async def everyone_answered(
         self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
     ) -> bool:
-        return await self.still_missing(session, ritual, occurrence) == 0
+        missing = await self.still_missing(session, ritual.id, occurrence.id, occurrence.local_date)
+        return missing == 0
 
     async def still_missing(
-        self, session: AsyncSession, ritual: Ritual, occurrence: Occurrence
+        self, session: AsyncSession, ritual_id: int, occurrence_id: int, day: date
     ) -> int | None:
         """How many of those expected today have not finished, counted up to one past
         ``look_again_within``; None when nobody is expected. One statement, asked at each
         person's last answer, so it must not read the roster."""
         values = {
-            "ritual": ritual.id,
-            "occurrence": occurrence.id,
-            "day": occurrence.local_date,
+            "ritual": ritual_id,
+            "occurrence": occurrence_id,
+            "day": day,
             "cap": self.look_again_within + 1,
         }
-        ((anyone, missing),) = await reads.rows(
+        ((anyone, missing),) = await direct.rows(
             session, "standup still missing", _still_missing, values
         )
         return int(missing) if anyone else None
@@ -274,17 +275,18 @@ class Closer:
     async def post_late(
         self,
         session: AsyncSession,
-        occurrence: Occurrence,
+        occurrence_id: int,
+        summary_outbox_id: int | None,
         member: Member,
         where: Where,
         now: datetime,
     ) -> None:
         """A late person's answers, into the thread of the summary they missed."""
         person = PersonAnswers(
-            display(member), await self.answers_of(session, occurrence.id, member.id), late=True
+            display(member), await self.answers_of(session, occurrence_id, member.id), late=True
         )
         envelope = where.post(
-            thread_of=occurrence.summary_outbox_id, dedup_key=f"late:{occurrence.id}:{member.id}"
+            thread_of=summary_outbox_id, dedup_key=f"late:{occurrence_id}:{member.id}"
         )
         await outbound.queue(session, envelope, thread_message(person), now)
 
@@ -304,7 +306,9 @@ class Closer:
     ) -> StandupDigest:
         day = occurrence.local_date
         rows = await session.execute(
-            select(Response).where(Response.occurrence_id == occurrence.id)
+            select(Response)
+            .where(Response.occurrence_id == occurrence.id)
+            .execution_options(populate_existing=True)  # answers change them by UPDATE
         )
         responses = {r.member_id: r for r in rows.scalars()}
         given: dict[int, list[tuple[str, str]]] = {}

@@ -23,7 +23,7 @@ from rituals.standup.engine import StandupEngine
 from rituals.standup.reports import export_csv, participation
 from rituals.standup.roster import KIND, display, names_and_zones
 from rituals.standup.summary import age_label, blocker_line
-from storage import reads
+from storage import direct
 from storage.models import Blocker, Occurrence, Participant, Response, Ritual
 from storage.queries import prepared
 
@@ -134,7 +134,7 @@ class StandupCommands:
         if ctx.channel is None:
             return None
         table = Ritual.__table__
-        rows = await reads.rows(
+        rows = await direct.rows(
             ctx.session,
             "standup of channel to show",
             lambda: select(*table.c).where(
@@ -411,7 +411,7 @@ class StandupCommands:
 
     async def _latest_run(self, ctx: CommandContext, ritual: Ritual) -> str | None:
         """How the latest run that was not missed went, counted in the database."""
-        rows = await reads.rows(
+        rows = await direct.rows(
             ctx.session,
             "standup latest run",
             lambda: _latest_run_counts(bindparam("ritual")),

@@ -35,6 +35,7 @@ async def answers_form(session: AsyncSession, member: Member, occurrence_id: int
             select(Response, Occurrence)
             .join(Occurrence, Occurrence.id == Response.occurrence_id)
             .where(Response.occurrence_id == occurrence_id, Response.member_id == member.id)
+            .execution_options(populate_existing=True)  # answers change them by UPDATE
         )
     ).first()
     if row is None:

@@ -20,11 +20,10 @@ from rituals.runtime import Runtime
 from rituals.standup import answering, grammar, recall, week
 from rituals.standup import forms as form
 from rituals.standup import settings as cfg
-from rituals.standup.answering import Found
+from rituals.standup.answering import Owed
 from rituals.standup.commands import StandupCommands
 from rituals.standup.engine import StandupEngine
-from rituals.standup.roster import KIND, question_message
-from rituals.where import where_of
+from rituals.standup.roster import KIND
 from storage.models import Channel, Member, Participant, Ritual
 
 log = structlog.get_logger(__name__)
@@ -126,11 +125,10 @@ class StandupKind(Kind):
     # --- private conversation ---------------------------------------------------------
 
     async def waiting(self, session: AsyncSession, member: Member, now: datetime) -> Waiting | None:
-        found = await self.engine.answering.pending(session, member, now)
-        if found is None:
+        owed = await self.engine.answering.pending(session, member, now)
+        if owed is None:
             return None
-        response = found[0]
-        return Waiting(self.word, response.asked_at or response.prompted_at, found)
+        return Waiting(self.word, owed.asked_at, owed)
 
     def waiting_probe(self) -> Probe:
         return answering.PROBE
@@ -138,9 +136,9 @@ class StandupKind(Kind):
     async def answer(
         self, ctx: CommandContext, waiting: Waiting, text: str, ref: str | None
     ) -> Reply:
-        found: Found = waiting.handle
+        owed: Owed = waiting.handle
         answered = await self.engine.answering.answer_pending(
-            ctx.session, ctx.member, found, text, ref
+            ctx.session, ctx.member, owed, text, ref
         )
         self._close_after(ctx, answered.close)
         return Reply(answered.reply)
@@ -153,15 +151,8 @@ class StandupKind(Kind):
         return Reply(answered.reply)
 
     async def ask_again(self, ctx: CommandContext, waiting: Waiting) -> Message | None:
-        response, occurrence, ritual = waiting.handle
-        response.asked_at = ctx.now
-        where = await where_of(ctx.session, ritual.channel_id)
-        return question_message(
-            occurrence.questions,
-            where.channel_name,
-            response.next_question,
-            occurrence_id=occurrence.id,
-        )
+        owed: Owed = waiting.handle
+        return await self.engine.answering.ask_again(ctx.session, owed, ctx.now)
 
     async def edited(self, ctx: CommandContext, ref: str, text: str) -> Message | None:
         return await self.engine.answering.edit(ctx.session, ctx.member, ref=ref, text=text)

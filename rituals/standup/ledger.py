@@ -3,52 +3,84 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.standup import blockers as blocker_text
 from rituals.standup.roster import display
 from rituals.standup.summary import OpenBlocker
+from storage import direct
 from storage.models import Answer, Blocker, Member
 
 
-async def open_blockers(
-    session: AsyncSession, ritual_id: int, *, member_id: int | None = None
-) -> list[Blocker]:
+async def open_blockers(session: AsyncSession, ritual_id: int) -> list[Blocker]:
     query = select(Blocker).where(Blocker.ritual_id == ritual_id, Blocker.resolved_at.is_(None))
-    if member_id is not None:
-        query = query.where(Blocker.member_id == member_id)
     return list((await session.execute(query.order_by(Blocker.id))).scalars())
 
 
 async def record(
     session: AsyncSession, ritual_id: int, member: Member, answer: Answer, day: date, now: datetime
 ) -> None:
-    """Apply a blocker answer: resolve what it says is resolved, open what is new."""
+    """Apply a blocker answer: resolve what it says is resolved, open what is new.
+
+    Asked at every third answer of a stand-up, so its statements go straight to the driver
+    (`storage.direct`): the person's open blockers are read as plain rows, not objects."""
     meaning = blocker_text.read(answer.text)
-    mine = await open_blockers(session, ritual_id, member_id=member.id)
-    if meaning.resolve_all or meaning.resolve_id is not None:
-        for row in mine:
-            if meaning.resolve_all or row.id == meaning.resolve_id:
-                row.resolved_at = now
-                row.resolved_by = member.id
+    values = {"ritual": ritual_id, "member": member.id}
+    mine = await direct.rows(session, "standup open blockers of", _open_of, values)
+    resolved = {
+        blocker_id
+        for blocker_id, _ in mine
+        if meaning.resolve_all or blocker_id == meaning.resolve_id
+    }
+    for blocker_id in sorted(resolved):
+        changes = {"id": blocker_id, "resolved_at": now, "resolved_by": member.id}
+        await direct.rows(session, "standup blocker resolved", _resolve, changes)
     if meaning.new_text is None:
         return
     new = meaning.new_text.casefold()
-    if any(row.resolved_at is None and row.text.casefold() == new for row in mine):
+    if any(i not in resolved and text.casefold() == new for i, text in mine):
         return
-    session.add(
-        Blocker(
-            ritual_id=ritual_id,
-            member_id=member.id,
-            answer_id=answer.id,
-            text=meaning.new_text,
-            unblocker=meaning.unblocker,
-            opened_on=day,
-            opened_at=now,
+    opened = {
+        "ritual_id": ritual_id,
+        "member_id": member.id,
+        "answer_id": answer.id,
+        "text": meaning.new_text,
+        "unblocker": meaning.unblocker,
+        "opened_on": day,
+        "opened_at": now,
+    }
+    await direct.rows(session, "standup blocker opened", _open, opened)
+
+
+def _open_of() -> Any:
+    return (
+        select(Blocker.id, Blocker.text)
+        .where(
+            Blocker.ritual_id == bindparam("ritual"),
+            Blocker.member_id == bindparam("member"),
+            Blocker.resolved_at.is_(None),
         )
+        .order_by(Blocker.id)
     )
+
+
+def _resolve() -> Any:
+    table = Blocker.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("id"))
+        .values(resolved_at=bindparam("resolved_at"), resolved_by=bindparam("resolved_by"))
+    )
+
+
+_OPENED = ("ritual_id", "member_id", "answer_id", "text", "unblocker", "opened_on", "opened_at")
+
+
+def _open() -> Any:
+    return insert(Blocker.__table__).values({name: bindparam(name) for name in _OPENED})
 
 
 async def reread(

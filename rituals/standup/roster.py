@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.messages import Button, Message
-from storage import reads
+from storage import direct
 from storage.models import Member, Participant
 from storage.queries import prepared
 
@@ -34,7 +34,7 @@ async def names_and_zones(session: AsyncSession, ritual_id: int) -> list[tuple[s
     """Each participant's name and time zone, in the order ``participants`` gives: what a
     stand-up's description lists, read as plain columns (a status is asked far more often
     than anything else, and fifty loaded members cost more than the rest of it)."""
-    rows = await reads.rows(
+    rows = await direct.rows(
         session,
         "standup participant names",
         lambda: (

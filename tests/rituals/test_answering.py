@@ -424,10 +424,14 @@ async def test_an_answer_being_filed_holds_its_response_and_keeps_its_run_from_c
     async with pg_db.session() as session:
         alice = select(Member).where(Member.external_id == "alice")
         member = (await session.execute(alice)).scalar_one()
-        found = await team.standups.engine.answering.pending(session, member, team.clock.now())
-        assert found is not None
-        response, occurrence, ritual = found
-        assert (occurrence.id, ritual.id) == (response.occurrence_id, occurrence.ritual_id)
+        owed = await team.standups.engine.answering.pending(session, member, team.clock.now())
+        assert owed is not None
+        response = await session.get_one(Response, owed.response_id)
+        occurrence = await session.get_one(Occurrence, owed.occurrence_id)
+        assert (owed.occurrence_id, owed.ritual_id) == (
+            response.occurrence_id,
+            occurrence.ritual_id,
+        )
         closing = f"UPDATE occurrence SET status = 'closed' WHERE id = {occurrence.id}"
         for blocked in (closing, f"SELECT id FROM response WHERE id = {response.id} FOR SHARE"):
             with pytest.raises(DBAPIError, match="lock timeout"):
@@ -536,8 +540,9 @@ async def missing_now(team: Team, db: Database) -> int | None:
     closer = team.standups.engine.closing
     async with db.session() as session:
         occurrence = (await session.execute(select(Occurrence))).scalar_one()
-        ritual = await session.get_one(Ritual, occurrence.ritual_id)
-        return await closer.still_missing(session, ritual, occurrence)
+        return await closer.still_missing(
+            session, occurrence.ritual_id, occurrence.id, occurrence.local_date
+        )
 
 
 async def test_those_still_missing_are_the_unfinished_and_the_not_yet_asked_but_not_the_away(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from storage import reads
+from storage import direct
 from storage.db import Database
 from storage.models import Workspace
 
@@ -17,5 +17,5 @@ async def test_reads_see_what_the_unit_of_work_added_so_far(db: Database) -> Non
     async with db.session() as session:
         session.add(Workspace(platform="slack", external_id="T1", name="", created_at=NOW))
         count = lambda: select(func.count(Workspace.id))  # noqa: E731
-        rows = await reads.rows(session, ("test workspaces", 1), count, {})
+        rows = await direct.rows(session, ("test workspaces", 1), count, {})
         assert rows[0][0] == 1

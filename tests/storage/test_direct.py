@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import reads
+from storage import direct
 from storage.db import Database
 from storage.models import Member, Occurrence, Ritual, Workspace
 from tests.helpers import statements
@@ -65,7 +65,7 @@ async def test_a_read_gives_the_rows_sqlalchemy_gives(db: Database) -> None:
     await seeded(db)
     values = {"since": NOW - timedelta(days=1), "day": date(2026, 12, 1), "not_tz": "UTC"}
     async with db.session() as session:
-        fast = await reads.rows(session, ("test people", 1), people, values)
+        fast = await direct.rows(session, ("test people", 1), people, values)
         slow = [tuple(row) for row in await session.execute(people(), values)]
     assert fast == slow
     assert fast == [
@@ -80,7 +80,7 @@ async def test_what_watches_the_engine_sees_a_read_run(db: Database) -> None:
     count = lambda: select(func.count()).select_from(Member)  # noqa: E731
     with statements(db) as ran:
         async with db.session() as session:
-            assert await reads.rows(session, ("test members", 1), count, {}) == [(2,)]
+            assert await direct.rows(session, ("test members", 1), count, {}) == [(2,)]
     assert len(ran) == 1 and "count(*)" in ran[0]
 
 
@@ -94,15 +94,15 @@ async def test_a_read_sees_what_its_unit_of_work_changed_and_not_yet_committed(
             await session.execute(select(Member).where(Member.external_id == "U1"))
         ).scalar_one()
         member.name = "Ana María"  # pending in the session, flushed before the read
-        assert await reads.rows(session, ("test name", 1), query, {"user": "U1"}) == [
+        assert await direct.rows(session, ("test name", 1), query, {"user": "U1"}) == [
             ("Ana María",)
         ]
         await session.execute(text("UPDATE member SET tz = 'Europe/Madrid'"))
         tz = lambda: select(Member.tz).where(Member.external_id == "U1")  # noqa: E731
-        assert await reads.rows(session, ("test tz", 1), tz, {}) == [("Europe/Madrid",)]
+        assert await direct.rows(session, ("test tz", 1), tz, {}) == [("Europe/Madrid",)]
         await session.rollback()
     async with db.session() as session:
-        assert await reads.rows(session, ("test name", 1), query, {"user": "U1"}) == [("Ana",)]
+        assert await direct.rows(session, ("test name", 1), query, {"user": "U1"}) == [("Ana",)]
 
 
 async def test_a_read_first_in_its_unit_of_work_runs_inside_its_transaction(
@@ -114,7 +114,7 @@ async def test_a_read_first_in_its_unit_of_work_runs_inside_its_transaction(
     count = lambda: select(func.count()).select_from(Ritual)  # noqa: E731
     with pytest.raises(RuntimeError):
         async with pg_db.session() as session:
-            assert await reads.rows(session, ("test rituals", 1), count, {}) == [(0,)]
+            assert await direct.rows(session, ("test rituals", 1), count, {}) == [(0,)]
             await session.execute(text("UPDATE member SET name = 'changed'"))
             raise RuntimeError("the unit fails after writing")
     async with pg_db.session() as session:
@@ -125,7 +125,7 @@ async def test_a_read_first_in_its_unit_of_work_runs_inside_its_transaction(
 async def test_a_missing_value_is_refused_before_anything_runs(db: Database) -> None:
     async with db.session() as session:
         with pytest.raises(KeyError, match="user"):
-            await reads.rows(
+            await direct.rows(
                 session,
                 ("test missing", 1),
                 lambda: select(Member.id).where(Member.external_id == bindparam("user")),
@@ -136,7 +136,7 @@ async def test_a_missing_value_is_refused_before_anything_runs(db: Database) -> 
 async def test_an_expanding_list_is_refused(db: Database) -> None:
     async with db.session() as session:
         with pytest.raises(ValueError, match="expanding"):
-            await reads.rows(
+            await direct.rows(
                 session,
                 ("test expanding", 1),
                 lambda: select(Occurrence.id).where(Occurrence.id.in_(bindparam("ids"))),
@@ -156,13 +156,13 @@ async def own_pool(pg_db: Database) -> AsyncIterator[Database]:
 
 async def backend_of(session: AsyncSession) -> int:
     select_pid = lambda: select(func.pg_backend_pid())  # noqa: E731
-    ((pid,),) = await reads.rows(session, ("test backend", 1), select_pid, {})
+    ((pid,),) = await direct.rows(session, ("test backend", 1), select_pid, {})
     return int(pid)
 
 
 async def sleep_in(session: AsyncSession, seconds: float) -> None:
     sleeping = lambda: select(func.pg_sleep(bindparam("seconds")))  # noqa: E731
-    await reads.rows(session, ("test sleep", 1), sleeping, {"seconds": seconds})
+    await direct.rows(session, ("test sleep", 1), sleeping, {"seconds": seconds})
 
 
 async def test_a_read_cut_off_half_way_throws_its_connection_away(own_pool: Database) -> None:

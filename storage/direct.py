@@ -1,15 +1,19 @@
-"""Reads on the hot paths, handed straight to the driver inside the session's transaction.
+"""Statements on the hot paths, handed straight to the driver inside the session's transaction.
 
 A small SELECT costs SQLite about 4 µs and asyncpg about 70 µs of CPU; through SQLAlchemy's
-execution and result machinery it costs 40 to 100 µs more, and every request runs several.
-Here a statement is compiled once per backend, with its bind and result conversions, and
-each run binds its values, runs the SQL on the session's own connection and converts the
-rows, nothing else.
+execution and result machinery it costs 40 to 100 µs more, and through the ORM (objects
+loaded into the identity map, changes flushed by the unit of work) more again; every request
+runs several. Here a statement is compiled once per backend, with its bind and result
+conversions, and each run binds its values, runs the SQL on the session's own connection and
+converts the rows, nothing else.
 
-Only for SELECTs that take no locks and whose parameters are plain values (no expanding
-``IN`` lists; those go through the session). Pending ORM changes are flushed first, as a
-query through the session would see them. Listeners of the engine's `before_cursor_execute`
-see these statements as they see the rest; SQLAlchemy's own echo does not.
+For Core statements (SELECT, with row locks or without, and INSERT, UPDATE or DELETE, with
+RETURNING or without) whose parameters are plain values (no expanding ``IN`` lists; those go
+through the session). Pending ORM changes are flushed first, as a statement through the
+session would see them. What these statements write, the session's ORM objects do not see:
+rows changed here are rows the caller does not also hold as objects. Listeners of the
+engine's `before_cursor_execute` see these statements as they see the rest; SQLAlchemy's own
+echo does not.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def _plan(statement: Any, dialect: Dialect) -> _Plan:
         if value is not None
     }
     results = tuple(
-        column.type._cached_result_processor(dialect, None) for column in statement.selected_columns
+        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
     )
     return _Plan(compiled.string, names, fixed, dict(compiled._bind_processors), results)
 
@@ -73,7 +77,8 @@ def _plan(statement: Any, dialect: Dialect) -> _Plan:
 async def rows(
     session: AsyncSession, key: Hashable, build: Callable[[], Any], values: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
-    """The rows of the SELECT ``build`` makes (once per backend, remembered by ``key``)."""
+    """The rows of the statement ``build`` makes (once per backend, remembered by ``key``):
+    a SELECT's, or what an INSERT, UPDATE or DELETE returns (none without RETURNING)."""
     dialect = session.bind.dialect
     plan = _PLANS.get((dialect.name, key))
     if plan is None:
