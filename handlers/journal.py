@@ -181,7 +181,7 @@ class Journal:
             batch, self._waiting = self._waiting, []
             self._writing = batch
             try:
-                async with self.db.session() as session:
+                async with self.db.single() as session:
                     await journal.append(session, [a for a, _ in batch], self.clock.now())
             except Exception as exc:
                 log.error("journal write failed", error=str(exc), requests=len(batch))

@@ -161,7 +161,7 @@ class Delivery:
     async def drain_once(self) -> tuple[int, int]:
         """Claim one batch of lane heads and send it; returns (delivered, claimed)."""
         now = self.clock.now()
-        async with self.db.session() as session:
+        async with self.db.single() as session:
             rows = await outbox.claim(
                 session,
                 self.worker_id,
@@ -170,8 +170,12 @@ class Delivery:
                 limit=self.batch,
                 lease=self.lease,
             )
-            referred = {r.thread_of or r.update_of for r in rows}
-            parents = await outbox.refs(session, {i for i in referred if i is not None})
+        referred = {r.thread_of or r.update_of for r in rows}
+        if referred - {None}:
+            async with self.db.session() as session:
+                parents = await outbox.refs(session, {i for i in referred if i is not None})
+        else:
+            parents = {}
         if not rows:
             return 0, 0
         recorder = _Recorder(self._record)

@@ -227,6 +227,8 @@ class Database:
             info={"one_lane": self.one_lane},
             sync_session_class=_Session,
         )
+        # The same pool, its connections lent without BEGIN and COMMIT (`single`).
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -284,6 +286,20 @@ class Database:
             finally:
                 turn.active = False
                 _HOLDING.reset(token)
+
+    @asynccontextmanager
+    async def single(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work of one statement (the door storing what arrived, a lease on the
+        outbox's next messages): on PostgreSQL the statement is its own transaction, sent
+        without BEGIN and COMMIT, two round trips fewer. Anything more in the block would
+        commit statement by statement, so it holds one. Elsewhere, and inside a batch, it is
+        an ordinary `session`."""
+        if self.dialect != "postgresql" or _BATCH.get() is not None:
+            async with self.session() as session:
+                yield session
+            return
+        async with self.sessions(bind=self._autocommit) as session:
+            yield session
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:

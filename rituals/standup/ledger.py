@@ -28,6 +28,9 @@ async def record(
     Asked at every third answer of a stand-up, so its statements go straight to the driver
     (`storage.direct`): the person's open blockers are read as plain rows, not objects."""
     meaning = blocker_text.read(answer.text)
+    resolving = meaning.resolve_all or meaning.resolve_id is not None
+    if not resolving and meaning.new_text is None:
+        return  # "none", the usual answer: nothing to look up
     values = {"ritual": ritual_id, "member": member.id}
     mine = await direct.rows(session, "standup open blockers of", _open_of, values)
     resolved = {

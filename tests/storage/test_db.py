@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from structlog.testing import capture_logs
@@ -299,4 +299,56 @@ async def test_a_batch_whose_step_out_could_not_commit_rolls_back_whole(db: Data
             with contextlib.suppress(RuntimeError):
                 async with db.outside():
                     pass
+    assert await _events(db) == []
+
+
+async def test_a_single_statement_unit_is_its_own_transaction_on_postgresql(
+    db: Database,
+) -> None:
+    """`single()`: on PostgreSQL the statement commits as it runs, with no BEGIN or COMMIT
+    sent, so another connection sees it before the block ends; elsewhere it is an ordinary
+    unit of work, committed at the end."""
+    sent: list[str] = []
+
+    def began(_conn: object) -> None:
+        sent.append("BEGIN")
+
+    def committed(_conn: object) -> None:
+        sent.append("COMMIT")
+
+    event.listen(db.engine.sync_engine, "begin", began)
+    event.listen(db.engine.sync_engine, "commit", committed)
+    try:
+        async with db.single() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO inbound_event (platform, delivery_id, received_at) "
+                    "VALUES ('test', 'single', CURRENT_TIMESTAMP)"
+                )
+            )
+            if db.dialect == "postgresql":
+                assert await _events(db) == ["single"]
+    finally:
+        event.remove(db.engine.sync_engine, "begin", began)
+        event.remove(db.engine.sync_engine, "commit", committed)
+    assert await _events(db) == ["single"]
+    if db.dialect == "postgresql":
+        async with db.engine.connect() as connection:
+            isolation = await connection.get_isolation_level()
+        assert isolation == "READ COMMITTED"  # the pool's connections are lent back as they were
+    else:
+        assert sent == ["BEGIN", "COMMIT"]
+
+
+async def test_a_single_statement_unit_inside_a_batch_joins_it(db: Database) -> None:
+    with pytest.raises(RuntimeError, match="the batch fails"):
+        async with db.batch():
+            async with db.single() as session:
+                await session.execute(
+                    text(
+                        "INSERT INTO inbound_event (platform, delivery_id, received_at) "
+                        "VALUES ('test', 'joined', CURRENT_TIMESTAMP)"
+                    )
+                )
+            raise RuntimeError("the batch fails")
     assert await _events(db) == []
