@@ -22,8 +22,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import sqlite_driver
 
@@ -68,6 +70,14 @@ def _plan(statement: Any, dialect: Dialect) -> _Plan:
         for name, value in compiled.construct_params(_check=False).items()
         if value is not None
     }
+    # Column defaults SQLAlchemy would fill in on the Python side at each execution: a
+    # fixed value is bound like a literal; one computed per row cannot be bound ahead.
+    inserting = set(compiled.insert_prefetch)
+    for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
+        default = column.default if column in inserting else column.onupdate
+        if default is None or not default.is_scalar:
+            raise ValueError(f"{column.key} has a default computed per row; give its value")
+        fixed.setdefault(column.key, default.arg)
     results = tuple(
         column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
     )
@@ -116,3 +126,29 @@ async def _run(dialect: Dialect, adapted: Any, plan: _Plan, arguments: tuple[Any
             return await adapted._connection.fetch(plan.sql, *arguments)
     _, found, _, _ = await sqlite_driver.run_here_or_there(adapted._connection, plan.sql, arguments)
     return found
+
+
+async def change(session: AsyncSession, loaded: Any, **values: Any) -> None:
+    """Set attributes of an object the session holds by one UPDATE of its row here, the
+    object kept in step: its new values count as already written, so the unit of work has
+    nothing left to flush for them (its flush of the same change costs several times the
+    statement)."""
+    state = inspect(loaded)
+    mapper = state.mapper
+    (key,) = mapper.primary_key
+    names = tuple(sorted(values))
+
+    def build() -> Any:
+        table = mapper.local_table
+        return (
+            update(table)
+            .where(key == bindparam("row_id"))
+            .values({mapper.columns[name].name: bindparam(name) for name in names})
+        )
+
+    (row_id,) = state.identity
+    await rows(
+        session, ("change", mapper.class_.__name__, names), build, {"row_id": row_id, **values}
+    )
+    for name, value in values.items():
+        set_committed_value(loaded, name, value)

@@ -26,7 +26,6 @@ from rituals.standup.roster import LOOKBACK, question_message
 from rituals.where import Where
 from storage import direct
 from storage.models import Answer, Channel, Member, Occurrence, Response, Ritual, Workspace
-from storage.queries import prepared
 
 MAX_ANSWER = 3000  # what one Slack section shows whole
 SKIPPED = "(skipped)"
@@ -219,8 +218,7 @@ class Answering:
             answered_at=now,
         )
         values = {column: getattr(answer, column) for column in _ANSWER_VALUES}
-        stored = await session.execute(prepared(session, "standup answer", _insert_answer), values)
-        answer.id = stored.scalar_one()
+        ((answer.id,),) = await direct.rows(session, "standup answer", _insert_answer, values)
         if not skipped and index == blocker_question_index(questions):
             await ledger.record(session, owed.ritual_id, member, answer, owed.local_date, now)
 
@@ -409,7 +407,7 @@ _ANSWER_VALUES = ("response_id", "question_index", "question", "text", "message_
 
 def _insert_answer() -> Any:
     """The answer as one INSERT: added to the session, it cost a unit-of-work flush of its
-    own, needed only to learn its id."""
+    own, needed only to learn its id. The `Answer` built for it stays out of the session."""
     table = Answer.__table__
     return (
         insert(table)

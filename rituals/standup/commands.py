@@ -367,16 +367,14 @@ class StandupCommands:
                 f"{cmd.until.isoformat()} is in the past.",
                 context="Try: standup away until 2030-01-31",
             )
-        ctx.member.away_since = today
-        ctx.member.away_until = cmd.until
+        await direct.change(ctx.session, ctx.member, away_since=today, away_until=cmd.until)
         until = f"until {cmd.until:%a %d %b}" if cmd.until else "until you type `standup back`"
         return say(f"You are away {until}; no stand-up questions till then.")
 
     async def back(self, ctx: CommandContext, _cmd: c.StandupBack) -> Reply:
         if ctx.member.away_since is None:
             return say("You were not marked away.")
-        ctx.member.away_since = None
-        ctx.member.away_until = None
+        await direct.change(ctx.session, ctx.member, away_since=None, away_until=None)
         return say("Welcome back! Stand-up questions resume with the next one.")
 
     # --- running ----------------------------------------------------------------------

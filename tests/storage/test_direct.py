@@ -1,5 +1,6 @@
-"""Reads handed straight to the driver give what SQLAlchemy gives, inside the same unit of
-work: its types converted both ways, its literals bound, a value used twice bound twice."""
+"""Statements handed straight to the driver do what SQLAlchemy does, inside the same unit
+of work: its types converted both ways, its literals and fixed defaults bound, a value used
+twice bound twice; what they write rolls back with the unit."""
 
 from __future__ import annotations
 
@@ -194,3 +195,59 @@ async def test_a_read_whose_connection_is_lost_says_so(own_pool: Database, pg_db
         await asyncio.wait_for(read_while_terminated(), 5)
     async with own_pool.session() as session:
         assert await backend_of(session) > 0
+
+
+async def test_a_write_returns_what_it_names_and_rolls_back_with_its_unit(db: Database) -> None:
+    await seeded(db)
+    table = Member.__table__
+    add = lambda: (  # noqa: E731
+        table.insert()
+        .values(workspace_id=bindparam("ws"), external_id=bindparam("user"), name="", tz="UTC")
+        .returning(table.c.id, table.c.away_since)
+    )
+    rename = lambda: table.update().values(name=bindparam("name"))  # noqa: E731
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            ((new_id, away),) = await direct.rows(
+                session, ("test add", 1), add, {"ws": 1, "user": "U3"}
+            )
+            assert (new_id, away) == (3, None)
+            assert await direct.rows(session, ("test rename", 1), rename, {"name": "x"}) == []
+            names = await session.execute(select(Member.name).order_by(Member.id))
+            assert list(names.scalars()) == ["x", "x", "x"]
+            raise RuntimeError("the unit fails after writing")
+    async with db.session() as session:
+        names = await session.execute(select(Member.name).order_by(Member.id))
+        assert list(names.scalars()) == ["Ana", ""]
+
+
+async def test_a_change_to_a_loaded_object_is_one_update_and_leaves_nothing_to_flush(
+    db: Database,
+) -> None:
+    await seeded(db)
+    async with db.session() as session:
+        ana = (await session.execute(select(Member).where(Member.external_id == "U1"))).scalar_one()
+        with statements(db) as ran:
+            await direct.change(session, ana, away_since=date(2026, 12, 1), away_until=None)
+            assert (ana.away_since, ana.away_until) == (date(2026, 12, 1), None)
+            assert not session.dirty
+            await session.flush()
+        assert len(ran) == 1 and ran[0].startswith("UPDATE member SET away_since")
+    async with db.session() as session:
+        found = await session.execute(
+            select(Member.external_id, Member.away_since).order_by(Member.external_id)
+        )
+        assert found.all() == [("U1", date(2026, 12, 1)), ("U2", date(2026, 11, 30))]
+
+
+async def test_a_default_computed_per_row_is_refused_before_anything_runs(db: Database) -> None:
+    """A ritual's options default to a new dict for each row (a callable), which a plan
+    made once cannot bind; the caller is told to give the value."""
+    table = Ritual.__table__
+    add = lambda: table.insert().values(  # noqa: E731
+        channel_id=1, kind="standup", tz="UTC", created_at=NOW, updated_at=NOW
+    )
+    async with db.session() as session:
+        with statements(db) as ran, pytest.raises(ValueError, match="options has a default"):
+            await direct.rows(session, ("test ritual", 1), add, {})
+    assert ran == []
