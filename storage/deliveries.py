@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, tuple_
+from sqlalchemy import bindparam, delete, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import before_commit
@@ -91,8 +91,15 @@ async def _record(session: AsyncSession, keys: list[Key], now: datetime) -> set[
 
 
 async def _unrecord(session: AsyncSession, keys: list[Key]) -> None:
-    key = tuple_(InboundEvent.platform, InboundEvent.delivery_id)
-    await session.execute(delete(InboundEvent).where(key.in_(keys)))
+    table = InboundEvent.__table__
+    unrecord = prepared(
+        session,
+        "deliveries unrecorded",
+        lambda: delete(table).where(
+            tuple_(table.c.platform, table.c.delivery_id).in_(bindparam("keys", expanding=True))
+        ),
+    )
+    await session.execute(unrecord, {"keys": keys})
 
 
 async def _take_back_unasked(session: AsyncSession) -> None:

@@ -114,11 +114,13 @@ async def claim(
 async def done(session: AsyncSession, ids: list[int]) -> None:
     """Forget handled rows; the handling itself recorded the delivery id for dedup."""
     if ids:
-        await session.execute(
-            delete(JournalEntry)
-            .where(JournalEntry.id.in_(ids))
-            .execution_options(synchronize_session=False)
+        table = JournalEntry.__table__
+        forget = prepared(
+            session,
+            "journal done",
+            lambda: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True))),
         )
+        await session.execute(forget, {"ids": ids})
 
 
 async def retry_later(

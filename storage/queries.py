@@ -144,32 +144,61 @@ async def claim_lane_heads(
     few busy lanes are handled side by side rather than all by whoever claimed first.
     """
     table: Any = model
-    free = or_(table.claimed_until.is_(None), table.claimed_until < now)
-    lane_heads = select(func.min(table.id)).where(*waiting).group_by(table.lane)
-    ready = select(table.id).where(
-        table.id.in_(lane_heads),
-        table.platform.in_(platforms),
-        table.next_attempt_at <= now,
-        free,
-    )
+    values = {
+        "now": now,
+        "platforms": list(platforms),
+        "limit": limit,
+        "worker": worker,
+        "until": now + lease,
+    }
     if workers > 1:
         # Counted without locking: a share locked and then partly dropped would still keep
         # a worker claiming at the same moment from the rest.
-        heads = (await session.execute(select(func.count()).select_from(ready.subquery()))).scalar()
+        count = prepared(
+            session,
+            ("lane heads counted", table.__name__),
+            lambda: select(func.count()).select_from(_ready(table, waiting).subquery()),
+        )
+        heads = (await session.execute(count, values)).scalar()
         if not heads:
             return []
-        limit = min(limit, -(-heads // workers))
+        values["limit"] = min(limit, -(-heads // workers))
     # One statement, the queue's own idiom: the rows are picked and locked (skipping those
     # another process holds) and leased at once, a round trip fewer than picking first.
-    candidates = ready.order_by(table.id).limit(limit).with_for_update(skip_locked=True, of=table)
-    claimed = await session.execute(
+    # Built once per queue (its ``waiting`` conditions are the queue's own, always the same).
+    claim = prepared(session, ("lane heads", table.__name__), lambda: _claim(table, waiting))
+    claimed = await session.execute(claim, values)
+    return sorted(claimed.scalars(), key=lambda row: row.id)
+
+
+def _free(table: Any) -> Any:
+    return or_(table.claimed_until.is_(None), table.claimed_until < bindparam("now"))
+
+
+def _ready(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
+    lane_heads = select(func.min(table.id)).where(*waiting).group_by(table.lane)
+    return select(table.id).where(
+        table.id.in_(lane_heads),
+        table.platform.in_(bindparam("platforms", expanding=True)),
+        table.next_attempt_at <= bindparam("now"),
+        _free(table),
+    )
+
+
+def _claim(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
+    candidates = (
+        _ready(table, waiting)
+        .order_by(table.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=table)
+    )
+    return (
         update(table)
-        .where(table.id.in_(candidates.scalar_subquery()), *waiting, free)
-        .values(claimed_by=worker, claimed_until=now + lease)
+        .where(table.id.in_(candidates.scalar_subquery()), *waiting, _free(table))
+        .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until"))
         .returning(table)
         .execution_options(synchronize_session=False)
     )
-    return sorted(claimed.scalars(), key=lambda row: row.id)
 
 
 async def claim_holders(session: AsyncSession, model: Any, now: datetime) -> list[str]:
