@@ -198,7 +198,9 @@ class Delivery:
         now = self.clock.now()
         delivered = [(o.row.id, o.sent.channel, o.sent.ref) for o in outcomes if o.sent]
         forgotten = [o.row.id for o in outcomes if not o.row.keep and (o.sent or o.permanent)]
-        async with self.db.session() as session:
+        # The usual outcome, every message sent and kept, is one statement.
+        only_sent = not forgotten and len(delivered) == len(outcomes)
+        async with self.db.single() if only_sent else self.db.session() as session:
             await outbox.mark_sent(session, delivered, now)
             await outbox.forget(session, forgotten)
             for outcome in outcomes:
