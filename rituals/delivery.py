@@ -170,14 +170,13 @@ class Delivery:
                 limit=self.batch,
                 lease=self.lease,
             )
-        referred = {r.thread_of or r.update_of for r in rows}
-        if referred - {None}:
-            async with self.db.session() as session:
-                parents = await outbox.refs(session, {i for i in referred if i is not None})
-        else:
-            parents = {}
         if not rows:
             return 0, 0
+        referred = {i for r in rows if (i := r.thread_of or r.update_of) is not None}
+        parents: dict[int, OutboxMessage] = {}
+        if referred:
+            async with self.db.session() as session:
+                parents = await outbox.refs(session, referred)
         recorder = _Recorder(self._record)
         async with leases.renewed(
             self.db, OutboxMessage, self.worker_id, self.clock.now, self.lease

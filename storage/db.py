@@ -228,7 +228,11 @@ class Database:
             sync_session_class=_Session,
         )
         # The same pool, its connections lent without BEGIN and COMMIT (`single`).
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else None
+        )
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -294,11 +298,12 @@ class Database:
         without BEGIN and COMMIT, two round trips fewer. Anything more in the block would
         commit statement by statement, so it holds one. Elsewhere, and inside a batch, it is
         an ordinary `session`."""
-        if self.dialect != "postgresql" or _BATCH.get() is not None:
+        batch = _BATCH.get()
+        if self._autocommit is None or (batch is not None and batch.joins(self)):
             async with self.session() as session:
                 yield session
             return
-        async with self.sessions(bind=self._autocommit) as session:
+        async with _unit(self.sessions(bind=self._autocommit)) as session:
             yield session
 
     @asynccontextmanager

@@ -24,8 +24,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage import sqlite_driver
 
@@ -66,9 +68,7 @@ def _plan(statement: Any, dialect: Dialect) -> _Plan:
         raise ValueError("an expanding parameter cannot be bound ahead; use session.execute")
     names = tuple(compiled.positiontup or ())
     fixed = {
-        name: value
-        for name, value in compiled.construct_params(_check=False).items()
-        if value is not None
+        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
     }
     # Column defaults SQLAlchemy would fill in on the Python side at each execution: a
     # fixed value is bound like a literal; one computed per row cannot be bound ahead.
@@ -77,7 +77,7 @@ def _plan(statement: Any, dialect: Dialect) -> _Plan:
         default = column.default if column in inserting else column.onupdate
         if default is None or not default.is_scalar:
             raise ValueError(f"{column.key} has a default computed per row; give its value")
-        fixed.setdefault(column.key, default.arg)
+        fixed[column.key] = default.arg
     results = tuple(
         column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
     )
@@ -107,15 +107,40 @@ async def rows(
     adapted: Any = connection.dbapi_connection
     try:
         found = await _run(dialect, adapted, plan, arguments)
-    except BaseException as exc:
-        # What SQLAlchemy does when a statement is cut off half-way (a cancelled request,
-        # its time up) or the connection is lost: the connection is thrown away, not handed
-        # back with a statement still running on it or a transaction half begun.
-        lost = isinstance(exc, Exception) and dialect.is_disconnect(exc, adapted, None)
-        if lost or not isinstance(exc, Exception):
-            await async_connection.invalidate(exc if isinstance(exc, Exception) else None)
+    except Exception as exc:
+        # Raised as SQLAlchemy raises it (IntegrityError, OperationalError, ... with the
+        # driver's error as ``orig``); a lost connection is thrown away, as there.
+        error = _translated(dialect, adapted, exc)
+        lost = dialect.is_disconnect(error, adapted, None)
+        if lost:
+            await async_connection.invalidate(error)
+        raise DBAPIError.instance(
+            plan.sql,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from exc
+    except BaseException:
+        # A statement cut off half-way (a cancelled request, its time up): the connection
+        # is thrown away, not handed back with a statement still running on it or a
+        # transaction half begun.
+        await async_connection.invalidate()
         raise
     return [plan.row(row) for row in found]
+
+
+def _translated(dialect: Dialect, adapted: Any, error: Exception) -> Exception:
+    """asyncpg's own errors as the DB-API errors SQLAlchemy's adapter makes of them."""
+    if dialect.name != "postgresql":
+        return error
+    try:
+        adapted._handle_exception(error)
+    except Exception as translated:
+        return translated
+    return error
 
 
 async def _run(dialect: Dialect, adapted: Any, plan: _Plan, arguments: tuple[Any, ...]) -> Any:
@@ -134,6 +159,8 @@ async def change(session: AsyncSession, loaded: Any, **values: Any) -> None:
     nothing left to flush for them (its flush of the same change costs several times the
     statement)."""
     state = inspect(loaded)
+    if not state.persistent:
+        raise ValueError("only an object the session loaded or flushed can be changed here")
     mapper = state.mapper
     (key,) = mapper.primary_key
     names = tuple(sorted(values))
@@ -150,5 +177,13 @@ async def change(session: AsyncSession, loaded: Any, **values: Any) -> None:
     await rows(
         session, ("change", mapper.class_.__name__, names), build, {"row_id": row_id, **values}
     )
-    for name, value in values.items():
-        set_committed_value(loaded, name, value)
+    written(session, mapper.class_, row_id, values)
+
+
+def written(session: AsyncSession, model: type[Any], row_id: Any, values: dict[str, Any]) -> None:
+    """After a row was changed here: the object of it the session holds, if any, takes the
+    new values (attribute names) as already written, so nothing it reads later is stale."""
+    held = session.sync_session.identity_map.get(identity_key(model, (row_id,)))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)

@@ -163,9 +163,9 @@ async def claim_lane_heads(
         if not heads:
             return []
         values["limit"] = min(limit, -(-heads // workers))
-    # One statement, the queue's own idiom: the rows are picked and locked (skipping those
-    # another process holds) and leased at once, a round trip fewer than picking first.
-    # Built once per queue (its ``waiting`` conditions are the queue's own, always the same).
+    # One statement: the rows are picked and locked (skipping those another process holds)
+    # and leased at once, a round trip fewer than picking first. Built once per queue, so
+    # ``waiting`` must be the same at every call for one ``model``.
     claim = prepared(session, ("lane heads", table.__name__), lambda: _claim(table, waiting))
     claimed = await session.execute(claim, values)
     return sorted(claimed.scalars(), key=lambda row: row.id)
@@ -186,15 +186,20 @@ def _ready(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
 
 
 def _claim(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
-    candidates = (
+    """The rows are picked in a CTE, which PostgreSQL runs once (materialized): written as
+    ``id IN (subquery)`` the planner may re-run the subquery for each row it updates, and
+    each run, skipping the rows just locked, picks new ones, past the limit."""
+    picked = (
         _ready(table, waiting)
         .order_by(table.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=table)
+        .cte("picked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     return (
         update(table)
-        .where(table.id.in_(candidates.scalar_subquery()), *waiting, _free(table))
+        .where(table.id == picked.c.id, *waiting, _free(table))
         .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until"))
         .returning(table)
         .execution_options(synchronize_session=False)

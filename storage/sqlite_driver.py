@@ -133,7 +133,7 @@ async def run_here_or_there(
     connection: aiosqlite.Connection, operation: str, parameters: Any
 ) -> _Outcome:
     """One statement on ``connection`` as SQLAlchemy's cursor would run it (`storage.direct`
-    runs its reads through here without SQLAlchemy)."""
+    runs its statements through here without SQLAlchemy)."""
     return await _here_or_there(connection, operation, parameters, False)
 
 

@@ -53,15 +53,12 @@ class Owed:
     summary_outbox_id: int | None
     ritual_id: int
     where: Where
-    # Whether another stand-up may be owed after this one: false when the lookup that
-    # found this one found no other, so finishing it needs no second lookup.
-    more: bool = True
 
     @classmethod
-    def of(cls, response: tuple[Any, ...], run: tuple[Any, ...], *, more: bool = True) -> Owed:
+    def of(cls, response: tuple[Any, ...], run: tuple[Any, ...]) -> Owed:
         """From the columns of `_RESPONSE` and of `_RUN`, in their order."""
         *head, platform, workspace, channel, name = run
-        return cls(*response, *head, Where(platform, workspace, channel, name), more=more)
+        return cls(*response, *head, Where(platform, workspace, channel, name))
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ class Answering:
         if not found:
             return None
         row = found[0]
-        return Owed.of(row[: len(_RESPONSE)], row[len(_RESPONSE) :], more=len(found) > 1)
+        return Owed.of(row[: len(_RESPONSE)], row[len(_RESPONSE) :])
 
     async def owed(
         self, session: AsyncSession, member: Member, now: datetime
@@ -153,7 +150,7 @@ class Answering:
                 session, owed.ritual_id, owed.occurrence_id, owed.local_date
             )
             close = self._look_again(owed, missing)
-        return Answered(await self._then_next(session, member, owed, now, done), close=close)
+        return Answered(await self._then_next(session, member, now, done), close=close)
 
     async def ask_again(self, session: AsyncSession, owed: Owed, now: datetime) -> Message:
         """The question owed, asked again (another kind's conversation came in between)."""
@@ -271,7 +268,7 @@ class Answering:
                 context="Change an answer with `standup edit N new text` until the summary "
                 f"(~{due}, your time).",
             )
-        return Answered(await self._then_next(session, member, owed, now, done), close=close)
+        return Answered(await self._then_next(session, member, now, done), close=close)
 
     def _look_again(self, owed: Owed, missing: int | None) -> int | None:
         """The run to look at once this answer has committed: everyone has finished, or so
@@ -280,11 +277,10 @@ class Answering:
         return owed.occurrence_id if few else None
 
     async def _then_next(
-        self, session: AsyncSession, member: Member, finished: Owed, now: datetime, done: Message
+        self, session: AsyncSession, member: Member, now: datetime, done: Message
     ) -> Message:
-        """After finishing one stand-up (``finished``), carry straight on with the next one
-        waiting."""
-        owed = await self.pending(session, member, now) if finished.more else None
+        """After finishing one stand-up, carry straight on with the next one waiting."""
+        owed = await self.pending(session, member, now)
         if owed is None:
             return done
         await _set(session, owed.response_id, asked_at=now)
@@ -395,11 +391,10 @@ def _owed_by(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
     }
 
 
-def _oldest(owed: Any, count: int = 1) -> Any:
-    """The owed response answered first (and the ``count`` - 1 after it): of an open run
-    before a closed one, then the earliest prompted."""
-    order = ((Occurrence.status != "open"), Response.prompted_at, Response.id)
-    return owed.order_by(*order).limit(count)
+def _oldest(owed: Any) -> Any:
+    """The one owed response answered first: of an open run before a closed one, then the
+    earliest prompted."""
+    return owed.order_by((Occurrence.status != "open"), Response.prompted_at, Response.id).limit(1)
 
 
 _ANSWER_VALUES = ("response_id", "question_index", "question", "text", "message_ref", "answered_at")
@@ -450,10 +445,9 @@ def _with_channel(query: Any) -> Any:
 def _pending() -> Any:
     """The oldest stand-up a person still owes answers to, with its run, ritual and
     channel, in one statement: its response locked exclusive and its run shared, as
-    `_locked` takes them. The one after it too, if any, and locked the same way: whether
-    it exists tells the answer that finishes the first whether to look for a next."""
+    `_locked` takes them."""
     return (
-        _oldest(_with_channel(_owed("", *_RESPONSE, *_RUN)), 2)
+        _oldest(_with_channel(_owed("", *_RESPONSE, *_RUN)))
         .with_for_update(of=Response)
         .suffix_with(f"FOR SHARE OF {Occurrence.__tablename__}", dialect="postgresql")
     )
@@ -505,6 +499,7 @@ async def _set(session: AsyncSession, response_id: int, **values: Any) -> None:
         lambda: _update_response(names),
         {"id": response_id, **values},
     )
+    direct.written(session, Response, response_id, values)
 
 
 def _update_response(names: tuple[str, ...]) -> Any:

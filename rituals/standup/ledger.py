@@ -25,7 +25,7 @@ async def record(
 ) -> None:
     """Apply a blocker answer: resolve what it says is resolved, open what is new.
 
-    Asked at every third answer of a stand-up, so its statements go straight to the driver
+    Run at each answer to the blocker question, so its statements go straight to the driver
     (`storage.direct`): the person's open blockers are read as plain rows, not objects."""
     meaning = blocker_text.read(answer.text)
     resolving = meaning.resolve_all or meaning.resolve_id is not None
@@ -39,8 +39,11 @@ async def record(
         if meaning.resolve_all or blocker_id == meaning.resolve_id
     }
     for blocker_id in sorted(resolved):
-        changes = {"id": blocker_id, "resolved_at": now, "resolved_by": member.id}
-        await direct.rows(session, "standup blocker resolved", _resolve, changes)
+        changes = {"resolved_at": now, "resolved_by": member.id}
+        await direct.rows(
+            session, "standup blocker resolved", _resolve, {"id": blocker_id, **changes}
+        )
+        direct.written(session, Blocker, blocker_id, changes)
     if meaning.new_text is None:
         return
     new = meaning.new_text.casefold()

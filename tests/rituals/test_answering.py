@@ -440,6 +440,35 @@ async def test_an_answer_being_filed_holds_its_response_and_keeps_its_run_from_c
     await meanwhile(closing)
 
 
+async def test_an_answer_being_filed_leaves_the_next_stand_up_owed_unlocked(
+    pg_db: Database,
+) -> None:
+    """Only the stand-up being answered is locked: the reminder sweep, which locks what
+    it reminds about in one transaction, must never wait on an answer to another run (it
+    then crossed the answer and one of them failed)."""
+    team = Team(pg_db, MONDAY_0700)
+    await standup(team, CHANNEL, "ml done? | ml next?")
+    await standup(team, INFRA, "infra done? | infra next?")
+    await team.bot.command(ALICE, CHANNEL, "standup now")
+    team.clock.advance(timedelta(minutes=1))
+    await team.bot.command(ALICE, INFRA, "standup now")
+
+    async with pg_db.session() as session:
+        alice = select(Member).where(Member.external_id == "alice")
+        member = (await session.execute(alice)).scalar_one()
+        owed = await team.standups.engine.answering.pending(session, member, team.clock.now())
+        assert owed is not None and owed.where.channel_name == "ml-team"
+        async with pg_db.engine.begin() as other:
+            await other.execute(sql("SET LOCAL lock_timeout = '200ms'"))
+            others = await other.execute(
+                sql(
+                    f"SELECT id FROM response WHERE member_id = {member.id} "
+                    f"AND id <> {owed.response_id} FOR UPDATE"
+                )
+            )
+            assert len(others.all()) == 1
+
+
 async def one_answer_left_each(db: Database) -> Team:
     """A stand-up of Alice and Bob, each with only the last question still to answer."""
     team = Team(db, MONDAY_0700)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from structlog.testing import capture_logs
 
 from storage.db import BatchBroken, Database, before_commit
+from storage.models import InboundEvent
+
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
 async def test_units_of_work_take_turns_on_sqlite_and_overlap_on_postgresql(
@@ -305,39 +309,30 @@ async def test_a_batch_whose_step_out_could_not_commit_rolls_back_whole(db: Data
 async def test_a_single_statement_unit_is_its_own_transaction_on_postgresql(
     db: Database,
 ) -> None:
-    """`single()`: on PostgreSQL the statement commits as it runs, with no BEGIN or COMMIT
-    sent, so another connection sees it before the block ends; elsewhere it is an ordinary
-    unit of work, committed at the end."""
-    sent: list[str] = []
-
-    def began(_conn: object) -> None:
-        sent.append("BEGIN")
-
-    def committed(_conn: object) -> None:
-        sent.append("COMMIT")
-
-    event.listen(db.engine.sync_engine, "begin", began)
-    event.listen(db.engine.sync_engine, "commit", committed)
-    try:
-        async with db.single() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO inbound_event (platform, delivery_id, received_at) "
-                    "VALUES ('test', 'single', CURRENT_TIMESTAMP)"
-                )
+    """`single()`: on PostgreSQL the statement commits as it runs, no transaction begun
+    around it, so another connection sees it before the block ends, and the connection goes
+    back to the pool transactional again; elsewhere it is an ordinary unit of work."""
+    async with db.single() as session:
+        await session.execute(
+            text(
+                "INSERT INTO inbound_event (platform, delivery_id, received_at) "
+                "VALUES ('test', 'single', CURRENT_TIMESTAMP)"
             )
-            if db.dialect == "postgresql":
-                assert await _events(db) == ["single"]
-    finally:
-        event.remove(db.engine.sync_engine, "begin", began)
-        event.remove(db.engine.sync_engine, "commit", committed)
+        )
+        lent = (await (await session.connection()).get_raw_connection()).dbapi_connection
+        if db.dialect == "postgresql":
+            assert not lent._started, "no BEGIN was sent"
+            assert await _events(db) == ["single"]
     assert await _events(db) == ["single"]
     if db.dialect == "postgresql":
-        async with db.engine.connect() as connection:
-            isolation = await connection.get_isolation_level()
-        assert isolation == "READ COMMITTED"  # the pool's connections are lent back as they were
-    else:
-        assert sent == ["BEGIN", "COMMIT"]
+        assert not lent.autocommit
+
+
+async def test_what_a_single_statement_unit_adds_to_its_session_is_stored(db: Database) -> None:
+    """Objects added and hooks set before the commit are flushed and run as in any unit."""
+    async with db.single() as session:
+        session.add(InboundEvent(platform="test", delivery_id="added", received_at=NOW))
+    assert await _events(db) == ["added"]
 
 
 async def test_a_single_statement_unit_inside_a_batch_joins_it(db: Database) -> None:

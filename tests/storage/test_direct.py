@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import direct
@@ -191,8 +192,10 @@ async def test_a_read_whose_connection_is_lost_says_so(own_pool: Database, pg_db
         async with pg_db.session() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
-    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+    with pytest.raises(DBAPIError) as raised:
         await asyncio.wait_for(read_while_terminated(), 5)
+    assert raised.value.connection_invalidated
+    assert isinstance(raised.value.orig.__cause__, asyncpg.exceptions.ConnectionDoesNotExistError)
     async with own_pool.session() as session:
         assert await backend_of(session) > 0
 
@@ -251,3 +254,50 @@ async def test_a_default_computed_per_row_is_refused_before_anything_runs(db: Da
         with statements(db) as ran, pytest.raises(ValueError, match="options has a default"):
             await direct.rows(session, ("test ritual", 1), add, {})
     assert ran == []
+
+
+async def test_a_literal_none_is_bound_as_null(db: Database) -> None:
+    await seeded(db)
+    table = Member.__table__
+    back = lambda: table.update().values(away_since=None)  # noqa: E731
+    async with db.session() as session:
+        assert await direct.rows(session, ("test back", 1), back, {}) == []
+        found = await session.execute(select(Member.away_since))
+        assert list(found.scalars()) == [None, None]
+
+
+async def test_an_object_the_session_holds_sees_what_a_write_here_changed(db: Database) -> None:
+    await seeded(db)
+    table = Member.__table__
+    rename = lambda: (  # noqa: E731
+        table.update().where(table.c.id == bindparam("id")).values(name=bindparam("name"))
+    )
+    async with db.session() as session:
+        ana = (await session.execute(select(Member).where(Member.external_id == "U1"))).scalar_one()
+        await direct.rows(session, ("test rename one", 1), rename, {"id": ana.id, "name": "Ana M."})
+        direct.written(session, Member, ana.id, {"name": "Ana M."})
+        assert ana.name == "Ana M." and not session.dirty
+        direct.written(session, Member, 999, {"name": "nobody"})  # not held: nothing to do
+        again = await session.execute(select(Member).where(Member.external_id == "U1"))
+        assert again.scalar_one().name == "Ana M."
+
+
+async def test_only_a_stored_object_can_be_changed_here(db: Database) -> None:
+    async with db.session() as session:
+        new = Member(workspace_id=1, external_id="U9", name="", tz="UTC")
+        session.add(new)
+        with statements(db) as ran, pytest.raises(ValueError, match="only an object"):
+            await direct.change(session, new, name="x")
+        assert ran == []
+        session.expunge(new)
+
+
+async def test_a_failed_write_raises_what_sqlalchemy_raises(db: Database) -> None:
+    await seeded(db)
+    table = Member.__table__
+    twin = lambda: table.insert().values(  # noqa: E731
+        workspace_id=1, external_id="U1", name="", tz="UTC"
+    )
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            await direct.rows(session, ("test twin", 1), twin, {})

@@ -3,7 +3,7 @@ in the order queued, and gone with a unit of work that rolls back."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -115,3 +115,25 @@ async def test_a_savepoint_released_keeps_everything_in_order(db: Database) -> N
             await outbox.enqueue(session, _to("A"), {"text": "third"}, NOW)
         outbox.enqueue_at_commit(session, _to("A"), {"text": "fourth"}, NOW)
     assert [text for _, text in await _stored(db)] == ["first", "second", "third", "fourth"]
+
+
+async def test_a_lease_takes_no_more_than_its_limit_of_lane_heads(db: Database) -> None:
+    """Six people each with two replies waiting: a lease of three takes the first message
+    of three of them, and the next lease the other three; none takes a second message of a
+    lane whose first is out. On PostgreSQL the pick is one statement that must not re-run
+    per row it updates (each run would pick rows the last one did not lock)."""
+    async with db.session() as session:
+        for n in range(12):
+            await outbox.enqueue(session, _to(f"U{n % 6}"), {"text": f"reply {n}"}, NOW)
+    leased: list[list[str]] = []
+    for worker in ("w1", "w2", "w3"):
+        async with db.single() as session:
+            rows = await outbox.claim(
+                session, worker, NOW, platforms=["test"], limit=3, lease=timedelta(seconds=20)
+            )
+        leased.append([f"{row.user}:{row.payload['text']}" for row in rows])
+    assert leased == [
+        ["U0:reply 0", "U1:reply 1", "U2:reply 2"],
+        ["U3:reply 3", "U4:reply 4", "U5:reply 5"],
+        [],
+    ]
