@@ -10,10 +10,10 @@ converts the rows, nothing else.
 For Core statements (SELECT, with row locks or without, and INSERT, UPDATE or DELETE, with
 RETURNING or without) whose parameters are plain values (no expanding ``IN`` lists; those go
 through the session). Pending ORM changes are flushed first, as a statement through the
-session would see them. What these statements write, the session's ORM objects do not see:
-rows changed here are rows the caller does not also hold as objects. Listeners of the
-engine's `before_cursor_execute` see these statements as they see the rest; SQLAlchemy's own
-echo does not.
+session would see them. What these statements write, an object of the same row the session
+holds does not see until told (`written`; `change` tells it itself). Failures are raised as
+SQLAlchemy raises them. Listeners of the engine's `before_cursor_execute` see these
+statements as they see the rest; SQLAlchemy's own echo does not.
 """
 
 from __future__ import annotations
