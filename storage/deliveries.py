@@ -91,12 +91,11 @@ async def _record(session: AsyncSession, keys: list[Key], now: datetime) -> set[
 
 
 async def _unrecord(session: AsyncSession, keys: list[Key]) -> None:
-    table = InboundEvent.__table__
     unrecord = prepared(
         session,
         "deliveries unrecorded",
-        lambda: delete(table).where(
-            tuple_(table.c.platform, table.c.delivery_id).in_(bindparam("keys", expanding=True))
+        lambda: delete(EVENTS).where(
+            tuple_(EVENTS.c.platform, EVENTS.c.delivery_id).in_(bindparam("keys", expanding=True))
         ),
     )
     await session.execute(unrecord, {"keys": keys})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Boolean, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rituals.standup import blockers as blocker_text
@@ -31,19 +31,21 @@ async def record(
     resolving = meaning.resolve_all or meaning.resolve_id is not None
     if not resolving and meaning.new_text is None:
         return  # "none", the usual answer: nothing to look up
-    values = {"ritual": ritual_id, "member": member.id}
-    mine = await direct.rows(session, "standup open blockers of", _open_of, values)
+    mine_of = {"ritual": ritual_id, "member": member.id}
+    mine = await direct.rows(session, "standup open blockers of", _open_of, mine_of)
     resolved = {
         blocker_id
         for blocker_id, _ in mine
         if meaning.resolve_all or blocker_id == meaning.resolve_id
     }
-    for blocker_id in sorted(resolved):
+    if resolved:
         changes = {"resolved_at": now, "resolved_by": member.id}
+        which = {"all": meaning.resolve_all, "id": meaning.resolve_id}
         await direct.rows(
-            session, "standup blocker resolved", _resolve, {"id": blocker_id, **changes}
+            session, "standup blockers resolved", _resolve, {**mine_of, **which, **changes}
         )
-        direct.written(session, Blocker, blocker_id, changes)
+        for blocker_id in resolved:
+            direct.written(session, Blocker, blocker_id, changes)
     if meaning.new_text is None:
         return
     new = meaning.new_text.casefold()
@@ -74,10 +76,17 @@ def _open_of() -> Any:
 
 
 def _resolve() -> Any:
+    """The person's open blockers that the answer resolves, all or the one named, in one
+    statement."""
     table = Blocker.__table__
     return (
         update(table)
-        .where(table.c.id == bindparam("id"))
+        .where(
+            table.c.ritual_id == bindparam("ritual"),
+            table.c.member_id == bindparam("member"),
+            table.c.resolved_at.is_(None),
+            or_(bindparam("all", type_=Boolean), table.c.id == bindparam("id")),
+        )
         .values(resolved_at=bindparam("resolved_at"), resolved_by=bindparam("resolved_by"))
     )
 

@@ -219,6 +219,39 @@ async def test_a_blocker_is_resolved_by_command_button_or_a_later_answer(db: Dat
     assert "No open blockers" in await team.type(ALICE, "standup blockers")
 
 
+async def test_an_answer_resolves_the_blocker_it_names_or_all_of_its_authors(
+    db: Database,
+) -> None:
+    team = await team_with_standup(db, BOB)
+    for day, (alice, bob) in enumerate([("quota", "vendor"), ("none", "GPU queue")]):
+        await team.at(MONDAY_0800 + timedelta(days=day))
+        await team.type(ALICE, "standup now")
+        await answer_all(team, ALICE, "a", "b", alice)
+        await answer_all(team, BOB, "a", "b", bob)
+
+    async def still_open() -> list[str]:
+        async with db.session() as session:
+            rows = await session.execute(
+                select(Blocker.text).where(Blocker.resolved_at.is_(None)).order_by(Blocker.id)
+            )
+            return list(rows.scalars())
+
+    assert await still_open() == ["quota", "vendor", "GPU queue"]
+    async with db.session() as session:
+        vendor = (
+            await session.execute(select(Blocker.id).where(Blocker.text == "vendor"))
+        ).scalar_one()
+    await team.at(MONDAY_0800 + timedelta(days=2))
+    await team.type(ALICE, "standup now")
+    await answer_all(team, BOB, "a", "b", f"resolved #{vendor}")
+    assert await still_open() == ["quota", "GPU queue"]
+
+    await team.at(MONDAY_0800 + timedelta(days=3))
+    await team.type(ALICE, "standup now")
+    await answer_all(team, BOB, "a", "b", "resolved")
+    assert await still_open() == ["quota"], "only Bob's own blockers are resolved"
+
+
 async def test_a_member_away_for_a_week_is_not_prompted(db: Database) -> None:
     team = await team_with_standup(db, BOB)
     assert "away until" in await team.type(BOB, "standup away until 2026-11-29")
