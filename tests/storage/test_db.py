@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -203,8 +204,25 @@ async def test_steps_of_a_batch_run_when_it_steps_out_and_one_that_fails_stops_n
 
 
 async def _backend(db: Database) -> int:
+    return (await _backend_and_driver(db))[0]
+
+
+async def _backend_and_driver(db: Database) -> tuple[int, Any]:
+    """The server's pid for a pooled connection and the driver's connection behind it."""
     async with db.session() as session:
-        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+        pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+        raw = await (await session.connection()).get_raw_connection()
+        return pid, raw.driver_connection
+
+
+async def _until_seen_closed(driver: Any) -> None:
+    """The server's farewell and its close reach the client in separate reads; between
+    them the connection is neither usable nor known closed, so wait out that gap."""
+    for _ in range(250):
+        if driver.is_closed():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the client never saw the server close the connection")
 
 
 async def _terminate(db: Database, pid: int) -> None:
@@ -226,8 +244,9 @@ async def test_a_connection_the_server_closed_is_replaced_before_use(pg_db: Data
     """A pooled connection the server closed (a restart) is known closed when it is next
     taken, without a round trip, and replaced: the unit of work on it goes through."""
     pg_db.ping_after = 3600
-    first = await _backend(pg_db)
+    first, driver = await _backend_and_driver(pg_db)
     await _terminate(pg_db, first)
+    await _until_seen_closed(driver)
     assert await _backend(pg_db) != first
 
 
