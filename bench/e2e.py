@@ -545,7 +545,7 @@ async def measure(args: argparse.Namespace) -> None:
                     print(
                         f"{name:10s} {label:15s} end to end {rate:7,.0f} commands/s "
                         f"(x{rate / bare:.2f} of bare acks; ours acked {ack:,.0f}/s; "
-                        f"{cpu:.1f} ms CPU per command; {INLINE['share']:.0%} answered in the "
+                        f"{cpu:.2f} ms CPU per command; {INLINE['share']:.0%} answered in the "
                         "acknowledgement)"
                     )
                     fake.responses.clear()
@@ -559,7 +559,7 @@ async def measure(args: argparse.Namespace) -> None:
                     f"{name:10s} burst of {args.members} x 3 answers: answer ack -> next DM "
                     f"p50 {percentile(delays, 50) * 1000:,.0f} ms, "
                     f"p99 {percentile(delays, 99) * 1000:,.0f} ms ({len(delays)} answers; "
-                    f"{used:.1f} ms CPU per answer with its direct message)"
+                    f"{used:.2f} ms CPU per answer with its direct message)"
                 )
                 fake.direct.clear()
             if "teams" in args.scenarios:
@@ -568,7 +568,7 @@ async def measure(args: argparse.Namespace) -> None:
                 print(
                     f"Teams      bare CloudAdapter echo {bare_teams:,.0f} replies/s; ritualbot "
                     f"standup status end to end {ours:,.0f}/s (x{ours / bare_teams:.2f}; "
-                    f"{cpu:.1f} ms CPU per activity), SQLite"
+                    f"{cpu:.2f} ms CPU per activity), SQLite"
                 )
             if "backlog" in args.scenarios:
                 database = f"sqlite+aiosqlite:///{Path(tmp) / 'backlog.db'}"

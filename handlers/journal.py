@@ -232,7 +232,7 @@ class Journal:
         if not self._handlers:
             return 0
         now = self.clock.now()
-        async with self.db.session() as session:
+        async with self.db.claims() as session:
             entries = await journal.claim(
                 session,
                 self._worker,

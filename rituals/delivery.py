@@ -161,7 +161,7 @@ class Delivery:
     async def drain_once(self) -> tuple[int, int]:
         """Claim one batch of lane heads and send it; returns (delivered, claimed)."""
         now = self.clock.now()
-        async with self.db.single() as session:
+        async with self.db.claims() as session:
             rows = await outbox.claim(
                 session,
                 self.worker_id,

@@ -218,9 +218,13 @@ class Database:
         self.ping_after = PING_AFTER
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self._claiming: AsyncEngine | None = None
         else:
-            event.listen(self.engine.sync_engine, "checkin", _note_idle)
-            event.listen(self.engine.sync_engine, "checkout", self._ping_if_idle)
+            self._watch(self.engine)
+            # A few connections of their own for `claims`, planning each statement afresh.
+            kwargs.update(pool_size=2, max_overflow=6, isolation_level="AUTOCOMMIT")
+            kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+            self._claiming = self._watch(create_async_engine(url, **kwargs))
         self.sessions = async_sessionmaker(
             self.engine,
             expire_on_commit=False,
@@ -236,6 +240,11 @@ class Database:
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+
+    def _watch(self, engine: AsyncEngine) -> AsyncEngine:
+        event.listen(engine.sync_engine, "checkin", _note_idle)
+        event.listen(engine.sync_engine, "checkout", self._ping_if_idle)
+        return engine
 
     def _ping_if_idle(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """A pooled connection known to be closed, or idle for longer than ``ping_after`` and
@@ -304,6 +313,25 @@ class Database:
                 yield session
             return
         async with _unit(self.sessions(bind=self._autocommit)) as session:
+            yield session
+
+    @asynccontextmanager
+    async def claims(self) -> AsyncIterator[AsyncSession]:
+        """A one-statement unit of work that leases a queue's next rows (the journal's, the
+        outbox's), as `single` sends it, but on PostgreSQL on connections of its own that
+        plan every statement for the table as it is now.
+
+        A queue swings from empty to thousands of rows within seconds, long before
+        autovacuum looks at it again, and PostgreSQL goes on reusing the plan it made for a
+        prepared statement while the table was nearly empty: a claim then searched the lane
+        heads once for every waiting row, 0.3 to 2 s a claim with 12,000 replies waiting.
+        Planning afresh costs well under a millisecond, once per claim of up to a batch."""
+        batch = _BATCH.get()
+        if self._claiming is None or (batch is not None and batch.joins(self)):
+            async with self.single() as session:
+                yield session
+            return
+        async with _unit(self.sessions(bind=self._claiming)) as session:
             yield session
 
     @asynccontextmanager
@@ -394,6 +422,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._claiming is not None:
+            await self._claiming.dispose()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -81,7 +81,7 @@ class Answering:
 
     async def pending(self, session: AsyncSession, member: Member, now: datetime) -> Owed | None:
         """The stand-up this person is answering: the oldest they have not finished."""
-        found = await direct.rows(session, "standup pending", _pending, _owed_by(member.id, now))
+        found = await direct.rows(session, "standup pending", _pending, owed_values(member.id, now))
         if not found:
             return None
         row = found[0]
@@ -93,7 +93,8 @@ class Answering:
         """What :meth:`pending` would find, only read, for showing: the channel's name, the
         index of the question owed next and the run's questions. Takes no lock, so a status
         asked while the person answers waits for nothing."""
-        rows = await direct.rows(session, "standup owed", _owed_question, _owed_by(member.id, now))
+        values = owed_values(member.id, now)
+        rows = await direct.rows(session, "standup owed", owed_question, values)
         if not rows:
             return None
         name, index, questions = rows[0]
@@ -383,7 +384,8 @@ def _owed(prefix: str = "", *of: Any) -> Any:
     )
 
 
-def _owed_by(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
+def owed_values(member_id: int, now: datetime, prefix: str = "") -> dict[str, Any]:
+    """The values `_owed`'s statements take for what ``member_id`` owes at ``now``."""
     return {
         f"{prefix}member": member_id,
         f"{prefix}since": now - LOOKBACK,
@@ -453,7 +455,7 @@ def _pending() -> Any:
     )
 
 
-def _owed_question() -> Any:
+def owed_question() -> Any:
     """The oldest stand-up owed, as `_pending` finds it: its channel's name, the next
     question's index and the questions, as plain columns."""
     return _oldest(
@@ -469,7 +471,7 @@ def _owed_question() -> Any:
 
 
 PROBE = Probe(
-    lambda: _owed("standup_"), lambda member_id, now: _owed_by(member_id, now, "standup_")
+    lambda: _owed("standup_"), lambda member_id, now: owed_values(member_id, now, "standup_")
 )
 
 

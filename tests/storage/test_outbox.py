@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storage import outbox
 from storage.db import Database
@@ -127,7 +127,7 @@ async def test_a_lease_takes_no_more_than_its_limit_of_lane_heads(db: Database) 
             await outbox.enqueue(session, _to(f"U{n % 6}"), {"text": f"reply {n}"}, NOW)
     leased: list[list[str]] = []
     for worker in ("w1", "w2", "w3"):
-        async with db.single() as session:
+        async with db.claims() as session:
             rows = await outbox.claim(
                 session, worker, NOW, platforms=["test"], limit=3, lease=timedelta(seconds=20)
             )
@@ -137,3 +137,25 @@ async def test_a_lease_takes_no_more_than_its_limit_of_lane_heads(db: Database) 
         ["U3:reply 3", "U4:reply 4", "U5:reply 5"],
         [],
     ]
+
+
+async def test_a_lease_is_planned_for_the_queue_as_it_is_now(pg_db: Database) -> None:
+    """A queue swings from empty to thousands of rows in seconds: a plan PostgreSQL made
+    for the lease while the outbox was nearly empty, and kept reusing, searched the lane
+    heads once per waiting row as the backlog grew. Every lease is planned afresh."""
+    for n in range(8):
+        async with pg_db.session() as session:
+            await outbox.enqueue(session, _to(f"U{n}"), {"text": f"reply {n}"}, NOW)
+        async with pg_db.claims() as session:
+            await outbox.claim(
+                session, "w1", NOW, platforms=["test"], limit=3, lease=timedelta(seconds=20)
+            )
+    async with pg_db.claims() as session:
+        plans = await session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'WITH picked%UPDATE outbox%'"
+            )
+        )
+        generic, custom = plans.one()
+    assert (generic, custom) == (0, 8)
