@@ -575,8 +575,10 @@ async def measure(args: argparse.Namespace) -> None:
                 async with server("ours", api_port, database):
                     idle = memory_kib(CPU["pid"])[1]
                 print(f"SQLite     idle ritualbot: peak resident {idle / 1024:,.0f} MiB")
-                figures = await backlog(fake, api_port, database, args.backlog, args.watch)
-                print(f"SQLite     backlog of {args.backlog:,} stored requests: {figures}")
+                which = set(args.databases.split(","))
+                async for name, database in databases(Path(tmp), which):
+                    figures = await backlog(fake, api_port, database, args.backlog, args.watch)
+                    print(f"{name:10s} backlog of {args.backlog:,} stored requests: {figures}")
 
 
 async def serve_teams(args: argparse.Namespace) -> None:

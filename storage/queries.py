@@ -20,7 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.types import NullType
 
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
 
@@ -175,10 +177,35 @@ def _free(table: Any) -> Any:
     return or_(table.claimed_until.is_(None), table.claimed_until < bindparam("now"))
 
 
+class _OneOf(ColumnElement[bool]):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``, which
+    runs the subquery exactly once, before the scan: as ``IN``, a planner misled by a
+    queue's stale statistics could put it inside a nested loop and rescan its result for
+    every row of the queue."""
+
+    inherit_cache = True
+    type = NullType()
+
+    def __init__(self, column: Any, subquery: Any) -> None:
+        self.column = column
+        self.subquery = subquery
+
+
+@compiles(_OneOf)
+def _one_of(element: _OneOf, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.subquery), **kw)
+
+
+@compiles(_OneOf, "postgresql")
+def _one_of_array(element: _OneOf, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY({compiler.process(element.subquery, **kw)}))"
+
+
 def _ready(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
     lane_heads = select(func.min(table.id)).where(*waiting).group_by(table.lane)
     return select(table.id).where(
-        table.id.in_(lane_heads),
+        _OneOf(table.id, lane_heads),
         table.platform.in_(bindparam("platforms", expanding=True)),
         table.next_attempt_at <= bindparam("now"),
         _free(table),
