@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import NullType
 
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
@@ -185,6 +186,10 @@ class _OneOf(ColumnElement[bool]):
 
     inherit_cache = True
     type = NullType()
+    _traverse_internals: ClassVar[list[tuple[str, InternalTraversal]]] = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("subquery", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, column: Any, subquery: Any) -> None:
         self.column = column
@@ -224,13 +229,16 @@ def _claim(table: Any, waiting: Sequence[ColumnElement[bool]]) -> Any:
         .cte("picked")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    return (
-        update(table)
-        .where(table.id == picked.c.id, *waiting, _free(table))
+    rows = table.__table__
+    leased = (
+        update(rows)
+        .where(rows.c.id == picked.c.id, *waiting, _free(table))
         .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until"))
-        .returning(table)
-        .execution_options(synchronize_session=False)
+        .returning(*rows.c)
     )
+    # Loaded through a SELECT of the entity: an UPDATE of the mapped class itself takes
+    # the ORM's bulk path, which compiles the statement anew at every claim.
+    return select(table).from_statement(leased)
 
 
 async def claim_holders(session: AsyncSession, model: Any, now: datetime) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from storage import outbox
 from storage.db import Database
@@ -159,3 +159,27 @@ async def test_a_lease_is_planned_for_the_queue_as_it_is_now(pg_db: Database) ->
         )
         generic, custom = plans.one()
     assert (generic, custom) == (0, 8)
+
+
+async def test_a_lease_is_compiled_once_and_reused(db: Database) -> None:
+    """The lease runs for every batch delivery sends: it is turned into SQL once per
+    process, not again at each claim (an UPDATE of the mapped class, or a construct
+    SQLAlchemy cannot key its cache on, is compiled anew every time: a tenth of the CPU of
+    a stream of commands)."""
+    compiled: list[object] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        context = _args[1]
+        if "picked" in statement and context is not None:
+            compiled.append(context.compiled)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    if db._claiming is not None:
+        event.listen(db._claiming.sync_engine, "before_cursor_execute", note)
+    for worker in ("w1", "w2"):
+        async with db.claims() as session:
+            await outbox.claim(
+                session, worker, NOW, platforms=["test"], limit=3, lease=timedelta(seconds=20)
+            )
+    assert len(compiled) == 2
+    assert compiled[0] is compiled[1]
