@@ -89,6 +89,7 @@ class RitualScheduler:
         self._dirty: set[int] = set()
         self._running: set[int] = set()
         self._busy: set[asyncio.Task[Any]] = set()
+        self._cut_off: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         self.aps.add_listener(self._missed, EVENT_JOB_MISSED)
@@ -128,6 +129,10 @@ class RitualScheduler:
             self._busy.add(task)
             try:
                 return await job(*args)
+            except asyncio.CancelledError:
+                if task not in self._cut_off:
+                    raise
+                return None  # stopped by `shutdown`, which says so once for all of them
             finally:
                 self._busy.discard(task)
 
@@ -141,7 +146,16 @@ class RitualScheduler:
         self.aps.pause()
         under_way = self._busy | self._tasks
         if under_way:
-            await asyncio.wait(under_way, timeout=SHUTDOWN_WAIT_SECONDS)
+            _, late = await asyncio.wait(under_way, timeout=SHUTDOWN_WAIT_SECONDS)
+            if late:
+                # Stopped here rather than cut off as the process ends, where each would be
+                # logged as a failed job with its traceback; their work rolls back and is
+                # done again by the next process's runs.
+                self._cut_off.update(late)
+                for task in late:
+                    task.cancel()
+                await asyncio.wait(late)
+                log.warning("scheduled work still running at shutdown was stopped", runs=len(late))
         self.aps.shutdown(wait=False)
 
     def changed(self, ritual_id: int) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+from structlog.testing import capture_logs
+
+from bot import scheduler as scheduler_module
 from bot.scheduler import RitualScheduler, RitualTrigger
 from rituals.schedule import Schedule
 from storage.db import Database
@@ -111,3 +116,28 @@ async def test_a_burst_of_changes_ends_with_the_jobs_of_the_last_state(
         }
     finally:
         await scheduler.shutdown()
+
+
+async def test_a_run_still_going_at_shutdown_is_stopped_and_said_once(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that outlasts the shutdown's wait is stopped by the shutdown itself, with one
+    warning, not cut off as the process ends and logged as a failed job with a traceback."""
+    monkeypatch.setattr(scheduler_module, "SHUTDOWN_WAIT_SECONDS", 0.01)
+    team = Team(sqlite_db, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    scheduler = RitualScheduler(team.bot)
+    await scheduler.start()
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await never.wait()
+
+    run = asyncio.create_task(scheduler._tracked(slow)())
+    await started.wait()
+    with capture_logs() as logs:
+        await scheduler.shutdown()
+    assert run.done() and not run.cancelled() and run.result() is None
+    assert [e["event"] for e in logs if e["log_level"] in ("warning", "error")] == [
+        "scheduled work still running at shutdown was stopped"
+    ]
