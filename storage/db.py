@@ -8,7 +8,7 @@ import copy
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -300,23 +300,14 @@ class Database:
                 turn.active = False
                 _HOLDING.reset(token)
 
-    @asynccontextmanager
-    async def single(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work of one statement (the door storing what arrived, a lease on the
-        outbox's next messages): on PostgreSQL the statement is its own transaction, sent
-        without BEGIN and COMMIT, two round trips fewer. Anything more in the block would
-        commit statement by statement, so it holds one. Elsewhere, and inside a batch, it is
-        an ordinary `session`."""
-        batch = _BATCH.get()
-        if self._autocommit is None or (batch is not None and batch.joins(self)):
-            async with self.session() as session:
-                yield session
-            return
-        async with _unit(self.sessions(bind=self._autocommit)) as session:
-            yield session
+    def single(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A unit of work of one statement (the door storing what arrived): on PostgreSQL
+        the statement is its own transaction, sent without BEGIN and COMMIT, two round trips
+        fewer. Anything more in the block would commit statement by statement, so it holds
+        one. Elsewhere, and inside a batch, it is an ordinary `session`."""
+        return self._one_statement(self._autocommit)
 
-    @asynccontextmanager
-    async def claims(self) -> AsyncIterator[AsyncSession]:
+    def claims(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A one-statement unit of work that leases a queue's next rows (the journal's, the
         outbox's), as `single` sends it, but on PostgreSQL on connections of its own that
         plan every statement for the table as it is now.
@@ -326,12 +317,16 @@ class Database:
         prepared statement while the table was nearly empty: a claim then searched the lane
         heads once for every waiting row, 0.3 to 2 s a claim with 12,000 replies waiting.
         Planning afresh costs well under a millisecond, once per claim of up to a batch."""
+        return self._one_statement(self._claiming)
+
+    @asynccontextmanager
+    async def _one_statement(self, bind: AsyncEngine | None) -> AsyncIterator[AsyncSession]:
         batch = _BATCH.get()
-        if self._claiming is None or (batch is not None and batch.joins(self)):
-            async with self.single() as session:
+        if bind is None or (batch is not None and batch.joins(self)):
+            async with self.session() as session:
                 yield session
             return
-        async with _unit(self.sessions(bind=self._claiming)) as session:
+        async with _unit(self.sessions(bind=bind)) as session:
             yield session
 
     @asynccontextmanager
