@@ -1,7 +1,9 @@
 """Commands that only read, answered inside Slack's acknowledgement a batch at a time.
 
-Reads that arrive while a batch is being answered wait for the next one; on PostgreSQL up to
-the journal's `parallel` batches are answered at once, each on a connection of its own. Each
+Reads that arrive while a batch is being answered wait for the next one; on PostgreSQL, once
+a quarter of a batch waits, another batch starts beside it, up to the journal's `parallel`
+at once, each on a connection of its own (a few reads answered in a batch each would cost
+a commit and three more statements each). Each
 batch is one unit of work (one commit, and on SQLite one turn at the writer), as the
 journal's worker handles what is stored, and no answer leaves before its batch has committed
 the delivery ids that keep a replay from being answered twice (recorded together, in one
@@ -58,7 +60,9 @@ class AtOnce:
         or its batch failed."""
         asked = _Asked(lane, request, delivery, asyncio.get_running_loop().create_future())
         self._queue.append(asked)
-        if len(self._runners) < self._journal.parallel:
+        if not self._runners or (
+            len(self._runners) < self._journal.parallel and len(self._queue) >= self._together // 4
+        ):
             # Its own context: the batches outlive the request that happened to start them.
             self._runners.add(asyncio.create_task(self._run(), context=contextvars.Context()))
         self.waiting += 1
