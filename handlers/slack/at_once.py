@@ -3,12 +3,12 @@
 Reads that arrive while a batch is being answered wait for the next one; on PostgreSQL, once
 a quarter of a batch waits, another batch starts beside it, up to the journal's `parallel`
 at once, each on a connection of its own (a few reads answered in a batch each would cost
-a commit and three more statements each). Each
-batch is one unit of work (one commit, and on SQLite one turn at the writer), as the
-journal's worker handles what is stored, and no answer leaves before its batch has committed
-the delivery ids that keep a replay from being answered twice (recorded together, in one
-statement). If any read of a batch fails, the batch rolls back whole and each of its reads
-is stored instead, to be answered like the rest.
+a commit and three more statements each). Each batch is one unit of work (one commit, and
+on SQLite one turn at the writer), as the journal's worker handles what is stored, and no
+answer leaves before its batch has committed the delivery ids that keep a replay from being
+answered twice (recorded together, in one statement). If any read of a batch fails, the
+batch rolls back whole and each of its reads is stored instead, to be answered like the
+rest.
 """
 
 from __future__ import annotations
