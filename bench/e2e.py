@@ -571,11 +571,12 @@ async def measure(args: argparse.Namespace) -> None:
                     f"{cpu:.2f} ms CPU per activity), SQLite"
                 )
             if "backlog" in args.scenarios:
-                database = f"sqlite+aiosqlite:///{Path(tmp) / 'backlog.db'}"
-                async with server("ours", api_port, database):
-                    idle = memory_kib(CPU["pid"])[1]
-                print(f"SQLite     idle ritualbot: peak resident {idle / 1024:,.0f} MiB")
                 which = set(args.databases.split(","))
+                if "sqlite" in which:
+                    database = f"sqlite+aiosqlite:///{Path(tmp) / 'idle.db'}"
+                    async with server("ours", api_port, database):
+                        idle = memory_kib(CPU["pid"])[1]
+                    print(f"SQLite     idle ritualbot: peak resident {idle / 1024:,.0f} MiB")
                 async for name, database in databases(Path(tmp), which):
                     figures = await backlog(fake, api_port, database, args.backlog, args.watch)
                     print(f"{name:10s} backlog of {args.backlog:,} stored requests: {figures}")

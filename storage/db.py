@@ -33,6 +33,8 @@ from storage.sqlite_driver import sqlite_dbapi
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL connections a process keeps for leasing queue rows (`Database.claims`).
+CLAIMING = 3
 
 
 class _Turn:
@@ -221,8 +223,9 @@ class Database:
             self._claiming: AsyncEngine | None = None
         else:
             self._watch(self.engine)
-            # A few connections of their own for `claims`, planning each statement afresh.
-            kwargs.update(pool_size=2, max_overflow=6, isolation_level="AUTOCOMMIT")
+            # Connections of their own for `claims`, planning each statement afresh: one for
+            # the journal's worker and one for each of delivery's drainers.
+            kwargs.update(pool_size=CLAIMING, max_overflow=0, isolation_level="AUTOCOMMIT")
             kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
             self._claiming = self._watch(create_async_engine(url, **kwargs))
         self.sessions = async_sessionmaker(
@@ -316,7 +319,8 @@ class Database:
         autovacuum looks at it again, and PostgreSQL goes on reusing the plan it made for a
         prepared statement while the table was nearly empty: a claim then searched the lane
         heads once for every waiting row, 0.3 to 2 s a claim with 12,000 replies waiting.
-        Planning afresh costs well under a millisecond, once per claim of up to a batch."""
+        Planning afresh costs under a millisecond (0.3-0.7 ms with 60,000 messages
+        waiting), once per claim of up to a batch."""
         return self._one_statement(self._claiming)
 
     @asynccontextmanager
@@ -407,8 +411,12 @@ class Database:
         return lock
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        """Both pools reach the server: one that cannot lease work is as down as one that
+        cannot store it (a pooler refusing `plan_cache_mode`, say)."""
+        for engine in (self.engine, self._claiming):
+            if engine is not None:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
 
     async def upgrade(self) -> list[str]:
         """Apply every migration not yet applied; the revisions applied, oldest first."""

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import NullType
 
@@ -184,7 +185,6 @@ class _OneOf(ColumnElement[bool]):
     queue's stale statistics could put it inside a nested loop and rescan its result for
     every row of the queue."""
 
-    inherit_cache = True
     type = NullType()
     _traverse_internals: ClassVar[list[tuple[str, InternalTraversal]]] = [
         ("column", InternalTraversal.dp_clauseelement),
@@ -192,7 +192,7 @@ class _OneOf(ColumnElement[bool]):
     ]
 
     def __init__(self, column: Any, subquery: Any) -> None:
-        self.column = column
+        self.column = coercions.expect(roles.ExpressionElementRole, column)
         self.subquery = subquery
 
 

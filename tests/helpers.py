@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from bot.kinds import registry
 from rituals.clock import FakeClock
@@ -42,6 +42,22 @@ def statements(db: Database) -> Iterator[list[str]]:
         yield ran
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def lease_plans(db: Database, table: str) -> tuple[int, int]:
+    """How often PostgreSQL ran the lease on ``table`` with a plan made once for every
+    execution (generic) and with one made for that execution (custom), on the connection
+    leases run on."""
+    async with db.claims() as session:
+        plans = await session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'WITH picked%UPDATE ' || :table || ' %'"
+            ),
+            {"table": table},
+        )
+        generic, custom = plans.one()
+    return int(generic), int(custom)
 
 
 async def recorded(db: Database) -> list[str]:

@@ -606,8 +606,8 @@ def _latest_run_counts(ritual: Any) -> Any:
 
 def _status_statement() -> Any:
     """The channel's stand-up (``channel``), its latest run's counts and the stand-up the
-    person asking owes (`owed_question`'s values), as one row: both are subqueries that
-    yield one row or none, joined on nothing, so the row comes whenever the stand-up does."""
+    person asking owes (the values of `owed_values`), as one row: both are subqueries that
+    yield one row or none, joined ``ON true``, so the row comes whenever the stand-up does."""
     table = Ritual.__table__
     of_channel = and_(table.c.channel_id == bindparam("channel"), table.c.kind == KIND)
     ritual_id = select(table.c.id).where(of_channel).scalar_subquery()

@@ -27,7 +27,7 @@ from storage.journal import Arrival
 from storage.models import InboundEvent, JournalEntry
 from storage.outbox import Envelope
 from storage.queries import insert_ignoring_conflicts
-from tests.helpers import RecordingPort, recorded
+from tests.helpers import RecordingPort, lease_plans, recorded
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -89,11 +89,14 @@ async def test_requests_of_different_lanes_commit_once_for_the_whole_batch(db: D
     await fill(worker, bodies)
     commits: list[int] = []
     listener = lambda _conn: commits.append(1)  # noqa: E731
-    event.listen(db.engine.sync_engine, "commit", listener)
+    engines = [db.engine.sync_engine] + ([db._claiming.sync_engine] if db._claiming else [])
+    for engine in engines:
+        event.listen(engine, "commit", listener)
     try:
         await worker.drain()
     finally:
-        event.remove(db.engine.sync_engine, "commit", listener)
+        for engine in engines:
+            event.remove(engine, "commit", listener)
     assert sorted(await recorded(db)) == sorted(bodies)
     assert await left(db) == []
     # The claim, one batch (work, replies, removal) for each share handled at once (one on
@@ -267,3 +270,18 @@ async def test_requests_a_batch_stopped_short_of_are_first_deliveries_when_handl
     assert firsts == [(f"r{n}", True) for n in range(4)]
     assert sorted(await recorded(db)) == [f"d-r{n}" for n in range(4)]
     assert await left(db) == []
+
+
+async def test_every_claim_is_planned_for_the_journal_as_it_is_now(pg_db: Database) -> None:
+    """The journal swings from empty to thousands of requests in seconds (a burst, a
+    restart after an outage): each claim is planned for it as it is then, never with a plan
+    PostgreSQL made while it was nearly empty."""
+    worker = Journal(pg_db, FakeClock(NOW))
+    handler = Writer(pg_db)
+    worker.handles("p", handler)
+    for n in range(8):
+        await fill(worker, [f"r{n}"])
+        await worker.drain()
+    assert handler.calls == [f"r{n}" for n in range(8)]
+    generic, custom = await lease_plans(pg_db, "inbound_journal")
+    assert generic == 0 and custom >= 8

@@ -17,7 +17,7 @@ from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.outbox import Envelope
-from tests.helpers import PLATFORM, Posted, RecordingPort
+from tests.helpers import PLATFORM, Posted, RecordingPort, lease_plans
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -425,3 +425,15 @@ async def test_a_reply_queued_while_a_batch_is_out_goes_without_waiting_for_it(
         stop.set()
         await asyncio.wait_for(running, timeout=10)
     assert sorted(p.text for p in port.log) == ["held", "right away"]
+
+
+async def test_every_lease_is_planned_for_the_outbox_as_it_is_now(pg_db: Database) -> None:
+    """An outbox swings from empty to thousands of messages in seconds: a plan PostgreSQL
+    made for the lease while it was nearly empty, and kept reusing, searched the lane heads
+    once per waiting message as the backlog grew (0.3-2 s a lease at 12,000 waiting)."""
+    _, port, delivery = setup(pg_db)
+    for n in range(8):
+        await queue(pg_db, (to_person(f"U{n}"), f"reply {n}"))
+        assert await delivery.drain_once() == (1, 1)
+    assert len(port.log) == 8
+    assert await lease_plans(pg_db, "outbox") == (0, 8)
