@@ -124,26 +124,37 @@ async def test_a_read_first_in_its_unit_of_work_runs_inside_its_transaction(
         assert list(names.scalars()) == ["Ana", ""]
 
 
-async def test_a_missing_value_is_refused_before_anything_runs(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("key", "build", "values", "error", "match"),
+    [
+        (
+            ("test missing", 1),
+            lambda: select(Member.id).where(Member.external_id == bindparam("user")),
+            {},
+            KeyError,
+            "user",
+        ),
+        (
+            ("test expanding", 1),
+            lambda: select(Occurrence.id).where(Occurrence.id.in_(bindparam("ids"))),
+            {"ids": [1, 2]},
+            ValueError,
+            "expanding",
+        ),
+    ],
+    ids=["a missing value", "an expanding list"],
+)
+async def test_a_statement_it_cannot_run_as_given_is_refused_before_anything_runs(
+    db: Database,
+    key: tuple[str, int],
+    build: Any,
+    values: dict[str, Any],
+    error: type[Exception],
+    match: str,
+) -> None:
     async with db.session() as session:
-        with pytest.raises(KeyError, match="user"):
-            await direct.rows(
-                session,
-                ("test missing", 1),
-                lambda: select(Member.id).where(Member.external_id == bindparam("user")),
-                {},
-            )
-
-
-async def test_an_expanding_list_is_refused(db: Database) -> None:
-    async with db.session() as session:
-        with pytest.raises(ValueError, match="expanding"):
-            await direct.rows(
-                session,
-                ("test expanding", 1),
-                lambda: select(Occurrence.id).where(Occurrence.id.in_(bindparam("ids"))),
-                {"ids": [1, 2]},
-            )
+        with pytest.raises(error, match=match):
+            await direct.rows(session, key, build, values)
 
 
 @pytest.fixture
